@@ -1,0 +1,231 @@
+"""The data model shared by every step of the scan.
+
+Values copy the SES v2 API's spelling (``SUCCESS``, ``TEMPORARY_FAILURE``,
+``EMAIL_ADDRESS``) so a reader can match them against the API reference.
+Everything is frozen: each step of the pipeline builds new values instead of
+editing the previous step's.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class IdentityType(str, enum.Enum):
+    DOMAIN = "DOMAIN"
+    EMAIL_ADDRESS = "EMAIL_ADDRESS"
+
+
+class SesStatus(str, enum.Enum):
+    """Verification and DKIM status values of SES v2."""
+
+    PENDING = "PENDING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    TEMPORARY_FAILURE = "TEMPORARY_FAILURE"
+    NOT_STARTED = "NOT_STARTED"
+
+    @classmethod
+    def parse(cls, value: str | None) -> "SesStatus | None":
+        """Accept v2 spelling and v1 spelling (``TemporaryFailure``)."""
+        if not value:
+            return None
+        normal = value.strip()
+        for member in cls:
+            if normal == member.value or normal.replace("_", "").lower() == member.value.replace("_", "").lower():
+                return member
+        return None
+
+
+class SigningOrigin(str, enum.Enum):
+    EASY_DKIM = "AWS_SES"
+    BYODKIM = "EXTERNAL"
+
+
+class Severity(str, enum.Enum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"critical": 3, "warning": 2, "info": 1}[self.value]
+
+    def at_least(self, other: "Severity") -> bool:
+        return self.rank >= other.rank
+
+
+class IdentityStatus(str, enum.Enum):
+    OK = "ok"
+    PROBLEM = "problem"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class MailFrom:
+    """Custom MAIL FROM settings from SES v1 GetIdentityMailFromDomainAttributes."""
+
+    domain: str
+    status: SesStatus | None
+    behavior_on_mx_failure: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SesIdentity:
+    """One identity as SES reports it, merged from the list and batch calls.
+
+    ``signing_hosted_zone`` is where Easy DKIM CNAMEs must point. It is
+    predicted from the region unless ``zone_confirmed`` says it came from
+    GetEmailIdentity.
+    """
+
+    name: str
+    region: str
+    type: IdentityType
+    verification_status: SesStatus | None
+    sending_enabled: bool
+    dkim_enabled: bool = False
+    dkim_status: SesStatus | None = None
+    dkim_tokens: tuple[str, ...] = ()
+    signing_origin: str = SigningOrigin.EASY_DKIM.value
+    signing_hosted_zone: str | None = None
+    zone_confirmed: bool = False
+    mail_from: MailFrom | None = None
+
+    @property
+    def domain(self) -> str:
+        """The DNS domain the identity sends from."""
+        if self.type is IdentityType.EMAIL_ADDRESS:
+            return self.name.rsplit("@", 1)[-1].lower().rstrip(".")
+        return self.name.lower().rstrip(".")
+
+    @property
+    def is_byodkim(self) -> bool:
+        return self.signing_origin == SigningOrigin.BYODKIM.value
+
+
+class Outcome(str, enum.Enum):
+    """What a DNS server said. FAILED is "could not tell", never "absent"."""
+
+    ANSWER = "answer"
+    NXDOMAIN = "nxdomain"
+    NODATA = "nodata"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """One DNS question and what came back.
+
+    ``values`` holds CNAME targets (absolute, without trailing dot) or TXT
+    strings (each record's strings joined, as DKIM requires).
+    ``cname`` is the CNAME a TXT query met at the name, if any.
+    """
+
+    name: str
+    rdtype: str
+    outcome: Outcome
+    values: tuple[str, ...] = ()
+    error: str | None = None
+    cname: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome is Outcome.FAILED
+
+    @property
+    def absent(self) -> bool:
+        return self.outcome in (Outcome.NXDOMAIN, Outcome.NODATA)
+
+
+@dataclass(frozen=True)
+class DkimTokenDns:
+    """What DNS holds for one Easy DKIM token (or one BYODKIM selector)."""
+
+    token: str
+    record: Lookup  # CNAME for Easy DKIM, TXT for BYODKIM
+    target_txt: Lookup | None = None  # TXT at the CNAME's target (Easy DKIM)
+    misplaced: Lookup | None = None  # the same CNAME at <name>.<domain>, the provider-appended-zone mistake
+
+
+@dataclass(frozen=True)
+class DomainDns:
+    """Everything the probe learned about one domain identity."""
+
+    domain: str
+    tokens: tuple[DkimTokenDns, ...] = ()
+    dmarc: Lookup | None = None
+    mail_from_mx: Lookup | None = None
+    mail_from_txt: Lookup | None = None
+
+    def lookups(self) -> list[Lookup]:
+        found: list[Lookup] = []
+        for tok in self.tokens:
+            found.extend(x for x in (tok.record, tok.target_txt, tok.misplaced) if x is not None)
+        found.extend(x for x in (self.dmarc, self.mail_from_mx, self.mail_from_txt) if x is not None)
+        return found
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """A record a user should publish: the machine-readable form of a fix."""
+
+    name: str
+    type: str
+    value: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One problem with one identity.
+
+    ``subject`` tells apart several findings of the same check on one
+    identity (one per missing DKIM token); with ``check`` it forms the key
+    alert state is stored under. ``source`` says whether the finding rests on
+    SES's own status ("ses") or on DNS answers ("dns").
+    """
+
+    check: str
+    severity: Severity
+    message: str
+    fix: str
+    subject: str = ""
+    source: str = "ses"
+    record: DnsRecord | None = None
+
+    @property
+    def key(self) -> str:
+        return f"{self.check}#{self.subject}" if self.subject else self.check
+
+
+@dataclass(frozen=True)
+class IdentityReport:
+    identity: SesIdentity
+    status: IdentityStatus
+    findings: tuple[Finding, ...] = ()
+
+    @property
+    def worst(self) -> Severity | None:
+        if not self.findings:
+            return None
+        return max((f.severity for f in self.findings), key=lambda s: s.rank)
+
+
+@dataclass(frozen=True)
+class RegionError:
+    """A region whose inventory could not be read (access denied, unreachable)."""
+
+    region: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ScanReport:
+    identities: tuple[IdentityReport, ...]
+    regions: tuple[str, ...]
+    generated_at: str
+    dns_lookups: int = 0
+    dns_lookups_failed: int = 0
+    ses_calls: dict[str, int] = field(default_factory=dict)
+    errors: tuple[RegionError, ...] = ()
