@@ -273,7 +273,7 @@ def test_mail_from_not_verified_and_records_missing():
     mx = next(f for f in report.findings if f.subject == "MX")
     assert mx.fix == "Publish bounce.example.com. MX 10 feedback-smtp.us-east-1.amazonses.com"
     spf = next(f for f in report.findings if f.subject == "TXT")
-    assert "'v=spf1 -all'" in spf.message
+    assert '"v=spf1 -all"' in spf.message
 
 
 def test_findings_are_sorted_worst_first():

@@ -103,8 +103,23 @@ def parse_dkim_key(txt: str) -> str | None:
     return key if decoded else None
 
 
-def _lookup_failed(lookups: list[Lookup]) -> list[Lookup]:
-    return [lk for lk in lookups if lk.failed]
+def _relevant_lookups(identity: SesIdentity, dns: DomainDns) -> list[Lookup]:
+    """The lookups whose failure leaves a question open.
+
+    The TXT behind a CNAME that already points at the wrong target is not
+    one: the wrong target is reported whatever that TXT says.
+    """
+    found: list[Lookup] = []
+    for tok in dns.tokens:
+        found.append(tok.record)
+        if tok.target_txt is None:
+            continue
+        wrong = (not identity.is_byodkim and tok.record.outcome is Outcome.ANSWER
+                 and tok.record.values[0] != f"{tok.token}.{identity.signing_hosted_zone}".lower())
+        if not wrong:
+            found.append(tok.target_txt)
+    found.extend(x for x in (dns.dmarc, dns.mail_from_mx, dns.mail_from_txt) if x is not None)
+    return found
 
 
 def _cname_record(token: str, domain: str, zone: str) -> DnsRecord:
@@ -181,7 +196,7 @@ def check_byodkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             continue
         observed = ("does not exist" if txt.outcome is Outcome.NXDOMAIN else
                     "has no TXT record" if not values else
-                    f"has no usable p= key (found {_shown(' | '.join(values))!r})")
+                    f"has no usable p= key (found \"{_shown(' | '.join(values))}\")")
         name = _fqdn(f"{tok.token}._domainkey.{identity.domain}")
         found.append(finding(
             "dkim-key-missing",
@@ -198,7 +213,7 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
         return []
     if lookup.outcome is Outcome.ANSWER and any(v.lower().startswith("v=dmarc1") for v in lookup.values):
         return []
-    observed = (f"holds no v=DMARC1 record (found {_shown(' | '.join(lookup.values))!r})"
+    observed = (f"holds no v=DMARC1 record (found \"{_shown(' | '.join(lookup.values))}\")"
                 if lookup.outcome is Outcome.ANSWER else "has no TXT record")
     record = DnsRecord(name=_fqdn(f"_dmarc.{identity.domain}"), type="TXT",
                        value=DMARC_STARTER.format(domain=identity.domain))
@@ -237,7 +252,7 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     if txt is not None and not txt.failed:
         spf = [v for v in txt.values if v.lower().startswith("v=spf1")] if txt.outcome is Outcome.ANSWER else []
         if not any("include:amazonses.com" in v.lower() for v in spf):
-            observed = f"its SPF record is {_shown(spf[0])!r}" if spf else "it has no SPF record"
+            observed = f"its SPF record is \"{_shown(spf[0])}\"" if spf else "it has no SPF record"
             found.append(finding(
                 "mail-from-record-missing",
                 f"MAIL FROM domain {mail_from.domain} does not authorise SES: {observed}",
@@ -271,7 +286,7 @@ def check_email_identity_domain(identity: SesIdentity, domains: Mapping[str, Ses
 
 
 def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
-    failed = _lookup_failed(dns.lookups()) if dns else []
+    failed = [lk for lk in _relevant_lookups(identity, dns) if lk.failed] if dns else []
     if not failed:
         return []
     shown = ", ".join(f"{lk.name} {lk.rdtype} ({lk.error})" for lk in failed[:3])

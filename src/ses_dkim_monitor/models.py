@@ -159,13 +159,6 @@ class DomainDns:
     mail_from_mx: Lookup | None = None
     mail_from_txt: Lookup | None = None
 
-    def lookups(self) -> list[Lookup]:
-        found: list[Lookup] = []
-        for tok in self.tokens:
-            found.extend(x for x in (tok.record, tok.target_txt, tok.misplaced) if x is not None)
-        found.extend(x for x in (self.dmarc, self.mail_from_mx, self.mail_from_txt) if x is not None)
-        return found
-
 
 @dataclass(frozen=True)
 class DnsRecord:

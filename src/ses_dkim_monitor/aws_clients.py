@@ -1,0 +1,35 @@
+"""Building boto3 clients: only the composition roots call this.
+
+Endpoint, credentials and region come from the standard AWS environment
+(``AWS_ENDPOINT_URL``, ``AWS_PROFILE``, ...), which boto3 reads itself, so
+the monitor has no endpoint option of its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+# SES management calls are limited to about 1 request/s per region: the
+# adaptive mode slows the client down when SES throttles instead of failing
+# the scan. Timeouts keep an unreachable endpoint from eating the Lambda's
+# whole budget.
+CLIENT_CONFIG = Config(
+    retries={"mode": "adaptive", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=20,
+    user_agent_extra="ses-dkim-monitor",
+)
+
+
+def client_factory(session: boto3.Session):
+    """(service, region) -> client, one client per pair for the session's life."""
+
+    @lru_cache(maxsize=None)
+    def client(service: str, region: str) -> Any:
+        return session.client(service, region_name=region, config=CLIENT_CONFIG)
+
+    return client

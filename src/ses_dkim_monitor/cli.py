@@ -1,0 +1,129 @@
+"""The ``ses-dkim-monitor`` command: the same scan as the Lambda, from a terminal.
+
+Exit status: 0 clean, 1 a finding at or above ``--fail-on``, 2 usage or
+configuration error, 3 the scan could not complete (SES unreachable, access
+denied). Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import boto3
+from botocore.exceptions import BotoCoreError
+
+from . import __version__
+from .aws_clients import client_factory
+from .dkim_dns import DnsProbe, make_resolver
+from .models import ScanReport, Severity
+from .report import to_json, to_text
+from .scan import run_scan
+from .settings import ConfigError, Settings
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ses-dkim-monitor",
+        description="Check every Amazon SES identity's DKIM status and the DNS records behind it.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    check = sub.add_parser("check", help="scan SES identities and report problems (problems first)")
+    check.add_argument("--region", action="append", default=[], metavar="REGION",
+                       help="region to scan (repeatable; default: SCAN_REGIONS or the configured AWS region)")
+    check.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
+                       help="recursive resolver to ask (repeatable; default: DNS_NAMESERVERS or the system's)")
+    check.add_argument("--identity", action="append", default=[], metavar="NAME",
+                       help="report only this identity (repeatable), e.g. before and after a DNS change")
+    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    check.add_argument("--fail-on", choices=("critical", "warning", "never"), default="critical",
+                       help="exit 1 when a finding at or above this severity exists (default critical)")
+    check.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)")
+    check.add_argument("--no-dmarc", action="store_true", help="skip the DMARC record check")
+    check.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
+    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                       help="colour the text report (auto: only on a terminal, and not when NO_COLOR is set)")
+    return parser
+
+
+def _settings(args: argparse.Namespace, env: dict[str, str]) -> Settings:
+    merged = dict(env)
+    if args.region:
+        merged["SCAN_REGIONS"] = ",".join(args.region)
+    elif not merged.get("SCAN_REGIONS"):
+        region = boto3.Session().region_name  # honours AWS_PROFILE's configured region
+        if region:
+            merged["SCAN_REGIONS"] = region
+    if args.nameserver:
+        merged["DNS_NAMESERVERS"] = ",".join(args.nameserver)
+    if args.timeout is not None:
+        merged["DNS_TIMEOUT_SECONDS"] = str(args.timeout)
+    if args.no_dmarc:
+        merged["CHECK_DMARC"] = "false"
+    return Settings.from_env(merged)
+
+
+def _exit_status(report: ScanReport, fail_on: str) -> int:
+    if report.errors:
+        return EXIT_INCOMPLETE
+    if fail_on != "never":
+        threshold = Severity(fail_on)
+        if any(f.severity.at_least(threshold) for r in report.identities for f in r.findings):
+            return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # exits 2 on a usage error
+    # Problems are in the report and region failures get their own line;
+    # log records are for --verbose only, so stderr stays one line per error.
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL + 1,
+                        format="%(levelname)s %(message)s", force=True)
+    try:
+        settings = _settings(args, dict(os.environ))
+        session = boto3.Session()
+        resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
+    except ConfigError as exc:
+        print(f"ses-dkim-monitor: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except BotoCoreError as exc:  # e.g. a profile that does not exist
+        print(f"ses-dkim-monitor: configuration error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # dnspython without a usable resolv.conf, ...
+        print(f"ses-dkim-monitor: configuration error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    probe = DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight)
+    try:
+        report = run_scan(regions=settings.regions, client=client_factory(session), probe=probe,
+                          check_dmarc=settings.check_dmarc, only=args.identity)
+    except Exception as exc:  # a bug or an environment we did not foresee: one line, exit 3
+        print(f"ses-dkim-monitor: scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INCOMPLETE
+    found = {r.identity.name.lower() for r in report.identities}
+    missing = [name for name in args.identity if name.lower() not in found]
+    if missing and not report.errors:
+        print(f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}", file=sys.stderr)
+        return EXIT_USAGE
+
+    if len(report.errors) < len(report.regions):
+        if args.format == "json":
+            sys.stdout.write(to_json(report) + "\n")
+        else:
+            colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+            sys.stdout.write(to_text(report, colour=colour))
+    for error in report.errors:
+        print(f"ses-dkim-monitor: scan incomplete: {error.region}: {error.reason}", file=sys.stderr)
+    return _exit_status(report, args.fail_on)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

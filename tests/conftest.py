@@ -1,0 +1,103 @@
+"""Shared fixtures: moto's server over HTTP, Powertools environment.
+
+The monitor is pointed at moto only through the standard AWS environment
+(``AWS_ENDPOINT_URL``, credentials, region), exactly as a user would point it
+at another endpoint: the code has no endpoint option of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import urllib.request
+from collections.abc import Iterator
+
+import pytest
+
+# Powertools reads these at import of its Metrics/Logger classes; set them
+# before any test module imports the handler.
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ses-dkim-monitor-test")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SesDkimMonitorTest")
+os.environ.setdefault("POWERTOOLS_DEV", "false")
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """One ThreadedMotoServer on 127.0.0.1 and a free port for the session."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    saved = {k: os.environ.get(k) for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                             "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_PROFILE")}
+    os.environ.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+    )
+    os.environ.pop("AWS_SESSION_TOKEN", None)
+    os.environ.pop("AWS_PROFILE", None)
+    try:
+        yield endpoint
+    finally:
+        server.stop()
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@pytest.fixture()
+def moto(moto_endpoint: str) -> str:
+    """A clean moto for each test: every backend reset over HTTP."""
+    request = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+    return moto_endpoint
+
+
+@pytest.fixture(scope="session")
+def knot_server():
+    """One knotd for the session; tests add zones of their own names with set_zone."""
+    from tests.knot import KnotServer
+
+    server = KnotServer({"test.invalid": ""}).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture()
+def knot(knot_server):
+    """The session's knotd; zones a test adds stay, so each test uses its own domains."""
+    return knot_server
+
+
+@pytest.fixture()
+def silent_resolver():
+    """A resolver address that never answers: lookups through it time out."""
+    from tests.knot import SilentResolver
+
+    silent = SilentResolver()
+    try:
+        yield silent
+    finally:
+        silent.close()
+
+
+@pytest.fixture()
+def ses(moto):
+    """SES identities in moto whose v1 and v2 answers agree (see tests/ses_fixture.py)."""
+    from tests.ses_fixture import SesWorld, consistent_v1
+
+    with consistent_v1():
+        yield SesWorld

@@ -1,0 +1,217 @@
+"""A real authoritative DNS server (Knot DNS) on 127.0.0.1 for tests and the demo.
+
+Zones are written by the caller as text; ``KnotServer`` writes the zone
+files and config into a temporary directory, starts ``knotd`` in the
+foreground on a free port and polls each zone's SOA until it answers.
+Records change with ``set_zone`` (new serial + blocking reload); a zone is
+made to SERVFAIL with ``break_zone``. A UDP socket that never answers stands
+in for a resolver that times out.
+
+This module is also used by the demo (scripts/demo.py), so it has no pytest
+dependency.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import dns.exception
+import dns.message
+import dns.query
+import dns.rcode
+
+KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
+KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1, chosen by the OS."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind(("127.0.0.1", 0))
+            port = tcp.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                try:
+                    udp.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+    raise RuntimeError("no free port for both UDP and TCP")
+
+
+class SilentResolver:
+    """A UDP (and TCP) socket that accepts queries and never answers."""
+
+    def __init__(self) -> None:
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.port = self.udp.getsockname()[1]
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self.tcp.bind(("127.0.0.1", self.port))
+            self.tcp.listen(16)
+        except OSError:
+            self.tcp.close()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def close(self) -> None:
+        self.udp.close()
+        self.tcp.close()
+
+
+class KnotServer:
+    def __init__(self, zones: dict[str, str] | None = None):
+        self.dir = Path(tempfile.mkdtemp(prefix="knot-"))
+        self.port = free_port()
+        self.zones: dict[str, str] = {}
+        self.serials: dict[str, int] = {}
+        self.proc: subprocess.Popen | None = None
+        for name, body in (zones or {}).items():
+            self._write_zone(name, body)
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def socket_path(self) -> str:
+        return str(self.dir / "knot.sock")
+
+    def _zone_file(self, name: str) -> Path:
+        return self.dir / f"{name}.zone"
+
+    def _write_zone(self, name: str, body: str) -> None:
+        name = name.rstrip(".").lower()
+        serial = self.serials.get(name, 0) + 1
+        self.serials[name] = serial
+        self.zones[name] = body
+        header = (
+            f"$ORIGIN {name}.\n$TTL 60\n"
+            f"@ SOA ns1.{name}. hostmaster.{name}. {serial} 3600 600 86400 60\n"
+            f"@ NS ns1.{name}.\nns1 A 127.0.0.1\n"
+        )
+        self._zone_file(name).write_text(header + body + "\n")
+
+    def _write_config(self) -> None:
+        zone_lines = "".join(f"  - domain: {name}\n    file: {self._zone_file(name)}\n" for name in self.zones)
+        (self.dir / "knot.conf").write_text(
+            "server:\n"
+            f"  rundir: {self.dir}\n"
+            f"  listen: 127.0.0.1@{self.port}\n"
+            "  background-workers: 1\n"
+            "  udp-workers: 2\n"
+            "  tcp-workers: 2\n"
+            "database:\n"
+            f"  storage: {self.dir}\n"
+            "control:\n"
+            f"  listen: {self.socket_path}\n"
+            "log:\n"
+            "  - target: stderr\n"
+            "    any: error\n"
+            "template:\n"
+            "  - id: default\n"
+            f"    storage: {self.dir}\n"
+            "    zonefile-sync: -1\n"
+            "    zonefile-load: whole\n"
+            "    journal-content: none\n"
+            "    semantic-checks: off\n"
+            "zone:\n" + zone_lines
+        )
+
+    def start(self, timeout: float = 20.0) -> "KnotServer":
+        self._write_config()
+        self.proc = subprocess.Popen(
+            [KNOTD, "-c", str(self.dir / "knot.conf")],
+            stdout=subprocess.DEVNULL, stderr=open(self.dir / "knotd.log", "wb"),
+        )
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float = 20.0, zones: list[str] | None = None) -> None:
+        """Poll every zone's SOA until it answers: no fixed sleeps."""
+        pending = list(zones if zones is not None else self.zones)
+        deadline = time.monotonic() + timeout
+        while pending:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"knotd exited: {(self.dir / 'knotd.log').read_text()}")
+            name = pending[0]
+            try:
+                response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=0.5)
+                if response.rcode() == dns.rcode.NOERROR and response.answer:
+                    pending.pop(0)
+                    continue
+            except (dns.exception.Timeout, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"knotd did not serve {name} within {timeout}s: {(self.dir / 'knotd.log').read_text()}")
+            time.sleep(0.01)
+
+    def knotc(self, *args: str) -> str:
+        result = subprocess.run([KNOTC, "-s", self.socket_path, "-b", *args], capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise RuntimeError(f"knotc {' '.join(args)} failed: {result.stdout} {result.stderr}")
+        return result.stdout
+
+    def set_zone(self, name: str, body: str) -> None:
+        """Replace a zone's records (or add a new zone) and wait until served."""
+        name = name.rstrip(".").lower()
+        new = name not in self.zones
+        self._write_zone(name, body)
+        if self.proc is None:
+            return
+        if new:
+            self._write_config()
+            self.knotc("reload")
+        else:
+            self.knotc("zone-reload", name)
+        self.wait_ready(zones=[name])
+        self._wait_serial(name)
+
+    def _wait_serial(self, name: str, timeout: float = 20.0) -> None:
+        deadline = time.monotonic() + timeout
+        while True:
+            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+            if response.answer and response.answer[0][0].serial == self.serials[name]:
+                return
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"knotd did not load serial {self.serials[name]} of {name}")
+            time.sleep(0.01)
+
+    def break_zone(self, name: str) -> None:
+        """Make the zone answer SERVFAIL (purged and expired) until ``set_zone``."""
+        subprocess.run([KNOTC, "-s", self.socket_path, "-f", "zone-purge", name.rstrip("."), "+expire"],
+                       capture_output=True, text=True, timeout=60, check=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+            if response.rcode() == dns.rcode.SERVFAIL:
+                return
+            time.sleep(0.01)
+        raise RuntimeError(f"{name} did not start to SERVFAIL")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if not os.environ.get("KEEP_KNOT_DIR"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> "KnotServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
