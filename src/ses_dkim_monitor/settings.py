@@ -71,7 +71,7 @@ class Settings:
     nameservers: tuple[Nameserver, ...] = ()
     dns_timeout: float = 2.0
     dns_lifetime: float = 6.0
-    dns_max_in_flight: int = 20
+    dns_max_in_flight: int = 50
     check_dmarc: bool = True
     # Alerting; empty means the channel or the state store is not configured.
     state_table: str = ""
@@ -132,7 +132,7 @@ class Settings:
             nameservers=nameservers,
             dns_timeout=timeout,
             dns_lifetime=lifetime,
-            dns_max_in_flight=int(number("DNS_MAX_IN_FLIGHT", 20, minimum=1, kind=int)),
+            dns_max_in_flight=int(number("DNS_MAX_IN_FLIGHT", 50, minimum=1, kind=int)),
             check_dmarc=dmarc_raw == "true",
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs everything the demo and the tests need on a fresh Debian machine:
+# Knot DNS (a real authoritative server for the tests), dnsdist (the
+# benchmark's latency proxy) and a Python virtual environment in .venv.
+# Idempotent: a second run only checks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || need_apt+=(knot)
+command -v dnsdist >/dev/null 2>&1 || [ -x /usr/bin/dnsdist ] || need_apt+=(dnsdist)
+python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
+PYTHON="${PYTHON:-}"
+if [ -z "$PYTHON" ]; then
+  for candidate in python3 python3.13 python3.12 python3.11; do
+    if command -v "$candidate" >/dev/null 2>&1 && python_ok "$candidate"; then PYTHON="$candidate"; break; fi
+  done
+fi
+[ -n "$PYTHON" ] || need_apt+=(python3 python3-venv python3-pip)
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  echo "setup: installing ${need_apt[*]} with apt-get" >&2
+  # Keep apt from starting knotd/dnsdist as system services: the tests start their own.
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+  fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  PYTHON="${PYTHON:-python3}"
+fi
+
+stamp=".venv/.installed-$(cat pyproject.toml src/requirements.txt | sha256sum | cut -c1-16)"
+if [ ! -e "$stamp" ]; then
+  echo "setup: creating .venv with $("$PYTHON" --version)" >&2
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# One command on a fresh Debian machine: install everything (Knot DNS, the
+# Python venv, the SAM CLI and template linters in .venv-sam), then run the
+# whole test suite. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/install-sam-tools.sh
+exec .venv/bin/python -m pytest "$@"
