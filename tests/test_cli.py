@@ -150,3 +150,45 @@ def test_installed_command_runs_the_same_scan(healthy, knot):
                             env=dict(os.environ), capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["ok"] == 1
+
+
+def test_notify_sends_current_findings_through_sns_and_slack(capsys, ses, knot, httpserver):
+    import boto3
+
+    from tests.alert_fixtures import Topic
+
+    world = ses("us-east-1")
+    world.add_email("cli-notify@nowhere-cli.test")
+    topic = Topic()
+    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="slack-hook", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")}))["ARN"]
+    code, out, err = run(capsys, "--nameserver", knot.address, "--notify", "--topic-arn", topic.arn,
+                         "--slack-secret-arn", secret)
+    assert code == 1  # the critical finding still decides the exit status
+    assert "notified 1 finding(s) through sns, slack: 2 delivered, 0 failed" in err
+    [envelope] = topic.received()
+    assert "cli-notify@nowhere-cli.test" in envelope["Message"]
+    [(request, _)] = httpserver.log
+    assert "email-identity-without-dkim-domain" in request.get_data(as_text=True)
+    assert httpserver.url_for("/hook") not in err  # the webhook URL is a secret
+
+
+def test_notify_that_cannot_deliver_exits_four(capsys, ses, knot, httpserver):
+    import boto3
+
+    world = ses("us-east-1")
+    world.add_email("cli-notify@nowhere-cli.test")
+    httpserver.expect_request("/hook", method="POST").respond_with_data("invalid_token", status=403)
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="slack-hook-broken", SecretString=httpserver.url_for("/hook"))["ARN"]
+    code, _, err = run(capsys, "--nameserver", knot.address, "--notify", "--slack-secret-arn", secret)
+    assert code == 4
+    assert "0 delivered, 1 failed" in err
+
+
+def test_notify_without_a_channel_is_a_usage_error(capsys, ses, knot, monkeypatch):
+    monkeypatch.delenv("ALERT_TOPIC_ARN", raising=False)
+    monkeypatch.delenv("SLACK_WEBHOOK_SECRET_ARN", raising=False)
+    code, _, err = run(capsys, "--nameserver", knot.address, "--notify")
+    assert code == 2 and "no channel configured" in err

@@ -2,12 +2,14 @@
 
 Exit status: 0 clean, 1 a finding at or above ``--fail-on``, 2 usage or
 configuration error, 3 the scan could not complete (SES unreachable, access
-denied). Errors are one line on stderr, never a traceback.
+denied), 4 ``--notify`` could not deliver every notification. Errors are one
+line on stderr, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
@@ -24,7 +26,7 @@ from .report import to_json, to_text
 from .scan import run_scan
 from .settings import ConfigError, Settings
 
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--timeout", type=float, metavar="SECONDS",
                        help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)")
     check.add_argument("--no-dmarc", action="store_true", help="skip the DMARC record check")
+    check.add_argument("--notify", action="store_true",
+                       help="also send the findings through the configured channels (ALERT_TOPIC_ARN, "
+                            "SLACK_WEBHOOK_SECRET_ARN) as 'opened' alerts, without alert state: for testing channels")
+    check.add_argument("--topic-arn", metavar="ARN", help="with --notify: SNS topic (default ALERT_TOPIC_ARN)")
+    check.add_argument("--slack-secret-arn", metavar="ARN",
+                       help="with --notify: secret holding the Slack webhook URL (default SLACK_WEBHOOK_SECRET_ARN)")
     check.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
     check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                        help="colour the text report (auto: only on a terminal, and not when NO_COLOR is set)")
@@ -67,6 +75,10 @@ def _settings(args: argparse.Namespace, env: dict[str, str]) -> Settings:
         merged["DNS_TIMEOUT_SECONDS"] = str(args.timeout)
     if args.no_dmarc:
         merged["CHECK_DMARC"] = "false"
+    if args.topic_arn:
+        merged["ALERT_TOPIC_ARN"] = args.topic_arn
+    if args.slack_secret_arn:
+        merged["SLACK_WEBHOOK_SECRET_ARN"] = args.slack_secret_arn
     return Settings.from_env(merged)
 
 
@@ -85,8 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)  # exits 2 on a usage error
     # Problems are in the report and region failures get their own line;
     # log records are for --verbose only, so stderr stays one line per error.
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.CRITICAL + 1,
-                        format="%(levelname)s %(message)s", force=True)
+    # A logger of our own, outside the logging tree: nothing global changes.
+    log = logging.Logger("ses-dkim-monitor")
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if args.verbose else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    log.addHandler(handler)
     try:
         settings = _settings(args, dict(os.environ))
         session = boto3.Session()
@@ -104,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     probe = DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight)
     try:
         report = run_scan(regions=settings.regions, client=client_factory(session), probe=probe,
-                          check_dmarc=settings.check_dmarc, only=args.identity)
+                          check_dmarc=settings.check_dmarc, only=args.identity, logger=log)
     except Exception as exc:  # a bug or an environment we did not foresee: one line, exit 3
         print(f"ses-dkim-monitor: scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
@@ -122,7 +137,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(to_text(report, colour=colour))
     for error in report.errors:
         print(f"ses-dkim-monitor: scan incomplete: {error.region}: {error.reason}", file=sys.stderr)
-    return _exit_status(report, args.fail_on)
+    status = _exit_status(report, args.fail_on)
+    if args.notify:
+        notified = _notify(report, settings, session, log)
+        if notified != EXIT_OK and status in (EXIT_OK, EXIT_FINDINGS):
+            return notified
+    return status
+
+
+def _notify(report: ScanReport, settings: Settings, session: boto3.Session, log: logging.Logger) -> int:
+    """Send the current findings through the same notifiers the Lambda uses.
+
+    Stateless on purpose (no state table): every finding at or above
+    MIN_ALERT_SEVERITY goes out as "opened", so a user can repeat it while
+    setting up a channel without disturbing the deployed monitor's state.
+    """
+    from datetime import datetime, timezone
+
+    from .alerting import build_alerting, run_alerting
+
+    stateless = dataclasses.replace(settings, state_table="")
+    try:
+        _, notifiers, policy = build_alerting(stateless, session, logger=log)
+        if not notifiers:
+            print("ses-dkim-monitor: --notify: no channel configured (set ALERT_TOPIC_ARN or "
+                  "SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / --slack-secret-arn)", file=sys.stderr)
+            return EXIT_USAGE
+        result = run_alerting(report, account_id=_account_id(session), store=None, notifiers=notifiers,
+                              now=datetime.now(timezone.utc), policy=policy, logger=log)
+    except Exception as exc:
+        print(f"ses-dkim-monitor: --notify failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_NOT_DELIVERED
+    print(f"ses-dkim-monitor: notified {len(result.notifications)} finding(s) through "
+          f"{', '.join(n.name for n in notifiers)}: {result.delivered} delivered, {result.failed} failed",
+          file=sys.stderr)
+    return EXIT_NOT_DELIVERED if result.failed else EXIT_OK
+
+
+def _account_id(session: boto3.Session) -> str:
+    try:
+        return session.client("sts").get_caller_identity()["Account"]
+    except Exception:  # only a label in the messages; not worth failing the run
+        return "unknown"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -108,11 +108,18 @@ def _caller_account(session: boto3.Session) -> str:
     return session.client("sts").get_caller_identity()["Account"]
 
 
+# One set of alerting clients per cold start and configuration, so the Slack
+# webhook secret cached by Powertools Parameters survives between invocations.
+_alerting_cache: dict[Settings, tuple[Any, list[Any], Any]] = {}
+
+
 def _alert(report: ScanReport, settings: Settings, session: boto3.Session, account_id: str,
            now: datetime) -> dict[str, int]:
     from .alerting import build_alerting, run_alerting
 
-    store, notifiers, policy = build_alerting(settings, session)
+    if settings not in _alerting_cache:
+        _alerting_cache[settings] = build_alerting(settings, session, logger=logger)
+    store, notifiers, policy = _alerting_cache[settings]
     if store is None or not notifiers:
         logger.warning("alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)})
         return {}
