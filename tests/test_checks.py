@@ -153,6 +153,17 @@ def test_cname_published_at_doubled_name_is_named_in_the_message():
     assert f"enter only {token}._domainkey.mail as the host" in f.message
 
 
+def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
+    toks = tuple(DkimTokenDns(
+        token=t,
+        record=Lookup(f"{t}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
+        misplaced=answer(f"{t}._domainkey.mail.example.com.example.com", "CNAME", f"{t}.{ZONE}"),
+    ) for t in TOKENS)
+    report = evaluate(domain("mail.example.com"), replace(healthy_dns("mail.example.com"), tokens=toks), {})
+    fixes = sorted(f.fix for f in report.findings if f.check == "dkim-record-missing")
+    assert fixes == sorted(f"Publish {t}._domainkey.mail.example.com. CNAME {t}.dkim.amazonses.com." for t in TOKENS)
+
+
 def test_cname_to_another_target_says_what_it_points_at():
     tok = DkimTokenDns(token=TOKENS[0], record=answer(f"{TOKENS[0]}._domainkey.example.com", "CNAME", "x.example.net"))
     dns = replace(healthy_dns(), tokens=(tok,) + healthy_dns().tokens[1:])

@@ -142,8 +142,9 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             detail = "does not exist (NXDOMAIN)" if lookup.outcome is Outcome.NXDOMAIN else "has no CNAME record"
             misplaced = tok.misplaced
             if misplaced is not None and misplaced.outcome is Outcome.ANSWER:
-                zone = misplaced.name[len(lookup.name) + 1:]
-                host = lookup.name[: -len(zone) - 1] if lookup.name.endswith("." + zone) else lookup.name
+                provider_zone = misplaced.name[len(lookup.name) + 1:]
+                host = (lookup.name[: -len(provider_zone) - 1] if lookup.name.endswith("." + provider_zone)
+                        else lookup.name)
                 detail += (f"; the CNAME was published at {misplaced.name} instead: the DNS provider appended "
                            f"its zone name to the host name, so enter only {host} as the host")
             found.append(finding(
