@@ -121,6 +121,23 @@ def test_wrong_target_is_confirmed_with_get_email_identity(ses, knot):
     assert report.ses_calls["GetEmailIdentity"] == 1
 
 
+def test_a_zone_learnt_once_serves_the_whole_region(ses, knot):
+    # A region whose Easy DKIM zone is missing from the prediction table:
+    # one GetEmailIdentity teaches it, the next identities reuse it.
+    world = ses("us-east-1")
+    zone = "dkim.new-zone.amazonses.com"
+    names = ["learn1-scan.test", "learn2-scan.test", "learn3-scan.test"]
+    keys = []
+    for name in names:
+        tokens = world.add_domain(name, zone=zone)
+        knot.set_zone(name, customer_cname_records(tokens, zone=zone) + '\n_dmarc TXT "v=DMARC1; p=none"')
+        keys.append(easy_dkim_zone_records(tokens))
+    knot.set_zone(zone, "\n".join(keys))
+    report = scan(knot.address)
+    assert [r.status for r in report.identities] == [IdentityStatus.OK] * 3
+    assert report.ses_calls["GetEmailIdentity"] == 1
+
+
 def test_byodkim_identity_is_detected_and_checked(ses, knot):
     world = ses("us-east-1")
     world.add_domain("byod-scan.test", origin="EXTERNAL", tokens=["sel2026"])

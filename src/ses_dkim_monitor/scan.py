@@ -49,9 +49,36 @@ def _off_zone_targets(identity: SesIdentity, dns: DomainDns) -> bool:
     if identity.zone_confirmed or identity.is_byodkim:
         return False
     for tok in dns.tokens:
-        if tok.record.outcome is Outcome.ANSWER and tok.record.values[0] != f"{tok.token}.{identity.signing_hosted_zone}":
+        expected = f"{tok.token}.{identity.signing_hosted_zone}".lower()
+        if tok.record.outcome is Outcome.ANSWER and tok.record.values[0] != expected:
             return True
     return False
+
+
+def _confirm_zone(ident: SesIdentity, dns: DomainDns, inventory: SesInventory, learned_zone: dict[str, str],
+                  log: Any) -> SesIdentity | None:
+    """The identity with its real SigningHostedZone, before a wrong target is reported.
+
+    A zone learnt from an earlier identity of the same region is tried first,
+    so a region missing from the prediction table costs one GetEmailIdentity,
+    not one per identity. None means the identity was deleted meanwhile.
+    """
+    learned = learned_zone.get(ident.region)
+    if learned and learned != ident.signing_hosted_zone:
+        relearned = replace(ident, signing_hosted_zone=learned)
+        if not _off_zone_targets(relearned, dns):
+            return relearned
+    try:
+        detail = inventory.signing_detail(ident.name)
+    except InventoryError as exc:
+        # Report against the predicted zone; the next run tries again.
+        log.warning("could not confirm signing zone", extra={"identity": ident.name, "region": ident.region, "reason": exc.reason})
+        return ident
+    if detail is None:
+        return None
+    if detail.hosted_zone and detail.origin == "AWS_SES":
+        learned_zone[ident.region] = detail.hosted_zone
+    return with_signing_detail(ident, detail)
 
 
 def _sort_key(report: IdentityReport) -> tuple[int, int, str, str]:
@@ -110,19 +137,12 @@ def run_scan(
     for ident in selected:
         dns = answers.get(requests[(ident.region, ident.name)]) if ident.type is IdentityType.DOMAIN else None
         if dns is not None and _off_zone_targets(ident, dns):
-            try:
-                detail = inventories[ident.region].signing_detail(ident.name)
-            except InventoryError as exc:
-                log.warning("could not confirm signing zone", extra={"identity": ident.name, "region": ident.region, "reason": exc.reason})
-                detail = None
-            if detail is None and ident.region in learned_zone:
-                ident = replace(ident, signing_hosted_zone=learned_zone[ident.region])
-            elif detail is not None:
-                ident = with_signing_detail(ident, detail)
-                if detail.hosted_zone and detail.origin == "AWS_SES":
-                    learned_zone[ident.region] = detail.hosted_zone
-                if detail.tokens != requests[(ident.region, ident.name)].tokens:
-                    dns = probe.probe_all([_probe_request(ident, check_dmarc)]).popitem()[1]
+            confirmed = _confirm_zone(ident, dns, inventories[ident.region], learned_zone, log)
+            if confirmed is None:
+                continue  # deleted since it was listed
+            if confirmed.dkim_tokens != ident.dkim_tokens:
+                dns = probe.probe_all([_probe_request(confirmed, check_dmarc)]).popitem()[1]
+            ident = confirmed
         report = evaluate(ident, dns, domains_by_region.get(ident.region, {}))
         for f in report.findings:
             log.info("finding", extra={"identity": ident.name, "region": ident.region, "check": f.check, "severity": f.severity.value})
