@@ -25,6 +25,11 @@ CLIENT_CONFIG = Config(
 )
 
 
+def caller_account(session: boto3.Session) -> str:
+    """The account the credentials belong to (STS needs no IAM permission for this)."""
+    return session.client("sts").get_caller_identity()["Account"]
+
+
 def client_factory(session: boto3.Session):
     """(service, region) -> client, one client per pair for the session's life."""
 

@@ -26,6 +26,7 @@ from .models import (
     SesIdentity,
     SesStatus,
     Severity,
+    domain_and_parents,
 )
 
 MAX_SHOWN = 120  # characters of a DNS value quoted in a message
@@ -115,15 +116,16 @@ def _relevant_lookups(identity: SesIdentity, dns: DomainDns) -> list[Lookup]:
         if tok.target_txt is None:
             continue
         wrong = (not identity.is_byodkim and tok.record.outcome is Outcome.ANSWER
-                 and tok.record.values[0] != f"{tok.token}.{identity.signing_hosted_zone}".lower())
+                 and tok.record.values[0] != identity.dkim_target(tok.token))
         if not wrong:
             found.append(tok.target_txt)
     found.extend(x for x in (dns.dmarc, dns.mail_from_mx, dns.mail_from_txt) if x is not None)
     return found
 
 
-def _cname_record(token: str, domain: str, zone: str) -> DnsRecord:
-    return DnsRecord(name=_fqdn(f"{token}._domainkey.{domain}"), type="CNAME", value=_fqdn(f"{token}.{zone}"))
+def _cname_record(identity: SesIdentity, token: str) -> DnsRecord:
+    return DnsRecord(name=_fqdn(f"{token}._domainkey.{identity.domain}"), type="CNAME",
+                     value=_fqdn(identity.dkim_target(token)))
 
 
 def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
@@ -133,8 +135,8 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     found: list[Finding] = []
     targets_ok: list[DkimTokenDns] = []
     for tok in dns.tokens:
-        record = _cname_record(tok.token, domain, zone)
-        expected = f"{tok.token}.{zone}".lower()
+        record = _cname_record(identity, tok.token)
+        expected = identity.dkim_target(tok.token)
         lookup = tok.record
         if lookup.failed:
             continue  # reported once per identity as dns-lookup-failed
@@ -264,9 +266,7 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
 
 def check_email_identity_domain(identity: SesIdentity, domains: Mapping[str, SesIdentity]) -> list[Finding]:
     """An address needs a DKIM-enabled, DKIM-verified domain identity (its domain or a parent)."""
-    labels = identity.domain.split(".")
-    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)]
-    seen = [domains[c] for c in candidates if c in domains]
+    seen = [domains[c] for c in domain_and_parents(identity.domain) if c in domains]
     if any(d.dkim_enabled and d.dkim_status is SesStatus.SUCCESS for d in seen):
         return []
     if seen:

@@ -19,7 +19,7 @@ import boto3
 from botocore.exceptions import BotoCoreError
 
 from . import __version__
-from .aws_clients import client_factory
+from .aws_clients import caller_account, client_factory
 from .dkim_dns import DnsProbe, make_resolver
 from .models import ScanReport, Severity
 from .report import to_json, to_text
@@ -176,7 +176,7 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session, log:
 
 def _account_id(session: boto3.Session) -> str:
     try:
-        return session.client("sts").get_caller_identity()["Account"]
+        return caller_account(session)
     except Exception:  # only a label in the messages; not worth failing the run
         return "unknown"
 

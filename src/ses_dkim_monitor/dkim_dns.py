@@ -24,7 +24,7 @@ import dns.nameserver
 import dns.rdatatype
 import dns.resolver
 
-from .models import DkimTokenDns, DomainDns, Lookup, Outcome
+from .models import DkimTokenDns, DomainDns, Lookup, Outcome, domain_and_parents
 from .settings import Nameserver
 
 # Large enough for a 2048-bit DKIM key in one UDP answer, small enough to
@@ -72,8 +72,7 @@ def dmarc_candidates(domain: str) -> list[str]:
     public-suffix list, parents down to two labels approximate it (a query at
     a public suffix finds nothing and costs one lookup).
     """
-    labels = domain.split(".")
-    return [f"_dmarc.{'.'.join(labels[i:])}" for i in range(0, max(1, len(labels) - 1))]
+    return [f"_dmarc.{name}" for name in domain_and_parents(domain)]
 
 
 class DnsProbe:
@@ -113,9 +112,8 @@ class DnsProbe:
             # The provider appended its zone to a pasted full name. The zone
             # apex is not known here, so try the domain and each parent
             # (down to two labels): a few lookups, only for missing records.
-            labels = domain.split(".")
-            for i in range(max(1, len(labels) - 1)):
-                found = await self.query(f"{name}.{'.'.join(labels[i:])}", "CNAME", confirm=False)
+            for zone in domain_and_parents(domain):
+                found = await self.query(f"{name}.{zone}", "CNAME", confirm=False)
                 if found.outcome is Outcome.ANSWER:
                     misplaced = found
                     break

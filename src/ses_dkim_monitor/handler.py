@@ -17,7 +17,7 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from .aws_clients import client_factory
+from .aws_clients import caller_account, client_factory
 from .dkim_dns import DnsProbe, make_resolver
 from .models import IdentityStatus, ScanReport
 from .report import summary
@@ -95,17 +95,13 @@ def run(event: Any, context: Any, *, env: dict[str, str] | None = None, session:
         "notifications_failed": 0,
     }
     if _wants_notify(event):
-        result.update(_alert(report, settings, session, _account_id(context) or _caller_account(session), started))
+        result.update(_alert(report, settings, session, _account_id(context) or caller_account(session), started))
 
     if report.errors:
         raise ScanIncomplete("; ".join(f"{e.region}: {e.reason}" for e in report.errors))
     metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
     logger.info("scan completed", extra={"summary": result})
     return result
-
-
-def _caller_account(session: boto3.Session) -> str:
-    return session.client("sts").get_caller_identity()["Account"]
 
 
 # One set of alerting clients per cold start and configuration, so the Slack

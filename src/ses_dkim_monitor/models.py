@@ -12,6 +12,16 @@ import enum
 from dataclasses import dataclass, field
 
 
+def domain_and_parents(domain: str) -> list[str]:
+    """The domain, then each parent down to two labels (``a.b.example.com`` ...
+    ``example.com``). Without a public-suffix list, stopping at two labels
+    approximates the organisational domain; a name at a public suffix would
+    only ever be absent.
+    """
+    labels = domain.split(".")
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
+
+
 class IdentityType(str, enum.Enum):
     DOMAIN = "DOMAIN"
     EMAIL_ADDRESS = "EMAIL_ADDRESS"
@@ -103,6 +113,10 @@ class SesIdentity:
     @property
     def is_byodkim(self) -> bool:
         return self.signing_origin == SigningOrigin.BYODKIM.value
+
+    def dkim_target(self, token: str) -> str:
+        """Where an Easy DKIM CNAME must point: ``<token>.<SigningHostedZone>``."""
+        return f"{token}.{self.signing_hosted_zone}".lower()
 
 
 class Outcome(str, enum.Enum):

@@ -49,8 +49,7 @@ def _off_zone_targets(identity: SesIdentity, dns: DomainDns) -> bool:
     if identity.zone_confirmed or identity.is_byodkim:
         return False
     for tok in dns.tokens:
-        expected = f"{tok.token}.{identity.signing_hosted_zone}".lower()
-        if tok.record.outcome is Outcome.ANSWER and tok.record.values[0] != expected:
+        if tok.record.outcome is Outcome.ANSWER and tok.record.values[0] != identity.dkim_target(tok.token):
             return True
     return False
 
@@ -106,20 +105,18 @@ def run_scan(
     wanted = {name.lower() for name in only}
     regions = tuple(dict.fromkeys(regions))
     errors: list[RegionError] = []
-    inventories: dict[str, SesInventory] = {}
-    every_inventory: list[SesInventory] = []
+    inventories: dict[str, SesInventory] = {}  # every region's, failed ones too (their calls count)
     identities: list[SesIdentity] = []
 
     for region in regions:
         inventory = SesInventory(sesv2=client("sesv2", region), ses=client("ses", region), region=region, logger=log)
-        every_inventory.append(inventory)
+        inventories[region] = inventory
         try:
             found = inventory.load()
         except InventoryError as exc:
             log.error("region could not be scanned", extra={"region": region, "reason": exc.reason})
             errors.append(RegionError(region=region, reason=exc.reason))
             continue
-        inventories[region] = inventory
         identities.extend(found)
 
     domains_by_region: dict[str, dict[str, SesIdentity]] = {}
@@ -150,7 +147,7 @@ def run_scan(
 
     reports.sort(key=_sort_key)
     calls: dict[str, int] = {}
-    for inventory in every_inventory:
+    for inventory in inventories.values():
         for op, count in inventory.calls.items():
             calls[op] = calls.get(op, 0) + count
     return ScanReport(
