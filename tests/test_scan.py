@@ -22,13 +22,10 @@ def by_name(report: ScanReport) -> dict[str, object]:
     return {r.identity.name: r for r in report.identities}
 
 
-def publish(knot, zone: str, tokens: list[str], *, host_suffix: str = "", dmarc: bool = True, key_zone: str = "dkim.amazonses.com",
-            extra: str = "") -> None:
-    records = customer_cname_records(tokens)
-    if host_suffix:
-        records = records.replace("._domainkey", f"._domainkey.{host_suffix}")
-    body = records + ('\n_dmarc TXT "v=DMARC1; p=none"' if dmarc else "") + ("\n" + extra if extra else "")
-    knot.set_zone(zone, body)
+def publish(knot, zone: str, tokens: list[str], *, target_zone: str = "dkim.amazonses.com", extra: str = "") -> None:
+    """The customer's zone: the DKIM CNAMEs into ``target_zone``, a DMARC record, and ``extra``."""
+    body = customer_cname_records(tokens, zone=target_zone) + '\n_dmarc TXT "v=DMARC1; p=none"'
+    knot.set_zone(zone, body + ("\n" + extra if extra else ""))
 
 
 def test_healthy_domain_and_its_addresses_are_ok(ses, knot):
@@ -110,9 +107,7 @@ def test_wrong_target_is_confirmed_with_get_email_identity(ses, knot):
     # SigningHostedZone says otherwise, so nothing is wrong.
     world = ses("us-east-1")
     tokens = world.add_domain("regional-scan.test", zone="dkim.eu-south-1.amazonses.com")
-    publish(knot, "regional-scan.test", tokens, key_zone="dkim.eu-south-1.amazonses.com")
-    knot.set_zone("regional-scan.test", customer_cname_records(tokens, zone="dkim.eu-south-1.amazonses.com")
-                  + '\n_dmarc TXT "v=DMARC1; p=none"')
+    publish(knot, "regional-scan.test", tokens, target_zone="dkim.eu-south-1.amazonses.com")
     knot.set_zone("dkim.eu-south-1.amazonses.com", easy_dkim_zone_records(tokens))
     report = scan(knot.address)
     [ident] = report.identities
@@ -130,7 +125,7 @@ def test_a_zone_learnt_once_serves_the_whole_region(ses, knot):
     keys = []
     for name in names:
         tokens = world.add_domain(name, zone=zone)
-        knot.set_zone(name, customer_cname_records(tokens, zone=zone) + '\n_dmarc TXT "v=DMARC1; p=none"')
+        publish(knot, name, tokens, target_zone=zone)
         keys.append(easy_dkim_zone_records(tokens))
     knot.set_zone(zone, "\n".join(keys))
     report = scan(knot.address)
