@@ -78,7 +78,7 @@ def main() -> int:
                     document = json.loads(out)
                     out = json.dumps({"identities": document["identities"][:1], "summary": document["summary"]}, indent=2)
                     print("(first identity and the summary shown)")
-                print(out, end="")
+                print(out, end="" if out.endswith("\n") else "\n")
                 sys.stderr.write(result.stderr)
                 print(f"exit status {result.returncode}\n", flush=True)
     moto.stop()
