@@ -33,10 +33,10 @@ sys.path.insert(0, str(ROOT))
 import dns.message  # noqa: E402
 import dns.query  # noqa: E402
 
-from ses_dkim_monitor.dkim_dns import DnsProbe, ProbeRequest, make_resolver  # noqa: E402
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, make_resolver  # noqa: E402
 from ses_dkim_monitor.settings import parse_nameserver  # noqa: E402
-from tests.knot import KnotServer, free_port  # noqa: E402
-from tests.ses_fixture import customer_cname_records, easy_dkim_zone_records, tokens_for  # noqa: E402
+from tests.support.knot import KnotServer, free_port  # noqa: E402
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records, tokens_for  # noqa: E402
 
 
 def start_dnsdist(backend_port: int, delay_ms: int) -> tuple[subprocess.Popen, int, Path]:
@@ -95,8 +95,8 @@ def ses_budget(identities: int) -> None:
     from moto.server import ThreadedMotoServer
 
     from ses_dkim_monitor.aws_clients import client_factory
-    from ses_dkim_monitor.inventory import SesInventory
-    from tests.ses_fixture import SesWorld, consistent_v1
+    from ses_dkim_monitor.scan.inventory import SesInventory
+    from tests.support.ses_world import SesWorld, consistent_v1
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.knot import KnotServer  # noqa: E402
-from tests.ses_fixture import SesWorld, consistent_v1, customer_cname_records, easy_dkim_zone_records  # noqa: E402
+from tests.support.knot import KnotServer  # noqa: E402
+from tests.support.ses_world import SesWorld, consistent_v1, customer_cname_records, easy_dkim_zone_records  # noqa: E402
 
 REGION = "us-east-1"
 

@@ -67,7 +67,7 @@ def moto(moto_endpoint: str) -> str:
 @pytest.fixture(scope="session")
 def knot_server():
     """One knotd for the session; tests add zones of their own names with set_zone."""
-    from tests.knot import KnotServer
+    from tests.support.knot import KnotServer
 
     server = KnotServer({"test.invalid": ""}).start()
     try:
@@ -85,7 +85,7 @@ def knot(knot_server):
 @pytest.fixture()
 def silent_resolver():
     """A resolver address that never answers: lookups through it time out."""
-    from tests.knot import SilentResolver
+    from tests.support.knot import SilentResolver
 
     silent = SilentResolver()
     try:
@@ -97,7 +97,7 @@ def silent_resolver():
 @pytest.fixture()
 def ses(moto):
     """SES identities in moto whose v1 and v2 answers agree (see tests/ses_fixture.py)."""
-    from tests.ses_fixture import SesWorld, consistent_v1
+    from tests.support.ses_world import SesWorld, consistent_v1
 
     with consistent_v1():
         yield SesWorld

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from ses_dkim_monitor.cli import main
-from tests.knot import free_port
-from tests.ses_fixture import customer_cname_records, easy_dkim_zone_records
+from tests.support.knot import free_port
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
 
 CLI = Path(sys.executable).parent / "ses-dkim-monitor"
 
@@ -155,7 +155,7 @@ def test_installed_command_runs_the_same_scan(healthy, knot):
 def test_notify_sends_current_findings_through_sns_and_slack(capsys, ses, knot, httpserver):
     import boto3
 
-    from tests.alert_fixtures import Topic
+    from tests.support.alert_builders import Topic
 
     world = ses("us-east-1")
     world.add_email("cli-notify@nowhere-cli.test")

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-
 import pytest
 
 from ses_dkim_monitor import handler
 from ses_dkim_monitor.settings import ConfigError
-from tests.knot import free_port
-from tests.ses_fixture import customer_cname_records, easy_dkim_zone_records
-
-
-@dataclass
-class FakeContext:
-    function_name: str = "ses-dkim-monitor"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ses-dkim-monitor"
-    aws_request_id: str = "4b1f6c1e-0000-4000-8000-000000000000"
-
-
-SCHEDULED = {"version": "0", "id": "1", "detail-type": "Scheduled Event", "source": "aws.events",
-             "account": "123456789012", "time": "2026-11-27T20:00:00Z", "region": "us-east-1",
-             "resources": ["arn:aws:events:us-east-1:123456789012:rule/hourly"], "detail": {}}
+from tests.support.knot import free_port
+from tests.support.lambda_runtime import SCHEDULED, FakeContext, metric_values
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
 
 
 @pytest.fixture(autouse=True)
@@ -31,18 +16,6 @@ def clean_metrics():
     handler.metrics.clear_metrics()
     yield
     handler.metrics.clear_metrics()
-
-
-def emitted(stdout: str) -> dict[str, float]:
-    """Metric values from the Embedded Metric Format lines Powertools prints."""
-    values: dict[str, float] = {}
-    for line in stdout.splitlines():
-        if line.startswith("{") and "_aws" in line:
-            doc = json.loads(line)
-            for metric in doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
-                value = doc[metric["Name"]]
-                values[metric["Name"]] = value[0] if isinstance(value, list) else value
-    return values
 
 
 @pytest.fixture()
@@ -62,7 +35,7 @@ def test_scheduled_event_scans_and_writes_the_heartbeat(ses, knot, env, capsys):
     result = handler.lambda_handler(SCHEDULED, FakeContext())
     assert result["identities_checked"] == 2 and result["problems"] == 1 and result["unknown"] == 0
     assert result["findings"]["critical"] == 1
-    metrics = emitted(capsys.readouterr().out)
+    metrics = metric_values(capsys.readouterr().out)
     assert metrics["ScanCompleted"] == 1
     assert metrics["IdentitiesChecked"] == 2 and metrics["FindingsCritical"] == 1
     assert metrics["DnsLookupsFailed"] == 0
@@ -74,7 +47,7 @@ def test_region_that_cannot_be_scanned_fails_the_invocation_without_heartbeat(se
     with pytest.raises(handler.ScanIncomplete) as exc:
         handler.lambda_handler({"source": "ses-dkim-monitor.manual", "notify": False}, FakeContext())
     assert "us-east-1: SES unreachable" in str(exc.value)
-    metrics = emitted(capsys.readouterr().out)
+    metrics = metric_values(capsys.readouterr().out)
     assert "ScanCompleted" not in metrics
     assert metrics["RegionsFailed"] == 1
 

@@ -14,9 +14,9 @@ import boto3
 import pytest
 
 from ses_dkim_monitor import handler
-from tests.alert_fixtures import Topic, create_state_table
-from tests.ses_fixture import customer_cname_records, easy_dkim_zone_records
-from tests.test_handler import SCHEDULED, FakeContext
+from tests.support.alert_builders import Topic, create_state_table
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
+from tests.support.lambda_runtime import SCHEDULED, FakeContext
 
 T0 = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
 

@@ -1,9 +1,11 @@
 """The one catalogue of check ids.
 
 Every check the monitor can report is listed here with its default severity,
-a one-line title and a fix template. The CLI, the Lambda, the alerts and the
-README all use these names. Ids are a public contract: add, never rename or
-remove.
+a one-line title, when it fires and a fix template. The CLI, the Lambda, the
+alerts and the docs (their tables are generated from this module by
+``scripts/docgen.py``) all use these names. Ids are a public contract: add,
+never rename or remove. Code refers to a check by the constant below, never
+by a bare string.
 """
 
 from __future__ import annotations
@@ -13,6 +15,19 @@ from typing import Any
 
 from .models import DnsRecord, Finding, Severity
 
+IDENTITY_NOT_VERIFIED = "identity-not-verified"
+DKIM_SIGNING_DISABLED = "dkim-signing-disabled"
+DKIM_STATUS_NOT_SUCCESS = "dkim-status-not-success"
+DKIM_RECORD_MISSING = "dkim-record-missing"
+DKIM_RECORD_WRONG_TARGET = "dkim-record-wrong-target"
+DKIM_KEY_MISSING = "dkim-key-missing"
+EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN = "email-identity-without-dkim-domain"
+DNS_LOOKUP_FAILED = "dns-lookup-failed"
+DMARC_RECORD_MISSING = "dmarc-record-missing"
+MAIL_FROM_NOT_SUCCESS = "mail-from-not-success"
+MAIL_FROM_RECORD_MISSING = "mail-from-record-missing"
+MONITOR_CANNOT_VERIFY = "monitor-cannot-verify"
+
 
 @dataclass(frozen=True)
 class Check:
@@ -20,92 +35,114 @@ class Check:
     severity: Severity
     title: str
     fix: str  # str.format template; fields are named per check below
+    when: str = ""  # when it fires, for the docs (Markdown)
+    severity_note: str = ""  # when the severity depends on what was seen
 
 
 CHECKS: dict[str, Check] = {
     c.id: c
     for c in (
         Check(
-            "identity-not-verified",
+            IDENTITY_NOT_VERIFIED,
             Severity.CRITICAL,
             "SES identity is not verified for sending",
             "Verify {identity} in SES (region {region}): for a domain, publish the DKIM CNAMEs; "
             "for an address, click the link SES emailed to it. Then confirm the console shows "
             "'Verified'.",
+            when="the identity's verification status is not SUCCESS, or SES says it is not enabled for sending",
+            severity_note="warning while PENDING / NOT_STARTED",
         ),
         Check(
-            "dkim-signing-disabled",
+            DKIM_SIGNING_DISABLED,
             Severity.CRITICAL,
             "DKIM signing is turned off for a domain identity",
             "Turn DKIM signing on: aws sesv2 put-email-identity-dkim-attributes "
             "--region {region} --email-identity {identity} --signing-enabled",
+            when="a domain identity's DKIM signing is off",
         ),
         Check(
-            "dkim-status-not-success",
+            DKIM_STATUS_NOT_SUCCESS,
             Severity.WARNING,
             "SES does not report DKIM as verified",
             "Publish the DKIM records SES lists for {identity} (region {region}) and wait for "
             "SES to re-check; a FAILED status needs the records back and a restart of DKIM "
             "verification in the SES console.",
+            when="SES's DKIM status is not SUCCESS (the message names it)",
+            severity_note="critical for FAILED / TEMPORARY_FAILURE",
         ),
         Check(
-            "dkim-record-missing",
+            DKIM_RECORD_MISSING,
             Severity.CRITICAL,
             "A DKIM CNAME is missing from DNS",
             "Publish {name} CNAME {value}",
+            when="a `<token>._domainkey.<domain>` CNAME does not exist (NXDOMAIN or no CNAME), even while SES "
+            "still says SUCCESS; one finding per token",
         ),
         Check(
-            "dkim-record-wrong-target",
+            DKIM_RECORD_WRONG_TARGET,
             Severity.CRITICAL,
             "A DKIM CNAME points at the wrong target",
             "Change {name} to CNAME {value}",
+            when="the CNAME points anywhere but `<token>.<SigningHostedZone>`; the message says where",
         ),
         Check(
-            "dkim-key-missing",
+            DKIM_KEY_MISSING,
             Severity.CRITICAL,
             "No DKIM public key is reachable through the DKIM records",
             "{fix_detail}",
+            when="Easy DKIM: none of the CNAME targets carries a TXT with a non-empty, base64 `p=`; "
+            "BYODKIM: the selector's TXT has no usable key",
         ),
         Check(
-            "email-identity-without-dkim-domain",
+            EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN,
             Severity.CRITICAL,
             "Email address identity has no DKIM-verified domain; its mail is DMARC-unaligned",
             "Create a domain identity for {domain} (or a parent domain) in {region}, publish "
             "its three DKIM CNAMEs and wait for DKIM status SUCCESS: "
             "aws sesv2 create-email-identity --region {region} --email-identity {domain}",
+            when="an address identity whose domain (or a parent) has no DKIM-enabled, DKIM-verified domain "
+            "identity in the same region: its mail carries only SES's unaligned `d=amazonses.com` signature",
         ),
         Check(
-            "dns-lookup-failed",
+            DNS_LOOKUP_FAILED,
             Severity.WARNING,
             "DNS lookup failed; the records could not be checked",
             "Check that the resolver(s) can reach the authoritative servers for {domain} "
             "({error}); the monitor will try again on the next run.",
+            when="a lookup timed out or got SERVFAIL / REFUSED; the identity's status is `unknown`, never `ok` "
+            'and never "missing"',
         ),
         Check(
-            "dmarc-record-missing",
+            DMARC_RECORD_MISSING,
             Severity.WARNING,
             "Domain has no DMARC record",
             "Publish {name} TXT {value}",
+            when="no `v=DMARC1` TXT at `_dmarc.<domain>` or a parent domain (Gmail and Yahoo require one of "
+            "bulk senders)",
         ),
         Check(
-            "mail-from-not-success",
+            MAIL_FROM_NOT_SUCCESS,
             Severity.WARNING,
             "Custom MAIL FROM domain is not verified; SPF does not align",
             "Publish the MAIL FROM records for {mail_from} ({name} MX {value} and "
-            "{name} TXT \"v=spf1 include:amazonses.com ~all\") and wait for SES to re-check.",
+            '{name} TXT "v=spf1 include:amazonses.com ~all") and wait for SES to re-check.',
+            when="a custom MAIL FROM domain is configured but not verified",
         ),
         Check(
-            "mail-from-record-missing",
+            MAIL_FROM_RECORD_MISSING,
             Severity.WARNING,
             "A custom MAIL FROM record is missing from DNS",
             "Publish {name} {type} {value}",
+            when="the MAIL FROM domain lacks its MX `10 feedback-smtp.<region>.amazonses.com` or an SPF record "
+            "including `amazonses.com`",
         ),
         Check(
-            "monitor-cannot-verify",
+            MONITOR_CANNOT_VERIFY,
             Severity.WARNING,
             "The monitor could not check this identity for several runs",
             "Check DNS resolution from the monitor for {domain}: it failed on {runs} "
             "consecutive runs ({error}).",
+            when="(alerts only) an identity's lookups failed on N consecutive runs",
         ),
     )
 }

@@ -20,11 +20,12 @@ from botocore.exceptions import BotoCoreError
 
 from . import __version__
 from .aws_clients import caller_account, client_factory
-from .dkim_dns import DnsProbe, make_resolver
 from .models import ScanReport, Severity
-from .report import to_json, to_text
-from .scan import run_scan
+from .render.json_report import to_json
+from .render.text_report import to_text
+from .scan.engine import run_scan
 from .settings import ConfigError, Settings
+from .wiring import build_alerting, build_probe
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
 
@@ -95,17 +96,11 @@ def _exit_status(report: ScanReport, fail_on: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
-    # Problems are in the report and region failures get their own line;
-    # log records are for --verbose only, so stderr stays one line per error.
-    # A logger of our own, outside the logging tree: nothing global changes.
-    log = logging.Logger("ses-dkim-monitor")
-    handler: logging.Handler = logging.StreamHandler(sys.stderr) if args.verbose else logging.NullHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
-    log.addHandler(handler)
+    _configure_logging(verbose=args.verbose)
     try:
         settings = _settings(args, dict(os.environ))
         session = boto3.Session()
-        resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
+        probe = build_probe(settings)
     except ConfigError as exc:
         print(f"ses-dkim-monitor: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -116,10 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ses-dkim-monitor: configuration error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
-    probe = DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight)
     try:
         report = run_scan(regions=settings.regions, client=client_factory(session), probe=probe,
-                          check_dmarc=settings.check_dmarc, only=args.identity, logger=log)
+                          check_dmarc=settings.check_dmarc, only=args.identity)
     except Exception as exc:  # a bug or an environment we did not foresee: one line, exit 3
         print(f"ses-dkim-monitor: scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
@@ -139,13 +133,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ses-dkim-monitor: scan incomplete: {error.region}: {error.reason}", file=sys.stderr)
     status = _exit_status(report, args.fail_on)
     if args.notify:
-        notified = _notify(report, settings, session, log)
+        notified = _notify(report, settings, session)
         if notified != EXIT_OK and status in (EXIT_OK, EXIT_FINDINGS):
             return notified
     return status
 
 
-def _notify(report: ScanReport, settings: Settings, session: boto3.Session, log: logging.Logger) -> int:
+def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> int:
     """Send the current findings through the same notifiers the Lambda uses.
 
     Stateless on purpose (no state table): every finding at or above
@@ -154,17 +148,17 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session, log:
     """
     from datetime import datetime, timezone
 
-    from .alerting import build_alerting, run_alerting
+    from .alerts.run import run_alerting
 
     stateless = dataclasses.replace(settings, state_table="")
     try:
-        _, notifiers, policy = build_alerting(stateless, session, logger=log)
+        _, notifiers, policy = build_alerting(stateless, session)
         if not notifiers:
             print("ses-dkim-monitor: --notify: no channel configured (set ALERT_TOPIC_ARN or "
                   "SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / --slack-secret-arn)", file=sys.stderr)
             return EXIT_USAGE
         result = run_alerting(report, account_id=_account_id(session), store=None, notifiers=notifiers,
-                              now=datetime.now(timezone.utc), policy=policy, logger=log)
+                              now=datetime.now(timezone.utc), policy=policy)
     except Exception as exc:
         print(f"ses-dkim-monitor: --notify failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_NOT_DELIVERED
@@ -172,6 +166,20 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session, log:
           f"{', '.join(n.name for n in notifiers)}: {result.delivered} delivered, {result.failed} failed",
           file=sys.stderr)
     return EXIT_NOT_DELIVERED if result.failed else EXIT_OK
+
+
+def _configure_logging(*, verbose: bool) -> None:
+    """Log records are for --verbose only, so stderr stays one line per error.
+
+    Only the package's own logger is configured (and kept from propagating),
+    so nothing global changes for a program that calls ``main``.
+    """
+    package = logging.getLogger("ses_dkim_monitor")
+    handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    package.handlers = [handler]
+    package.setLevel(logging.INFO if verbose else logging.WARNING)
+    package.propagate = False
 
 
 def _account_id(session: boto3.Session) -> str:

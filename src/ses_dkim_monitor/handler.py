@@ -15,18 +15,22 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 from .aws_clients import caller_account, client_factory
-from .dkim_dns import DnsProbe, make_resolver
 from .models import IdentityStatus, ScanReport
-from .report import summary
-from .scan import run_scan
+from .render.json_report import summary
+from .scan.engine import run_scan
 from .settings import ConfigError, Settings, parse_region
+from .wiring import build_alerting, build_probe
 
 # Powertools objects hold no AWS client and no connection: safe at import.
 logger = Logger()
 metrics = Metrics()
+# The package's modules log through logging.getLogger(__name__); give them the
+# same JSON handler, level and Lambda context keys as this logger.
+copy_config_to_registered_loggers(source_logger=logger, include={"ses_dkim_monitor"})
 
 MANUAL_SOURCE = "ses-dkim-monitor.manual"
 
@@ -77,10 +81,8 @@ def run(event: Any, context: Any, *, env: dict[str, str] | None = None, session:
     regions = _regions_override(event) or settings.regions
     session = session or boto3.Session()
     started = now or datetime.now(timezone.utc)
-    resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
-    probe = DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight)
-    report = run_scan(regions=regions, client=client_factory(session), probe=probe,
-                      check_dmarc=settings.check_dmarc, now=lambda: started, logger=logger)
+    report = run_scan(regions=regions, client=client_factory(session), probe=build_probe(settings),
+                      check_dmarc=settings.check_dmarc, now=lambda: started)
     _publish_metrics(report)
 
     s = summary(report)
@@ -111,16 +113,16 @@ _alerting_cache: dict[Settings, tuple[Any, list[Any], Any]] = {}
 
 def _alert(report: ScanReport, settings: Settings, session: boto3.Session, account_id: str,
            now: datetime) -> dict[str, int]:
-    from .alerting import build_alerting, run_alerting
+    from .alerts.run import run_alerting
 
     if settings not in _alerting_cache:
-        _alerting_cache[settings] = build_alerting(settings, session, logger=logger)
+        _alerting_cache[settings] = build_alerting(settings, session)
     store, notifiers, policy = _alerting_cache[settings]
     if store is None or not notifiers:
         logger.warning("alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)})
         return {}
     outcome = run_alerting(report, account_id=account_id, store=store, notifiers=notifiers, now=now,
-                           policy=policy, logger=logger)
+                           policy=policy)
     metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=outcome.delivered)
     metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=outcome.failed)
     return {"notifications_delivered": outcome.delivered, "notifications_failed": outcome.failed}

@@ -1,0 +1,192 @@
+"""What each notification says, shared by every channel.
+
+The channels differ in markup (SNS email is plain text, Slack is Block Kit)
+but not in content: the headline, the observation, the exact fix and the
+structured payload are built here once, so an on-call person reads the same
+words whichever channel reached them. Texts here are raw (unescaped);
+a channel escapes them for its own markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from .. import catalogue as c
+from ..catalogue import CHECKS
+from ..models import Severity
+from .model import Event, Notification
+
+SCHEMA_NOTIFICATION = "ses-dkim-monitor/notification/v1"
+SCHEMA_DIGEST = "ses-dkim-monitor/digest/v1"
+SUBJECT_MAX = 99  # SNS: "less than 100 characters"
+
+
+
+def title(check: str) -> str:
+    """The catalogue's one-line title (the check id for anything unknown)."""
+    entry = CHECKS.get(check)
+    return entry.title if entry else check
+
+
+def subject_of(key: str, check: str) -> str:
+    """The part of a finding key after the check id (a DKIM token), or ''."""
+    return key[len(check) + 1:] if key.startswith(check + "#") else ""
+
+
+def label(n: Notification, *, reminder: str = "REMINDER", sep: str = " ") -> str:
+    """The severity label of an open problem, marked when it is a reminder ("REMINDER CRITICAL").
+
+    Every channel builds its label here; Slack asks for ``reminder="Reminder", sep=" · "``.
+    """
+    severity = n.severity.value.upper()
+    return f"{reminder}{sep}{severity}" if n.event is Event.REMINDER else severity
+
+
+def headline(n: Notification) -> str:
+    """One line naming the event, the severity, the problem and the identity."""
+    if n.event is Event.RESOLVED:
+        return f"RESOLVED: {title(n.check)} - {n.identity} ({n.region})"
+    if n.check == c.MONITOR_CANNOT_VERIFY:
+        return f"{label(n)}: monitor cannot verify {n.identity} ({n.region})"
+    return f"{label(n)}: {title(n.check)} - {n.identity} ({n.region})"
+
+
+def sns_subject(n: Notification) -> str:
+    """An SNS Subject: printable ASCII, one line, under 100 characters.
+
+    The identity and region come first so a truncated subject still says
+    which identity is affected; the title is what gets cut.
+    """
+    if n.event is Event.RESOLVED:
+        lead = f"RESOLVED {n.identity} ({n.region})"
+    else:
+        lead = f"{label(n)} {n.identity} ({n.region})"
+    return fit_subject(f"{lead}: {title(n.check)}")
+
+
+def digest_subject(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> str:
+    counts = _event_counts(notifications)
+    worst = worst_severity(notifications)
+    text = f"SES DKIM monitor: {len(notifications)} notifications ({counts}), worst {worst.value}"
+    if parts > 1:
+        text += f" [{part}/{parts}]"
+    return fit_subject(text)
+
+
+def fit_subject(text: str) -> str:
+    clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in " ".join(text.split()))
+    if len(clean) > SUBJECT_MAX:
+        clean = clean[: SUBJECT_MAX - 3].rstrip() + "..."
+    return clean or "SES DKIM monitor"
+
+
+def observed_line(n: Notification) -> str:
+    """When the problem started, and for a reminder how long it has lasted."""
+    started = _iso(n.first_seen)
+    if n.event is Event.REMINDER:
+        return f"open since {started} ({_duration(n.at - n.first_seen)})"
+    if n.event is Event.RESOLVED:
+        return f"first seen {started}, resolved {_iso(n.at)} ({_duration(n.at - n.first_seen)})"
+    return f"first seen {started}"
+
+
+def text(n: Notification) -> str:
+    """Readable plain text, for email subscribers of the SNS topic."""
+    lines = [headline(n), ""]
+    lines += [
+        f"Identity: {n.identity}",
+        f"Region:   {n.region}",
+        f"Account:  {n.account}",
+        f"Check:    {n.check}" + (f" ({subject_of(n.key, n.check)})" if subject_of(n.key, n.check) else ""),
+        f"Severity: {n.severity.value}",
+        f"When:     {observed_line(n)}",
+    ]
+    if n.reason:
+        lines.append(f"Reason:   {n.reason}")
+    if n.event is Event.RESOLVED:
+        lines += ["", "Was:", f"  {n.message}"]
+    else:
+        lines += ["", "What the monitor saw:", f"  {n.message}", "", "Fix:", f"  {n.fix}"]
+        if n.record is not None:
+            lines += ["", "Record to publish:", f"  {n.record.name}  {n.record.type}  {n.record.value}"]
+    return "\n".join(lines) + "\n"
+
+
+def payload(n: Notification) -> dict[str, Any]:
+    """The structured form, for SQS/Lambda/HTTPS subscribers. Stable field names."""
+    return {
+        "schema": SCHEMA_NOTIFICATION,
+        "event": n.event.value,
+        "account": n.account,
+        "region": n.region,
+        "identity": n.identity,
+        "check": n.check,
+        "key": n.key,
+        "title": title(n.check),
+        "severity": n.severity.value,
+        "message": n.message,
+        "fix": n.fix,
+        "record": None if n.record is None else {"name": n.record.name, "type": n.record.type, "value": n.record.value},
+        "reason": n.reason or None,
+        "first_seen": _iso(n.first_seen),
+        "at": _iso(n.at),
+    }
+
+
+def digest_text(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> str:
+    """One email listing many notifications, most severe first."""
+    head = digest_subject(notifications, part=part, parts=parts)
+    lines = [head, ""]
+    for n in sort_for_digest(notifications):
+        lines.append(f"* {headline(n)}")
+        if n.event is Event.RESOLVED:
+            lines.append(f"    Reason: {n.reason or 'resolved'}")
+        else:
+            lines.append(f"    Saw: {n.message}")
+            lines.append(f"    Fix: {n.fix}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def digest_payload(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> dict[str, Any]:
+    return {
+        "schema": SCHEMA_DIGEST,
+        "count": len(notifications),
+        "part": part,
+        "parts": parts,
+        "notifications": [payload(n) for n in sort_for_digest(notifications)],
+    }
+
+
+def sort_for_digest(notifications: Sequence[Notification]) -> list[Notification]:
+    """Open problems before resolutions, most severe first, then by identity."""
+    order = {Event.OPENED: 0, Event.REMINDER: 1, Event.RESOLVED: 2}
+    return sorted(notifications, key=lambda n: (order[n.event], -n.severity.rank, n.identity, n.region, n.key))
+
+
+def worst_severity(notifications: Sequence[Notification]) -> Severity:
+    return max((n.severity for n in notifications), key=lambda s: s.rank, default=Severity.INFO)
+
+
+def _event_counts(notifications: Sequence[Notification]) -> str:
+    parts = []
+    for event in (Event.OPENED, Event.REMINDER, Event.RESOLVED):
+        count = sum(1 for n in notifications if n.event is event)
+        if count:
+            parts.append(f"{count} {event.value}")
+    return ", ".join(parts)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _duration(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return f"{hours // 24} days"
+    if hours >= 1:
+        return f"{hours} h"
+    return f"{max(int(delta.total_seconds() // 60), 0)} min"

@@ -1,0 +1,128 @@
+"""Publishing notifications to an SNS topic.
+
+Each message is published with ``MessageStructure=json``: email subscribers
+get the readable text (``default``/``email``), machine subscribers (SQS,
+Lambda, HTTP(S), Firehose, email-json) get the structured payload of
+``messages.payload``. Message attributes ``severity``, ``event``, ``check``
+and ``region`` let subscribers filter with a subscription filter policy.
+
+When more than ``digest_threshold`` notifications are due in one run they go
+out as a digest, split into parts that each fit SNS's 256 KiB limit. A
+digest's attributes are ``String.Array`` values listing every severity,
+event, check and region it contains (its ``event`` array also holds
+``"digest"``), so a filter on ``severity: critical`` still matches a digest
+holding a critical notification.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ..alerts import messages
+from ..alerts.model import Notification
+from ..aws_errors import error_code
+
+log = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = ("sns:Publish",)
+
+# SNS accepts 262,144 bytes of message plus attributes; stay clear of it.
+MAX_MESSAGE_BYTES = 240_000
+MACHINE_PROTOCOLS = ("sqs", "lambda", "http", "https", "email-json", "firehose")
+
+
+class SnsNotifier:
+    """Delivers notifications to one topic; never raises for a failed publish."""
+
+    name = "sns"
+
+    def __init__(self, client: Any, topic_arn: str, *, digest_threshold: int = 10):
+        self._client = client
+        self._topic_arn = topic_arn
+        self._digest_threshold = digest_threshold
+
+    def deliver(self, notifications: Sequence[Notification]) -> dict[str, bool]:
+        """Publish; the result maps each notification's ``state_id`` to success."""
+        if not notifications:
+            return {}
+        if len(notifications) > self._digest_threshold:
+            return self._deliver_digest(notifications)
+        return {n.state_id: self._publish(single_message(n), label=n.state_id) for n in notifications}
+
+    def _deliver_digest(self, notifications: Sequence[Notification]) -> dict[str, bool]:
+        results: dict[str, bool] = {}
+        chunks = _split_to_fit(messages.sort_for_digest(notifications))
+        for part, chunk in enumerate(chunks, start=1):
+            ok = self._publish(digest_message(chunk, part=part, parts=len(chunks)), label=f"digest {part}/{len(chunks)}")
+            results.update({n.state_id: ok for n in chunk})
+        return results
+
+    def _publish(self, request: Mapping[str, Any], *, label: str) -> bool:
+        try:
+            self._client.publish(TopicArn=self._topic_arn, **request)
+        except (ClientError, BotoCoreError) as error:
+            log.warning("SNS publish failed",
+                              extra={"channel": self.name, "notification": label, "error": error_code(error)})
+            return False
+        return True
+
+
+def single_message(n: Notification) -> dict[str, Any]:
+    """The Publish arguments (minus TopicArn) for one notification."""
+    text = messages.text(n)
+    structured = json.dumps(messages.payload(n), ensure_ascii=False)
+    return {
+        "Subject": messages.sns_subject(n),
+        "MessageStructure": "json",
+        "Message": _structure(text, structured),
+        "MessageAttributes": {
+            "severity": _string(n.severity.value),
+            "event": _string(n.event.value),
+            "check": _string(n.check),
+            "region": _string(n.region),
+        },
+    }
+
+
+def digest_message(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> dict[str, Any]:
+    text = messages.digest_text(notifications, part=part, parts=parts)
+    structured = json.dumps(messages.digest_payload(notifications, part=part, parts=parts), ensure_ascii=False)
+    return {
+        "Subject": messages.digest_subject(notifications, part=part, parts=parts),
+        "MessageStructure": "json",
+        "Message": _structure(text, structured),
+        "MessageAttributes": {
+            "severity": _array(n.severity.value for n in notifications),
+            "event": _array(["digest", *(n.event.value for n in notifications)]),
+            "check": _array(n.check for n in notifications),
+            "region": _array(n.region for n in notifications),
+        },
+    }
+
+
+def _structure(text: str, structured: str) -> str:
+    body = {"default": text, "email": text}
+    body.update({protocol: structured for protocol in MACHINE_PROTOCOLS})
+    return json.dumps(body, ensure_ascii=False)
+
+
+def _split_to_fit(notifications: list[Notification]) -> list[list[Notification]]:
+    """Halve a digest until every part fits in one SNS message."""
+    size = len(digest_message(notifications, part=999, parts=999)["Message"].encode("utf-8"))
+    if size <= MAX_MESSAGE_BYTES or len(notifications) == 1:
+        return [notifications]
+    middle = len(notifications) // 2
+    return _split_to_fit(notifications[:middle]) + _split_to_fit(notifications[middle:])
+
+
+def _string(value: str) -> dict[str, str]:
+    return {"DataType": "String", "StringValue": value}
+
+
+def _array(values: Any) -> dict[str, str]:
+    return {"DataType": "String.Array", "StringValue": json.dumps(sorted(set(values)))}

@@ -1,0 +1,57 @@
+"""The terminal report: problems first, each with its fix.
+
+Text from DNS and SES is untrusted: every control and format character is
+replaced with a visible escape, so a TXT record cannot send terminal escape
+sequences to the user's screen.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from ..models import ScanReport
+from .json_report import summary
+
+
+def escape_terminal(text: str) -> str:
+    """Make untrusted text safe to print: control/format characters become escapes."""
+    out = []
+    for ch in text:
+        if unicodedata.category(ch)[0] == "C" and ch != " ":
+            code = ord(ch)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+_COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m",
+            "ok": "\033[32m", "problem": "\033[1;31m", "unknown": "\033[35m"}
+_RESET = "\033[0m"
+
+
+def to_text(report: ScanReport, *, colour: bool = False) -> str:
+    def paint(label: str, key: str) -> str:
+        return f"{_COLOURS[key]}{label}{_RESET}" if colour else label
+
+    lines: list[str] = []
+    for r in report.identities:
+        ident = r.identity
+        head = f"{paint(r.status.value.upper(), r.status.value):<8} {escape_terminal(ident.name)}  [{ident.region}, {ident.type.value}]"
+        lines.append(head)
+        for f in r.findings:
+            lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}")
+            lines.append(f"    {escape_terminal(f.message)}")
+            lines.append(f"    fix: {escape_terminal(f.fix)}")
+    s = summary(report)
+    if not report.identities:
+        lines.append("no SES identities found in " + ", ".join(report.regions))
+    lines.append("")
+    lines.append(
+        f"{s['identities']} identities in {', '.join(report.regions)}: {s['ok']} ok, {s['problem']} with problems, "
+        f"{s['unknown']} unknown; findings: {s['findings']['critical']} critical, {s['findings']['warning']} warning, "
+        f"{s['findings']['info']} info; {s['dns_lookups']} DNS lookups ({s['dns_lookups_failed']} failed)"
+    )
+    for e in report.errors:
+        lines.append(paint("INCOMPLETE", "critical") + f" {e.region}: {escape_terminal(e.reason)}")
+    return "\n".join(lines) + "\n"

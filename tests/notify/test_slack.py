@@ -1,0 +1,306 @@
+"""The Slack channel against a local HTTP server standing in for the webhook."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+
+import boto3
+import pytest
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+from werkzeug import Response
+
+from ses_dkim_monitor.notify.slack import (
+    DIGEST_ITEMS_PER_MESSAGE,
+    IAM_ACTIONS,
+    MAX_BLOCKS,
+    MAX_SECTION_TEXT,
+    SecretWebhookUrl,
+    SlackNotifier,
+    fit,
+)
+from tests.support.alert_builders import HOSTILE, notification
+
+HOOK = "/services/T000/B000/SECRET-TOKEN"
+
+
+def block_count(body: dict) -> int:
+    """Blocks in a payload, attachments included (what MAX_BLOCKS limits)."""
+    return len(body.get("blocks", [])) + sum(len(a.get("blocks", [])) for a in body.get("attachments", []))
+
+
+class Sleeps(list):
+    """An injected sleep that only records: tests never wait."""
+
+    def __call__(self, seconds: float) -> None:
+        self.append(seconds)
+
+
+@pytest.fixture()
+def slack(httpserver_ipv4):
+    return httpserver_ipv4
+
+
+@pytest.fixture()
+def sleeps() -> Sleeps:
+    return Sleeps()
+
+
+def notifier(server, sleeps, **options) -> SlackNotifier:
+    url = server.url_for(HOOK)
+    return SlackNotifier(lambda: url, sleep=sleeps, **options)
+
+
+def posted(server) -> list[dict]:
+    return [json.loads(request.get_data()) for request, _response in server.log]
+
+
+def texts(body: dict) -> list[str]:
+    """Every text Slack would render from a payload."""
+    found = [body.get("text", "")]
+
+    def walk(value):
+        if isinstance(value, dict):
+            if "text" in value and isinstance(value["text"], str):
+                found.append(value["text"])
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(body.get("blocks", []))
+    walk(body.get("attachments", []))
+    return found
+
+
+def test_opened_alert_is_block_kit_with_colour_identity_observation_and_fix(slack, sleeps):
+    slack.expect_request(HOOK, method="POST").respond_with_data("ok")
+    n = notification("opened")
+
+    assert notifier(slack, sleeps).deliver([n]) == {n.state_id: True}
+
+    [body] = posted(slack)
+    [attachment] = body["attachments"]
+    assert attachment["color"] == "#D40E0D"
+    rendered = "\n".join(texts(body))
+    assert "*CRITICAL*: A DKIM CNAME is missing from DNS" in rendered
+    assert "*Identity*\nexample.com" in rendered and "*Region*\nus-east-1" in rendered
+    assert "abc._domainkey.example.com does not exist (NXDOMAIN)" in rendered
+    assert "```Publish abc._domainkey.example.com CNAME abc.dkim.amazonses.com```" in rendered
+    assert body["text"] == "CRITICAL: A DKIM CNAME is missing from DNS - example.com (us-east-1)"
+    assert sleeps == []
+
+
+def test_warning_and_reminder_are_marked_as_such(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    notifier(slack, sleeps).deliver([notification("reminder", severity="warning", check="dmarc-record-missing")])
+
+    [body] = posted(slack)
+    assert body["attachments"][0]["color"] == "#ECB22E"
+    assert "*Reminder \u00b7 WARNING*: Domain has no DMARC record" in texts(body)[1]
+    assert "open since 2024-05-01T12:00:00Z (26 h)" in "\n".join(texts(body))
+
+
+def test_resolved_is_a_short_green_recovery_message(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    notifier(slack, sleeps).deliver([notification("resolved", reason="identity deleted")])
+
+    [body] = posted(slack)
+    assert body["attachments"][0]["color"] == "#2EB67D"
+    assert len(body["attachments"][0]["blocks"]) == 2
+    assert texts(body)[1] == (":white_check_mark: *Resolved*: A DKIM CNAME is missing from DNS for *example.com* "
+                              "(us-east-1)\nidentity deleted")
+
+
+def test_hostile_dns_text_cannot_mention_or_link(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    n = notification("opened", message=f"TXT says {HOSTILE}", fix=f"Remove {HOSTILE}",
+                     identity="<!here>@example.com")
+    notifier(slack, sleeps).deliver([n])
+
+    [request, _] = slack.log[0]
+    raw = request.get_data(as_text=True)
+    body = json.loads(raw)
+    rendered = "\n".join(texts(body))
+    assert "<!channel>" not in rendered and "<!here>" not in rendered and "<https://" not in rendered
+    assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; stuff" in rendered
+    assert "&lt;!here&gt;@example.com" in rendered
+    sections = [b for a in body["attachments"] for b in a["blocks"] if b["type"] == "section" and "text" in b]
+    assert sections and all(s["text"]["verbatim"] is True for s in sections)
+
+
+def test_fix_containing_backticks_is_not_put_in_a_code_block(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    notifier(slack, sleeps).deliver([notification("opened", fix="Publish ```<!channel>``` now")])
+
+    rendered = "\n".join(texts(posted(slack)[0]))
+    assert "*Fix*\nPublish ```&lt;!channel&gt;``` now" in rendered
+
+
+def test_rate_limit_waits_for_retry_after_then_delivers_once(slack, sleeps):
+    slack.expect_oneshot_request(HOOK).respond_with_response(
+        Response("rate_limited", status=429, headers={"Retry-After": "7"}))
+    slack.expect_request(HOOK).respond_with_data("ok")
+    n = notification("opened")
+
+    assert notifier(slack, sleeps).deliver([n]) == {n.state_id: True}
+    assert sleeps == [7.0]
+    assert [response.status_code for _request, response in slack.log] == [429, 200]
+
+
+def test_retry_after_too_long_for_a_lambda_run_leaves_everything_pending(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_response(
+        Response("rate_limited", status=429, headers={"Retry-After": "600"}))
+    batch = [notification("opened"), notification("opened", identity="b.example")]
+
+    result = notifier(slack, sleeps, max_retry_after=30).deliver(batch)
+
+    assert result == {n.state_id: False for n in batch}
+    assert sleeps == [] and len(slack.log) == 1  # the second message was not even tried
+
+
+def test_server_errors_are_retried_with_backoff(slack, sleeps):
+    slack.expect_oneshot_request(HOOK).respond_with_data("boom", status=500)
+    slack.expect_oneshot_request(HOOK).respond_with_data("boom", status=503)
+    slack.expect_request(HOOK).respond_with_data("ok")
+    n = notification("opened")
+
+    assert notifier(slack, sleeps, backoff=1.5).deliver([n]) == {n.state_id: True}
+    assert sleeps == [1.5, 3.0]
+    assert len(slack.log) == 3
+
+
+def test_slack_down_gives_up_after_the_attempts_and_stops_for_this_run(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("boom", status=500)
+    batch = [notification("opened"), notification("opened", identity="b.example")]
+
+    result = notifier(slack, sleeps, max_attempts=3).deliver(batch)
+
+    assert result == {n.state_id: False for n in batch}
+    assert len(slack.log) == 3 and sleeps == [1.0, 2.0]
+
+
+def test_a_rejected_message_fails_alone(slack, sleeps):
+    slack.expect_oneshot_request(HOOK).respond_with_data("invalid_blocks", status=400)
+    slack.expect_request(HOOK).respond_with_data("ok")
+    first, second = notification("opened"), notification("opened", identity="b.example")
+
+    assert notifier(slack, sleeps).deliver([first, second]) == {first.state_id: False, second.state_id: True}
+    assert sleeps == []
+
+
+def test_a_webhook_that_never_answers_times_out(sleeps):
+    with socket.socket() as silent:  # accepts connections (backlog), never replies
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(4)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/hook"
+        n = notification("opened")
+
+        result = SlackNotifier(lambda: url, timeout=0.2, max_attempts=2, sleep=sleeps).deliver([n])
+
+    assert result == {n.state_id: False}
+    assert sleeps == [1.0]
+
+
+def test_a_refused_connection_is_a_failed_delivery_not_a_crash(sleeps):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    n = notification("opened")
+    assert SlackNotifier(lambda: f"http://127.0.0.1:{port}/hook", sleep=sleeps).deliver([n]) == {n.state_id: False}
+
+
+def test_large_digest_is_split_within_block_kit_limits(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    batch = [notification("opened", identity=f"d{i:03d}.example", message="x" * 5000) for i in range(95)]
+
+    result = notifier(slack, sleeps, digest_threshold=10).deliver(batch)
+
+    assert all(result.values()) and len(result) == 95
+    bodies = posted(slack)
+    assert len(bodies) == 3  # 40 + 40 + 15
+    for body in bodies:
+        assert block_count(body) <= MAX_BLOCKS
+        assert all(len(t) <= MAX_SECTION_TEXT for t in texts(body))
+    items = [b for body in bodies for b in body["attachments"][0]["blocks"] if b["type"] == "section"]
+    assert len(items) == 95
+    assert "[1/3]" in bodies[0]["text"] and "[3/3]" in bodies[2]["text"]
+    assert len([b for b in bodies[0]["attachments"][0]["blocks"] if b["type"] == "section"]) == DIGEST_ITEMS_PER_MESSAGE
+
+
+def test_digest_part_that_fails_stays_pending_alone(slack, sleeps):
+    slack.expect_oneshot_request(HOOK).respond_with_data("ok")
+    slack.expect_request(HOOK).respond_with_data("invalid_blocks", status=400)
+    batch = [notification("opened", identity=f"d{i:03d}.example") for i in range(45)]
+
+    result = notifier(slack, sleeps, digest_threshold=10).deliver(batch)
+
+    assert sum(result.values()) == DIGEST_ITEMS_PER_MESSAGE
+    assert len([ok for ok in result.values() if not ok]) == 5
+
+
+def test_long_escaped_text_is_cut_without_breaking_an_entity():
+    escaped = "a" * 2995 + "&amp;&lt;"
+    cut = fit(escaped, 3000)
+    assert len(cut) <= 3000 and cut.endswith("a\u2026")
+    assert fit("short", 3000) == "short"
+
+
+def test_long_observation_fits_a_section(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    notifier(slack, sleeps).deliver([notification("opened", message="<&>" * 4000)])
+
+    for text in texts(posted(slack)[0]):
+        assert len(text) <= MAX_SECTION_TEXT
+        assert not text.rstrip("\u2026").endswith(("&", "&l", "&lt", "&a", "&am", "&amp", "&g", "&gt"))
+
+
+def test_webhook_url_is_never_logged(slack, sleeps, caplog):
+    caplog.set_level(logging.DEBUG)
+    slack.expect_oneshot_request(HOOK).respond_with_data("boom", status=500)
+    slack.expect_oneshot_request(HOOK).respond_with_data("invalid_payload", status=400)
+    slack.expect_request(HOOK).respond_with_data("ok")
+
+    notifier(slack, sleeps).deliver([notification("opened"), notification("opened", identity="b.example")])
+
+    assert len(slack.log) == 3
+    # werkzeug is the stand-in Slack server logging its own request lines, not the monitor.
+    ours = [r for r in caplog.records if not r.name.startswith("werkzeug")]
+    assert any(r.levelno == logging.WARNING for r in ours), "the failures should have been logged"
+    assert all("SECRET-TOKEN" not in r.getMessage() for r in ours)
+    assert all("SECRET-TOKEN" not in json.dumps(r.__dict__, default=str) for r in ours)
+
+
+@pytest.mark.parametrize("stored", ["{url}", '{{"webhook_url": "{url}"}}'])
+def test_webhook_url_comes_from_secrets_manager_and_is_cached(moto, slack, sleeps, stored):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="slack-webhook", SecretString=stored.format(url=slack.url_for(HOOK)))["ARN"]
+    calls: list[str] = []
+    client.meta.events.register("before-call.secretsmanager.*",
+                                lambda model, **kw: calls.append(f"secretsmanager:{model.name}"))
+    url = SecretWebhookUrl(SecretsProvider(boto3_client=client), arn, max_age=300)
+    slack_notifier = SlackNotifier(url, sleep=sleeps)
+
+    slack_notifier.deliver([notification("opened")])
+    slack_notifier.deliver([notification("opened", identity="b.example")])
+
+    assert len(slack.log) == 2
+    assert calls == ["secretsmanager:GetSecretValue"]
+    assert set(calls) == set(IAM_ACTIONS)
+
+
+def test_secret_without_a_url_fails_delivery_without_echoing_the_secret(moto, caplog, sleeps):
+    caplog.set_level(logging.INFO)
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="slack-webhook", SecretString='{"token": "xoxb-not-a-webhook"}')["ARN"]
+    n = notification("opened")
+
+    result = SlackNotifier(SecretWebhookUrl(SecretsProvider(boto3_client=client), arn), sleep=sleeps).deliver([n])
+
+    assert result == {n.state_id: False}
+    logged = [json.dumps(r.__dict__, default=str) for r in caplog.records]
+    assert any("holds no webhook URL" in line for line in logged)
+    assert not any("xoxb-not-a-webhook" in line for line in logged)

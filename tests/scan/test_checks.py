@@ -1,0 +1,290 @@
+"""The pure checks: one test per branch, asserting the finding id and the facts in its message."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from ses_dkim_monitor.catalogue import CHECKS
+from ses_dkim_monitor.scan.checks import evaluate
+from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from ses_dkim_monitor.scan.parsers import parse_dkim_key
+from ses_dkim_monitor.models import (
+    IdentityStatus,
+    IdentityType,
+    MailFrom,
+    SesIdentity,
+    SesStatus,
+    Severity,
+)
+from tests.support.ses_world import PUBLIC_KEY
+
+TOKENS = ("aaaa1111", "bbbb2222", "cccc3333")
+ZONE = "dkim.amazonses.com"
+
+
+def domain(name: str = "example.com", **kw) -> SesIdentity:
+    base = dict(name=name, region="us-east-1", type=IdentityType.DOMAIN, verification_status=SesStatus.SUCCESS,
+                sending_enabled=True, dkim_enabled=True, dkim_status=SesStatus.SUCCESS, dkim_tokens=TOKENS,
+                signing_hosted_zone=ZONE)
+    base.update(kw)
+    return SesIdentity(**base)
+
+
+def email(name: str = "ops@example.com", **kw) -> SesIdentity:
+    base = dict(name=name, region="us-east-1", type=IdentityType.EMAIL_ADDRESS,
+                verification_status=SesStatus.SUCCESS, sending_enabled=True)
+    base.update(kw)
+    return SesIdentity(**base)
+
+
+def answer(name: str, rdtype: str, *values: str) -> Lookup:
+    return Lookup(name, rdtype, Outcome.ANSWER, values=values)
+
+
+def healthy_token(token: str, domain_name: str = "example.com", key: bool = False) -> DkimTokenDns:
+    return DkimTokenDns(
+        token=token,
+        record=answer(f"{token}._domainkey.{domain_name}", "CNAME", f"{token}.{ZONE}"),
+        target_txt=answer(f"{token}.{ZONE}", "TXT", f"p={PUBLIC_KEY}" if key else ""),
+    )
+
+
+def healthy_dns(domain_name: str = "example.com") -> DomainDns:
+    return DomainDns(
+        domain=domain_name,
+        tokens=tuple(healthy_token(t, domain_name, key=(i == 0)) for i, t in enumerate(TOKENS)),
+        dmarc=answer(f"_dmarc.{domain_name}", "TXT", "v=DMARC1; p=none"),
+    )
+
+
+def checks_of(report) -> list[str]:
+    return [f.check for f in report.findings]
+
+
+def test_every_finding_uses_a_catalogued_id():
+    # The catalogue is the public list of ids; ids are kebab-case and have a title and fix.
+    for check in CHECKS.values():
+        assert check.id == check.id.lower() and " " not in check.id
+        assert check.title and check.fix
+
+
+def test_healthy_domain_with_one_key_and_two_empty_rotation_targets_is_ok():
+    report = evaluate(domain(), healthy_dns(), {})
+    assert report.status is IdentityStatus.OK
+    assert report.findings == ()
+
+
+def test_unverified_domain_is_reported_with_its_status():
+    report = evaluate(domain(verification_status=SesStatus.FAILED), healthy_dns(), {})
+    [f] = [f for f in report.findings if f.check == "identity-not-verified"]
+    assert f.severity is Severity.CRITICAL and "FAILED" in f.message
+
+
+def test_pending_verification_is_a_warning():
+    report = evaluate(domain(verification_status=SesStatus.PENDING), healthy_dns(), {})
+    [f] = [f for f in report.findings if f.check == "identity-not-verified"]
+    assert f.severity is Severity.WARNING and "PENDING" in f.message
+
+
+def test_verified_but_not_enabled_for_sending_is_critical():
+    report = evaluate(domain(sending_enabled=False), healthy_dns(), {})
+    [f] = [f for f in report.findings if f.check == "identity-not-verified"]
+    assert f.severity is Severity.CRITICAL and "not enabled for sending" in f.message
+
+
+def test_signing_disabled_is_critical_and_fix_enables_it():
+    report = evaluate(domain(dkim_enabled=False), healthy_dns(), {})
+    [f] = [f for f in report.findings if f.check == "dkim-signing-disabled"]
+    assert f.severity is Severity.CRITICAL
+    assert "--signing-enabled" in f.fix and "example.com" in f.fix
+    assert report.status is IdentityStatus.PROBLEM
+
+
+@pytest.mark.parametrize("status,severity", [
+    (SesStatus.FAILED, Severity.CRITICAL),
+    (SesStatus.TEMPORARY_FAILURE, Severity.CRITICAL),
+    (SesStatus.PENDING, Severity.WARNING),
+    (SesStatus.NOT_STARTED, Severity.WARNING),
+])
+def test_dkim_status_other_than_success_names_the_status(status, severity):
+    report = evaluate(domain(dkim_status=status), healthy_dns(), {})
+    [f] = [f for f in report.findings if f.check == "dkim-status-not-success"]
+    assert f.severity is severity
+    assert status.value in f.message
+
+
+def test_removed_cname_alerts_before_ses_notices():
+    dns = healthy_dns()
+    gone = DkimTokenDns(token="bbbb2222", record=Lookup("bbbb2222._domainkey.example.com", "CNAME", Outcome.NXDOMAIN))
+    dns = replace(dns, tokens=(dns.tokens[0], gone, dns.tokens[2]))
+    report = evaluate(domain(dkim_status=SesStatus.SUCCESS), dns, {})
+    [f] = report.findings
+    assert f.check == "dkim-record-missing" and f.subject == "bbbb2222" and f.severity is Severity.CRITICAL
+    assert "bbbb2222._domainkey.example.com does not exist" in f.message
+    assert f.fix == "Publish bbbb2222._domainkey.example.com. CNAME bbbb2222.dkim.amazonses.com."
+    assert f.record is not None and f.record.type == "CNAME"
+
+
+def test_one_missing_finding_per_missing_token():
+    missing = tuple(DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.NODATA))
+                    for t in TOKENS)
+    report = evaluate(domain(), replace(healthy_dns(), tokens=missing), {})
+    found = [f for f in report.findings if f.check == "dkim-record-missing"]
+    assert sorted(f.subject for f in found) == sorted(TOKENS)
+    assert all("has no CNAME record" in f.message for f in found)
+    assert "dkim-key-missing" not in checks_of(report)  # the missing records already say it
+
+
+def test_cname_published_at_doubled_name_is_named_in_the_message():
+    token = TOKENS[0]
+    tok = DkimTokenDns(
+        token=token,
+        record=Lookup(f"{token}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
+        misplaced=answer(f"{token}._domainkey.mail.example.com.example.com", "CNAME", f"{token}.{ZONE}"),
+    )
+    dns = replace(healthy_dns("mail.example.com"), tokens=(tok,) + healthy_dns("mail.example.com").tokens[1:])
+    report = evaluate(domain("mail.example.com"), dns, {})
+    [f] = [f for f in report.findings if f.check == "dkim-record-missing"]
+    assert f"published at {token}._domainkey.mail.example.com.example.com" in f.message
+    assert f"enter only {token}._domainkey.mail as the host" in f.message
+
+
+def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
+    toks = tuple(DkimTokenDns(
+        token=t,
+        record=Lookup(f"{t}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
+        misplaced=answer(f"{t}._domainkey.mail.example.com.example.com", "CNAME", f"{t}.{ZONE}"),
+    ) for t in TOKENS)
+    report = evaluate(domain("mail.example.com"), replace(healthy_dns("mail.example.com"), tokens=toks), {})
+    fixes = sorted(f.fix for f in report.findings if f.check == "dkim-record-missing")
+    assert fixes == sorted(f"Publish {t}._domainkey.mail.example.com. CNAME {t}.dkim.amazonses.com." for t in TOKENS)
+
+
+def test_cname_to_another_target_says_what_it_points_at():
+    tok = DkimTokenDns(token=TOKENS[0], record=answer(f"{TOKENS[0]}._domainkey.example.com", "CNAME", "x.example.net"))
+    dns = replace(healthy_dns(), tokens=(tok,) + healthy_dns().tokens[1:])
+    report = evaluate(domain(), dns, {})
+    [f] = [f for f in report.findings if f.check == "dkim-record-wrong-target"]
+    assert "is a CNAME to x.example.net, expected aaaa1111.dkim.amazonses.com" in f.message
+    assert f.fix == "Change aaaa1111._domainkey.example.com. to CNAME aaaa1111.dkim.amazonses.com."
+
+
+def test_target_missing_its_trailing_dot_gets_a_hint():
+    t = TOKENS[0]
+    tok = DkimTokenDns(token=t, record=answer(f"{t}._domainkey.example.com", "CNAME", f"{t}.{ZONE}.example.com"))
+    report = evaluate(domain(), replace(healthy_dns(), tokens=(tok,) + healthy_dns().tokens[1:]), {})
+    [f] = [f for f in report.findings if f.check == "dkim-record-wrong-target"]
+    assert "without a trailing dot" in f.message
+
+
+def test_no_key_behind_any_target_is_key_missing():
+    tokens = tuple(healthy_token(t, key=False) for t in TOKENS)
+    report = evaluate(domain(), replace(healthy_dns(), tokens=tokens), {})
+    [f] = report.findings
+    assert f.check == "dkim-key-missing" and f.severity is Severity.CRITICAL
+    assert "non-empty p=" in f.message
+
+
+def test_key_check_waits_when_a_target_lookup_failed():
+    tokens = list(healthy_token(t, key=False) for t in TOKENS)
+    tokens[0] = replace(tokens[0], target_txt=Lookup(f"{TOKENS[0]}.{ZONE}", "TXT", Outcome.FAILED, error="timeout"))
+    report = evaluate(domain(), replace(healthy_dns(), tokens=tuple(tokens)), {})
+    assert "dkim-key-missing" not in checks_of(report)
+    assert report.status is IdentityStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("txt,ok", [
+    (f"p={PUBLIC_KEY}", True),
+    (f"v=DKIM1; k=rsa; p={PUBLIC_KEY}", True),
+    (f"v=DKIM1; k=rsa; p={PUBLIC_KEY[:40]} {PUBLIC_KEY[40:]}", True),  # whitespace inside the value
+    ("v=DKIM1; p=", False),  # revoked
+    ("", False),  # rotation placeholder
+    ("p=not base64!!", False),
+    (f"v=DKIM2; p={PUBLIC_KEY}", False),
+    ("v=spf1 include:amazonses.com ~all", False),
+])
+def test_dkim_key_parsing(txt, ok):
+    assert (parse_dkim_key(txt) is not None) is ok
+
+
+def test_byodkim_selector_without_key_is_key_missing():
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
+    dns = DomainDns(domain="example.com", tokens=(
+        DkimTokenDns(token="sel1", record=Lookup("sel1._domainkey.example.com", "TXT", Outcome.NXDOMAIN)),),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"))
+    report = evaluate(ident, dns, {})
+    [f] = report.findings
+    assert f.check == "dkim-key-missing" and f.subject == "sel1" and "does not exist" in f.message
+    assert 'sel1._domainkey.example.com. TXT "p=' in f.fix
+
+
+def test_byodkim_selector_with_key_is_ok():
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
+    dns = DomainDns(domain="example.com", tokens=(
+        DkimTokenDns(token="sel1", record=answer("sel1._domainkey.example.com", "TXT", f"v=DKIM1; p={PUBLIC_KEY}")),),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"))
+    assert evaluate(ident, dns, {}).findings == ()
+
+
+def test_email_identity_without_domain_identity_is_critical():
+    report = evaluate(email("alerts@noreply.example.net"), None, {})
+    [f] = report.findings
+    assert f.check == "email-identity-without-dkim-domain" and f.severity is Severity.CRITICAL
+    assert "no domain identity for noreply.example.net or a parent domain" in f.message
+    assert "--email-identity noreply.example.net" in f.fix
+
+
+def test_email_identity_covered_by_a_verified_parent_domain_is_ok():
+    parent = domain("example.com")
+    report = evaluate(email("ops@mail.example.com"), None, {"example.com": parent})
+    assert report.findings == () and report.status is IdentityStatus.OK
+
+
+def test_email_identity_whose_domain_has_dkim_off_names_that_domain():
+    parent = domain("example.com", dkim_enabled=False)
+    report = evaluate(email("ops@example.com"), None, {"example.com": parent})
+    [f] = report.findings
+    assert "example.com has DKIM signing off" in f.message
+
+
+def test_email_identity_does_not_match_a_mere_suffix():
+    # "ample.com" is not a parent of "example.com".
+    report = evaluate(email("ops@example.com"), None, {"ample.com": domain("ample.com")})
+    assert checks_of(report) == ["email-identity-without-dkim-domain"]
+
+
+def test_failed_lookup_makes_identity_unknown_never_missing():
+    failed = tuple(DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.FAILED,
+                                                       error="timeout")) for t in TOKENS)
+    report = evaluate(domain(), replace(healthy_dns(), tokens=failed), {})
+    assert report.status is IdentityStatus.UNKNOWN
+    assert checks_of(report) == ["dns-lookup-failed"]
+    assert "3 DNS lookup(s)" in report.findings[0].message and "timeout" in report.findings[0].message
+
+
+def test_missing_dmarc_is_a_warning_with_a_starter_record():
+    report = evaluate(domain(), replace(healthy_dns(), dmarc=Lookup("_dmarc.example.com", "TXT", Outcome.NXDOMAIN)), {})
+    [f] = report.findings
+    assert f.check == "dmarc-record-missing" and f.severity is Severity.WARNING
+    assert f.record is not None and f.record.value.startswith('"v=DMARC1; p=none')
+
+
+def test_mail_from_not_verified_and_records_missing():
+    ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.FAILED, "UseDefaultValue"))
+    dns = replace(healthy_dns(), mail_from_mx=Lookup("bounce.example.com", "MX", Outcome.NXDOMAIN),
+                  mail_from_txt=answer("bounce.example.com", "TXT", "v=spf1 -all"))
+    report = evaluate(ident, dns, {})
+    assert sorted(checks_of(report)) == ["mail-from-not-success", "mail-from-record-missing", "mail-from-record-missing"]
+    not_success = next(f for f in report.findings if f.check == "mail-from-not-success")
+    assert "silently sends from amazonses.com" in not_success.message
+    mx = next(f for f in report.findings if f.subject == "MX")
+    assert mx.fix == "Publish bounce.example.com. MX 10 feedback-smtp.us-east-1.amazonses.com"
+    spf = next(f for f in report.findings if f.subject == "TXT")
+    assert '"v=spf1 -all"' in spf.message
+
+
+def test_findings_are_sorted_worst_first():
+    report = evaluate(domain(dkim_status=SesStatus.PENDING, dkim_enabled=False), healthy_dns(), {})
+    assert [f.severity for f in report.findings] == sorted((f.severity for f in report.findings), key=lambda s: -s.rank)

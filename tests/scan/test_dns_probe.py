@@ -1,0 +1,115 @@
+"""The DNS probe against a real authoritative server (knotd on 127.0.0.1)."""
+
+from __future__ import annotations
+
+from ses_dkim_monitor.scan.dns_answers import Outcome
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, dmarc_candidates, make_resolver
+from ses_dkim_monitor.settings import parse_nameserver
+from tests.support.ses_world import PUBLIC_KEY
+
+
+def probe_for(address: str, *, timeout: float = 2.0, lifetime: float = 4.0) -> DnsProbe:
+    ns = parse_nameserver(address, setting="test")
+    return DnsProbe(make_resolver([ns], timeout=timeout, lifetime=lifetime), max_in_flight=8)
+
+
+def test_follows_each_cname_and_reads_the_target_txt(knot):
+    knot.set_zone("follow.test", "tok1._domainkey CNAME tok1.dkimzone.follow-target.test.\n"
+                                 '_dmarc TXT "v=DMARC1; p=none"')
+    # A long key split into two TXT strings, as providers publish 2048-bit keys.
+    knot.set_zone("follow-target.test", f'tok1.dkimzone TXT "p={PUBLIC_KEY[:100]}" "{PUBLIC_KEY[100:]}"')
+    probe = probe_for(knot.address)
+    req = ProbeRequest(domain="follow.test", tokens=("tok1",))
+    [dns] = probe.probe_all([req]).values()
+    tok = dns.tokens[0]
+    assert tok.record.outcome is Outcome.ANSWER and tok.record.values == ("tok1.dkimzone.follow-target.test",)
+    assert tok.target_txt is not None and tok.target_txt.values == (f"p={PUBLIC_KEY}",)  # strings joined
+    assert dns.dmarc is not None and dns.dmarc.values == ("v=DMARC1; p=none",)
+    assert probe.failed == 0
+
+
+def test_nxdomain_and_nodata_are_absent_and_confirmed_once(knot):
+    knot.set_zone("absent.test", 'tok2._domainkey TXT "not a cname"')
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="absent.test", tokens=("tok1", "tok2"), dmarc=False)]).values()
+    by_token = {t.token: t for t in dns.tokens}
+    assert by_token["tok1"].record.outcome is Outcome.NXDOMAIN
+    assert by_token["tok2"].record.outcome is Outcome.NODATA  # a TXT where the CNAME should be
+    # Each negative answer was asked twice before it was believed; each missing
+    # token also looked for the doubled name at absent.test (1 label-level).
+    assert probe.lookups == 2 * 2 + 2
+
+
+def test_doubled_name_is_found(knot):
+    knot.set_zone("zone-appended.test", "tokx._domainkey.mail.zone-appended.test CNAME tokx.dkim.amazonses.com.")
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="mail.zone-appended.test", tokens=("tokx",), dmarc=False)]).values()
+    tok = dns.tokens[0]
+    assert tok.record.absent
+    assert tok.misplaced is not None and tok.misplaced.name == "tokx._domainkey.mail.zone-appended.test.zone-appended.test"
+
+
+def test_servfail_is_failed_not_absent(knot):
+    knot.set_zone("broken.test", "tok1._domainkey CNAME tok1.dkim.amazonses.com.")
+    knot.break_zone("broken.test")
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="broken.test", tokens=("tok1",))]).values()
+    assert dns.tokens[0].record.outcome is Outcome.FAILED
+    assert "SERVFAIL" in (dns.tokens[0].record.error or "")
+    assert dns.dmarc is not None and dns.dmarc.failed
+    assert probe.failed >= 2
+
+
+def test_refused_zone_is_failed(knot):
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="not-served.example", tokens=("t",), dmarc=False)]).values()
+    assert dns.tokens[0].record.outcome is Outcome.FAILED
+    assert "REFUSED" in (dns.tokens[0].record.error or "")
+
+
+def test_resolver_that_never_answers_times_out_as_failed(silent_resolver):
+    probe = probe_for(silent_resolver.address, timeout=0.2, lifetime=0.5)
+    [dns] = probe.probe_all([ProbeRequest(domain="example.com", tokens=("t1",), dmarc=False)]).values()
+    assert dns.tokens[0].record.outcome is Outcome.FAILED
+    assert dns.tokens[0].record.error == "timeout"
+
+
+def test_txt_bytes_that_are_not_utf8_stay_visible(knot):
+    knot.set_zone("bytes.test", '_dmarc TXT "v=DMARC1; \\255\\027[31m"')
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="bytes.test")]).values()
+    assert dns.dmarc is not None
+    assert dns.dmarc.values == ("v=DMARC1; \\xff\x1b[31m",)
+
+
+def test_byodkim_selector_behind_a_cname_is_followed(knot):
+    # The key lives in another zone: the server returns only the CNAME.
+    knot.set_zone("byod.test", "sel._domainkey CNAME sel.keys.byod-keys.test.")
+    knot.set_zone("byod-keys.test", f'sel.keys TXT "v=DKIM1; k=rsa; p={PUBLIC_KEY}"')
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="byod.test", tokens=("sel",), byodkim=True, dmarc=False)]).values()
+    tok = dns.tokens[0]
+    assert tok.record.cname == "sel.keys.byod-keys.test"
+    assert tok.target_txt is not None and tok.target_txt.values == (f"v=DKIM1; k=rsa; p={PUBLIC_KEY}",)
+
+
+def test_mail_from_mx_and_spf_are_read(knot):
+    knot.set_zone("mailfrom.test", "bounce MX 10 feedback-smtp.us-east-1.amazonses.com.\n"
+                                   'bounce TXT "v=spf1 include:amazonses.com ~all"')
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="mailfrom.test", mail_from="bounce.mailfrom.test", dmarc=False)]).values()
+    assert dns.mail_from_mx is not None and dns.mail_from_mx.values == ("10 feedback-smtp.us-east-1.amazonses.com",)
+    assert dns.mail_from_txt is not None and dns.mail_from_txt.values == ("v=spf1 include:amazonses.com ~all",)
+
+
+def test_dmarc_falls_back_to_parent_domains():
+    assert dmarc_candidates("a.b.example.com") == ["_dmarc.a.b.example.com", "_dmarc.b.example.com", "_dmarc.example.com"]
+    assert dmarc_candidates("example.com") == ["_dmarc.example.com"]
+
+
+def test_dmarc_of_parent_is_used_for_a_subdomain(knot):
+    knot.set_zone("parentdmarc.test", '_dmarc TXT "v=DMARC1; p=reject"')
+    probe = probe_for(knot.address)
+    [dns] = probe.probe_all([ProbeRequest(domain="mail.parentdmarc.test")]).values()
+    assert dns.dmarc is not None and dns.dmarc.name == "_dmarc.parentdmarc.test"
+    assert dns.dmarc.values == ("v=DMARC1; p=reject",)

@@ -1,0 +1,231 @@
+"""The whole scan: SES in moto over HTTP, DNS from a real knotd, no mocks in between."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from ses_dkim_monitor.aws_clients import client_factory
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
+from ses_dkim_monitor.models import IdentityStatus, ScanReport
+from ses_dkim_monitor.scan.engine import run_scan
+from ses_dkim_monitor.settings import parse_nameserver
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
+
+
+def scan(address: str, regions=("us-east-1",), *, timeout: float = 2.0, lifetime: float = 4.0, **kw) -> ScanReport:
+    resolver = make_resolver([parse_nameserver(address, setting="test")], timeout=timeout, lifetime=lifetime)
+    return run_scan(regions=regions, client=client_factory(boto3.Session()), probe=DnsProbe(resolver), **kw)
+
+
+def by_name(report: ScanReport) -> dict[str, object]:
+    return {r.identity.name: r for r in report.identities}
+
+
+def publish(knot, zone: str, tokens: list[str], *, target_zone: str = "dkim.amazonses.com", extra: str = "") -> None:
+    """The customer's zone: the DKIM CNAMEs into ``target_zone``, a DMARC record, and ``extra``."""
+    body = customer_cname_records(tokens, zone=target_zone) + '\n_dmarc TXT "v=DMARC1; p=none"'
+    knot.set_zone(zone, body + ("\n" + extra if extra else ""))
+
+
+def test_healthy_domain_and_its_addresses_are_ok(ses, knot):
+    world = ses("us-east-1")
+    tokens = world.add_domain("healthy-scan.test")
+    world.add_email("ops@healthy-scan.test")
+    publish(knot, "healthy-scan.test", tokens)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    report = scan(knot.address)
+    assert {r.identity.name: r.status for r in report.identities} == {
+        "healthy-scan.test": IdentityStatus.OK, "ops@healthy-scan.test": IdentityStatus.OK}
+    assert report.dns_lookups_failed == 0
+    assert report.ses_calls == {"ListEmailIdentities": 1, "GetIdentityDkimAttributes": 1,
+                                "GetIdentityMailFromDomainAttributes": 1}
+
+
+def test_removed_cname_alerts_while_ses_still_says_success(ses, knot):
+    world = ses("us-east-1")
+    tokens = world.add_domain("gone-scan.test", dkim_status="SUCCESS")
+    publish(knot, "gone-scan.test", tokens[:2])  # the third CNAME was deleted
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    [report] = scan(knot.address).identities
+    assert report.status is IdentityStatus.PROBLEM
+    assert [(f.check, f.subject) for f in report.findings] == [("dkim-record-missing", tokens[2])]
+    assert f"{tokens[2]}._domainkey.gone-scan.test does not exist" in report.findings[0].message
+
+
+def test_every_ses_side_check_fires(ses, knot):
+    world = ses("us-east-1")
+    t_off = world.add_domain("off-scan.test", signing=False)
+    t_failed = world.add_domain("failed-scan.test", dkim_status="FAILED", verification="SUCCESS")
+    t_temp = world.add_domain("temp-scan.test", dkim_status="TEMPORARY_FAILURE", verification="SUCCESS")
+    world.add_domain("never-scan.test", dkim_status="NOT_STARTED", signing=False, verification="PENDING")
+    world.add_email("lonely@noreply-scan.test")
+    world.add_email("pending@off-scan.test", verification="PENDING")
+    for zone, tokens in (("off-scan.test", t_off), ("failed-scan.test", t_failed), ("temp-scan.test", t_temp)):
+        publish(knot, zone, tokens)
+    knot.set_zone("never-scan.test", '_dmarc TXT "v=DMARC1; p=none"')
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_off) + "\n" + easy_dkim_zone_records(t_failed)
+                  + "\n" + easy_dkim_zone_records(t_temp))
+    reports = by_name(scan(knot.address))
+
+    def checks(name):
+        return {(f.check, f.severity.value) for f in reports[name].findings}
+
+    assert checks("off-scan.test") == {("dkim-signing-disabled", "critical")}
+    assert checks("failed-scan.test") == {("dkim-status-not-success", "critical")}
+    assert checks("temp-scan.test") == {("dkim-status-not-success", "critical")}
+    assert checks("never-scan.test") == {("identity-not-verified", "warning"), ("dkim-signing-disabled", "critical"),
+                                         ("dkim-status-not-success", "warning")}
+    assert checks("lonely@noreply-scan.test") == {("email-identity-without-dkim-domain", "critical")}
+    # Its domain exists but signs with DKIM off: still unaligned.
+    assert checks("pending@off-scan.test") == {("identity-not-verified", "warning"),
+                                               ("email-identity-without-dkim-domain", "critical")}
+    # Problems sort before healthy identities, worst first.
+    statuses = [r.status for r in scan(knot.address).identities]
+    assert statuses == sorted(statuses, key=lambda s: {"problem": 0, "unknown": 1, "ok": 2}[s.value])
+
+
+def test_wrong_target_and_missing_key_from_real_dns(ses, knot):
+    world = ses("us-east-1")
+    t_wrong = world.add_domain("wrong-scan.test")
+    t_nokey = world.add_domain("nokey-scan.test")
+    publish(knot, "wrong-scan.test", t_wrong[:2], extra=f"{t_wrong[2]}._domainkey CNAME {t_wrong[2]}.dkim.example.net.")
+    publish(knot, "nokey-scan.test", t_nokey)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_wrong) + "\n"
+                  + "\n".join(f'{t} TXT ""' for t in t_nokey))
+    reports = by_name(scan(knot.address))
+    [wrong] = reports["wrong-scan.test"].findings
+    assert wrong.check == "dkim-record-wrong-target" and wrong.subject == t_wrong[2]
+    assert f"is a CNAME to {t_wrong[2]}.dkim.example.net" in wrong.message
+    [nokey] = reports["nokey-scan.test"].findings
+    assert nokey.check == "dkim-key-missing"
+
+
+def test_wrong_target_is_confirmed_with_get_email_identity(ses, knot):
+    # Deterministic Easy DKIM: the CNAMEs legitimately point into another
+    # region's zone. The prediction says dkim.amazonses.com; SES's
+    # SigningHostedZone says otherwise, so nothing is wrong.
+    world = ses("us-east-1")
+    tokens = world.add_domain("regional-scan.test", zone="dkim.eu-south-1.amazonses.com")
+    publish(knot, "regional-scan.test", tokens, target_zone="dkim.eu-south-1.amazonses.com")
+    knot.set_zone("dkim.eu-south-1.amazonses.com", easy_dkim_zone_records(tokens))
+    report = scan(knot.address)
+    [ident] = report.identities
+    assert ident.findings == () and ident.status is IdentityStatus.OK
+    assert ident.identity.zone_confirmed and ident.identity.signing_hosted_zone == "dkim.eu-south-1.amazonses.com"
+    assert report.ses_calls["GetEmailIdentity"] == 1
+
+
+def test_a_zone_learnt_once_serves_the_whole_region(ses, knot):
+    # A region whose Easy DKIM zone is missing from the prediction table:
+    # one GetEmailIdentity teaches it, the next identities reuse it.
+    world = ses("us-east-1")
+    zone = "dkim.new-zone.amazonses.com"
+    names = ["learn1-scan.test", "learn2-scan.test", "learn3-scan.test"]
+    keys = []
+    for name in names:
+        tokens = world.add_domain(name, zone=zone)
+        publish(knot, name, tokens, target_zone=zone)
+        keys.append(easy_dkim_zone_records(tokens))
+    knot.set_zone(zone, "\n".join(keys))
+    report = scan(knot.address)
+    assert [r.status for r in report.identities] == [IdentityStatus.OK] * 3
+    assert report.ses_calls["GetEmailIdentity"] == 1
+
+
+def test_byodkim_identity_is_detected_and_checked(ses, knot):
+    world = ses("us-east-1")
+    world.add_domain("byod-scan.test", origin="EXTERNAL", tokens=["sel2026"])
+    knot.set_zone("byod-scan.test", '_dmarc TXT "v=DMARC1; p=none"\nsel2026._domainkey TXT "v=DKIM1; p="')
+    report = scan(knot.address)
+    [ident] = report.identities
+    assert ident.identity.is_byodkim
+    assert [(f.check, f.subject) for f in ident.findings] == [("dkim-key-missing", "sel2026")]
+    assert report.ses_calls["GetEmailIdentity"] == 1
+
+
+def test_servfail_zone_is_unknown_and_never_missing(ses, knot):
+    world = ses("us-east-1")
+    tokens = world.add_domain("servfail-scan.test")
+    publish(knot, "servfail-scan.test", tokens)
+    knot.break_zone("servfail-scan.test")
+    [ident] = scan(knot.address).identities
+    assert ident.status is IdentityStatus.UNKNOWN
+    assert [f.check for f in ident.findings] == ["dns-lookup-failed"]
+
+
+def test_resolver_that_never_answers_leaves_everything_unknown(ses, silent_resolver):
+    world = ses("us-east-1")
+    world.add_domain("silent-scan.test")
+    report = scan(silent_resolver.address, timeout=0.2, lifetime=0.4)
+    [ident] = report.identities
+    assert ident.status is IdentityStatus.UNKNOWN
+    assert {f.check for f in ident.findings} == {"dns-lookup-failed"}
+    assert report.dns_lookups_failed == report.dns_lookups > 0
+
+
+def test_paging_past_a_thousand_identities(ses, knot):
+    world = ses("us-east-1")
+    names = [f"d{i:04d}.bulk-scan.test" for i in range(1050)]
+    world.add_many_domains(names)
+    from tests.support.ses_world import tokens_for
+
+    cnames = "\n".join(customer_cname_records(tokens_for(n, "us-east-1")).replace(
+        "._domainkey", f"._domainkey.{n.split('.')[0]}") for n in names)
+    knot.set_zone("bulk-scan.test", cnames + '\n_dmarc TXT "v=DMARC1; p=none"')
+    knot.set_zone("dkim.amazonses.com", "\n".join(easy_dkim_zone_records(tokens_for(n, "us-east-1")) for n in names))
+    report = scan(knot.address)
+    assert len(report.identities) == 1050
+    assert all(r.status is IdentityStatus.OK for r in report.identities), [r.findings for r in report.identities if r.findings][:1]
+    # moto's v2 list pages at its own size; the v1 batches must be 100 names each.
+    assert report.ses_calls["ListEmailIdentities"] >= 2
+    assert report.ses_calls["GetIdentityDkimAttributes"] == 11
+    assert report.ses_calls["GetIdentityMailFromDomainAttributes"] == 11
+    assert "GetEmailIdentity" not in report.ses_calls
+
+
+def test_two_regions_in_one_run(ses, knot):
+    east, west = ses("us-east-1"), ses("eu-west-1")
+    t_east = east.add_domain("east-scan.test")
+    west.add_email("ops@east-scan.test")  # the domain is verified in the OTHER region only
+    publish(knot, "east-scan.test", t_east)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_east))
+    report = scan(knot.address, regions=("us-east-1", "eu-west-1"))
+    got = {(r.identity.name, r.identity.region): [f.check for f in r.findings] for r in report.identities}
+    assert got == {("east-scan.test", "us-east-1"): [],
+                   ("ops@east-scan.test", "eu-west-1"): ["email-identity-without-dkim-domain"]}
+
+
+def test_only_restricts_the_report_and_the_dns_work(ses, knot):
+    world = ses("us-east-1")
+    tokens = world.add_domain("one-scan.test")
+    world.add_domain("other-scan.test")
+    publish(knot, "one-scan.test", tokens)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    report = scan(knot.address, only=["ONE-scan.test"])
+    assert [r.identity.name for r in report.identities] == ["one-scan.test"]
+    assert report.dns_lookups == 3 * 2 + 1  # three CNAMEs, three target TXTs, one DMARC
+
+
+@pytest.mark.parametrize("code", ["AccessDeniedException", "UnrecognizedClientException"])
+def test_access_denied_region_is_recorded_not_fatal(ses, knot, code):
+    from botocore.stub import Stubber
+
+    world = ses("us-east-1")
+    world.add_email("ops@denied-scan.test")
+    session = boto3.Session()
+    real = client_factory(session)
+    stubbed = session.client("sesv2", region_name="eu-west-1")
+    stubber = Stubber(stubbed)
+    stubber.add_client_error("list_email_identities", service_error_code=code, service_message="not allowed",
+                             http_status_code=403)
+    stubber.activate()
+
+    def client(service, region):
+        return stubbed if (service, region) == ("sesv2", "eu-west-1") else real(service, region)
+
+    resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=1, lifetime=2)
+    report = run_scan(regions=("us-east-1", "eu-west-1"), client=client, probe=DnsProbe(resolver))
+    assert [r.identity.name for r in report.identities] == ["ops@denied-scan.test"]
+    [error] = report.errors
+    assert error.region == "eu-west-1" and "access denied" in error.reason and code in error.reason
