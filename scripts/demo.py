@@ -17,8 +17,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.knot import KnotServer  # noqa: E402
-from tests.support.ses_world import SesWorld, consistent_v1, customer_cname_records, easy_dkim_zone_records  # noqa: E402
+from tests.support.knot import KnotServer
+from tests.support.ses_world import SesWorld, consistent_v1, customer_cname_records, easy_dkim_zone_records
 
 REGION = "us-east-1"
 
@@ -30,10 +30,18 @@ def main() -> int:
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
-    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://{host}:{port}", AWS_ACCESS_KEY_ID="demo",
-               AWS_SECRET_ACCESS_KEY="demo", AWS_DEFAULT_REGION=REGION, AWS_REGION=REGION)
+    env = dict(
+        os.environ,
+        AWS_ENDPOINT_URL=f"http://{host}:{port}",
+        AWS_ACCESS_KEY_ID="demo",
+        AWS_SECRET_ACCESS_KEY="demo",
+        AWS_DEFAULT_REGION=REGION,
+        AWS_REGION=REGION,
+    )
     env.pop("AWS_PROFILE", None)
-    os.environ.update({k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")})
+    os.environ.update(
+        {k: env[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")}
+    )
 
     with consistent_v1():
         ses = SesWorld(REGION)
@@ -47,23 +55,29 @@ def main() -> int:
         ses.add_email("ops@healthy.example.com")
         ses.add_email("alerts@noreply.example.net")  # no DKIM domain identity: the Google Groups case
 
-        example_com = "\n".join([
-            '_dmarc TXT "v=DMARC1; p=none"',
-            customer_cname_records(healthy).replace("._domainkey", "._domainkey.healthy"),
-            customer_cname_records(failed[:1]).replace("._domainkey", "._domainkey.failed"),
-        ])
-        example_org = "\n".join([
-            # Pasted with the zone appended by the provider: <token>._domainkey.pasted.example.org.example.org
-            customer_cname_records(pasted).replace("._domainkey", "._domainkey.pasted.example.org"),
-            customer_cname_records(wrong[:2]).replace("._domainkey", "._domainkey.wrong-target"),
-            # Target typed without its trailing dot: the provider appended the zone.
-            f"{wrong[2]}._domainkey.wrong-target CNAME {wrong[2]}.dkim.amazonses.com",
-        ])
+        example_com = "\n".join(
+            [
+                '_dmarc TXT "v=DMARC1; p=none"',
+                customer_cname_records(healthy).replace("._domainkey", "._domainkey.healthy"),
+                customer_cname_records(failed[:1]).replace("._domainkey", "._domainkey.failed"),
+            ]
+        )
+        example_org = "\n".join(
+            [
+                # Pasted with the zone appended by the provider: <token>._domainkey.pasted.example.org.example.org
+                customer_cname_records(pasted).replace("._domainkey", "._domainkey.pasted.example.org"),
+                customer_cname_records(wrong[:2]).replace("._domainkey", "._domainkey.wrong-target"),
+                # Target typed without its trailing dot: the provider appended the zone.
+                f"{wrong[2]}._domainkey.wrong-target CNAME {wrong[2]}.dkim.amazonses.com",
+            ]
+        )
         zones = {
             "example.com": example_com,
             "example.org": example_org,
             "example.net": customer_cname_records(outage).replace("._domainkey", "._domainkey.outage"),
-            "dkim.amazonses.com": "\n".join(easy_dkim_zone_records(t) for t in (healthy, deleted, pasted, wrong, failed, outage)),
+            "dkim.amazonses.com": "\n".join(
+                easy_dkim_zone_records(t) for t in (healthy, deleted, pasted, wrong, failed, outage)
+            ),
         }
         del deleted
         with KnotServer(zones) as knot:
@@ -76,7 +90,9 @@ def main() -> int:
                 out = result.stdout
                 if fmt == "json":
                     document = json.loads(out)
-                    out = json.dumps({"identities": document["identities"][:1], "summary": document["summary"]}, indent=2)
+                    out = json.dumps(
+                        {"identities": document["identities"][:1], "summary": document["summary"]}, indent=2
+                    )
                     print("(first identity and the summary shown)")
                 print(out, end="" if out.endswith("\n") else "\n")
                 sys.stderr.write(result.stderr)

@@ -22,13 +22,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
-  # Keep apt from starting knotd/dnsdist as system services: the tests start their own.
+  # Keep apt from starting knotd/dnsdist as system services while they are
+  # installed (the tests and the demo start their own). The policy file is
+  # only created when none exists, and removed again whatever happens, so
+  # apt behaves as before on the user's machine once this script is done.
+  created_policy=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
     $SUDO chmod +x /usr/sbin/policy-rc.d
+    created_policy=1
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
   fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+  if [ -n "$created_policy" ]; then
+    $SUDO rm -f /usr/sbin/policy-rc.d
+    trap - EXIT
+  fi
   PYTHON="${PYTHON:-python3}"
 fi
 

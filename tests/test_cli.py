@@ -105,11 +105,14 @@ def test_identity_filter_and_unknown_identity(capsys, healthy, knot):
     assert code == 2 and "no identity named nope.test" in err
 
 
-@pytest.mark.parametrize("args,needle", [
-    (["--region", "not a region"], "SCAN_REGIONS"),
-    (["--nameserver", "dns.example.com"], "DNS_NAMESERVERS"),
-    (["--nameserver", "127.0.0.1:99999"], "invalid port"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--region", "not a region"], "SCAN_REGIONS"),
+        (["--nameserver", "dns.example.com"], "DNS_NAMESERVERS"),
+        (["--nameserver", "127.0.0.1:99999"], "invalid port"),
+    ],
+)
 def test_bad_configuration_exits_two_naming_the_setting(capsys, moto, args, needle):
     code, out, err = run(capsys, *args)
     assert code == 2 and out == ""
@@ -123,10 +126,12 @@ def test_usage_error_exits_two(capsys):
 
 
 def test_unreachable_ses_exits_three_with_one_line(moto, knot):
-    env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1",
-               AWS_RETRY_MODE="standard")
-    result = subprocess.run([str(CLI), "check", "--nameserver", knot.address], env=env,
-                            capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{free_port()}", AWS_MAX_ATTEMPTS="1", AWS_RETRY_MODE="standard"
+    )
+    result = subprocess.run(
+        [str(CLI), "check", "--nameserver", knot.address], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 3
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
@@ -138,16 +143,22 @@ def test_ses_error_answer_exits_three(moto, knot):
     # path it does not serve). Access denied is one such answer; its mapping
     # to "access denied" is tested with real error shapes in test_scan.
     env = dict(os.environ, AWS_ENDPOINT_URL=moto + "/nonexistent-prefix", AWS_MAX_ATTEMPTS="1")
-    result = subprocess.run([str(CLI), "check", "--nameserver", knot.address], env=env,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(CLI), "check", "--nameserver", knot.address], env=env, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 3
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("ses-dkim-monitor: scan incomplete: us-east-1: SES ListEmailIdentities failed")
 
 
 def test_installed_command_runs_the_same_scan(healthy, knot):
-    result = subprocess.run([str(CLI), "check", "--nameserver", knot.address, "--format", "json"],
-                            env=dict(os.environ), capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [str(CLI), "check", "--nameserver", knot.address, "--format", "json"],
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["summary"]["ok"] == 1
 
@@ -162,9 +173,11 @@ def test_notify_sends_current_findings_through_sns_and_slack(capsys, ses, knot, 
     topic = Topic()
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     secret = boto3.client("secretsmanager").create_secret(
-        Name="slack-hook", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")}))["ARN"]
-    code, out, err = run(capsys, "--nameserver", knot.address, "--notify", "--topic-arn", topic.arn,
-                         "--slack-secret-arn", secret)
+        Name="slack-hook", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+    )["ARN"]
+    code, _out, err = run(
+        capsys, "--nameserver", knot.address, "--notify", "--topic-arn", topic.arn, "--slack-secret-arn", secret
+    )
     assert code == 1  # the critical finding still decides the exit status
     assert "notified 1 finding(s) through sns, slack: 2 delivered, 0 failed" in err
     [envelope] = topic.received()
@@ -181,7 +194,8 @@ def test_notify_that_cannot_deliver_exits_four(capsys, ses, knot, httpserver):
     world.add_email("cli-notify@nowhere-cli.test")
     httpserver.expect_request("/hook", method="POST").respond_with_data("invalid_token", status=403)
     secret = boto3.client("secretsmanager").create_secret(
-        Name="slack-hook-broken", SecretString=httpserver.url_for("/hook"))["ARN"]
+        Name="slack-hook-broken", SecretString=httpserver.url_for("/hook")
+    )["ARN"]
     code, _, err = run(capsys, "--nameserver", knot.address, "--notify", "--slack-secret-arn", secret)
     assert code == 4
     assert "0 delivered, 1 failed" in err

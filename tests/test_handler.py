@@ -54,16 +54,20 @@ def test_region_that_cannot_be_scanned_fails_the_invocation_without_heartbeat(se
 
 def test_manual_event_overrides_regions(ses, env, capsys):
     ses("eu-west-1").add_email("ops@manual-handler.test")
-    result = handler.lambda_handler({"source": "ses-dkim-monitor.manual", "regions": ["eu-west-1"], "notify": False},
-                                    FakeContext())
+    result = handler.lambda_handler(
+        {"source": "ses-dkim-monitor.manual", "regions": ["eu-west-1"], "notify": False}, FakeContext()
+    )
     assert result["regions"] == ["eu-west-1"] and result["identities_checked"] == 1
 
 
-@pytest.mark.parametrize("event,needle", [
-    ({"source": "ses-dkim-monitor.manual", "regions": "us-east-1"}, "event.regions"),
-    ({"source": "ses-dkim-monitor.manual", "regions": ["mars-1"]}, "event.regions"),
-    ({"source": "ses-dkim-monitor.manual", "notify": "yes"}, "event.notify"),
-])
+@pytest.mark.parametrize(
+    "event,needle",
+    [
+        ({"source": "ses-dkim-monitor.manual", "regions": "us-east-1"}, "event.regions"),
+        ({"source": "ses-dkim-monitor.manual", "regions": ["mars-1"]}, "event.regions"),
+        ({"source": "ses-dkim-monitor.manual", "notify": "yes"}, "event.notify"),
+    ],
+)
 def test_malformed_manual_event_is_rejected_naming_the_field(ses, env, event, needle):
     with pytest.raises(ConfigError) as exc:
         handler.lambda_handler(event, FakeContext())

@@ -8,17 +8,17 @@ Only the clock is injected.
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
 
 from ses_dkim_monitor import handler
 from tests.support.alert_builders import Topic, create_state_table
-from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
 from tests.support.lambda_runtime import SCHEDULED, FakeContext
+from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
 
-T0 = datetime(2026, 11, 27, 20, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)
 
 
 @pytest.fixture()
@@ -27,7 +27,8 @@ def deployed(ses, knot, httpserver, monkeypatch):
     handler.metrics.clear_metrics()
     topic = Topic()
     secret = boto3.client("secretsmanager").create_secret(
-        Name="e2e-slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")}))["ARN"]
+        Name="e2e-slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+    )["ARN"]
     env = {
         "SCAN_REGIONS": "us-east-1",
         "DNS_NAMESERVERS": knot.address,
@@ -74,14 +75,15 @@ def test_deleted_cname_is_alerted_once_and_its_repair_announced(deployed, ses, k
 
 
 def test_dns_outage_is_not_a_missing_record_alert(deployed, ses, knot):
-    env, topic, slack = deployed
+    env, topic, _slack = deployed
     tokens = ses("us-east-1").add_domain("e2e-outage.test")
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
     knot.set_zone("e2e-outage.test", customer_cname_records(tokens) + '\n_dmarc TXT "v=DMARC1; p=none"')
     knot.break_zone("e2e-outage.test")
     results = [run(env, T0 + timedelta(hours=h)) for h in range(3)]
     assert [r["unknown"] for r in results] == [1, 1, 1]
-    events = [(e["MessageAttributes"]["event"]["Value"], e["MessageAttributes"]["check"]["Value"])
-              for e in topic.received()]
+    events = [
+        (e["MessageAttributes"]["event"]["Value"], e["MessageAttributes"]["check"]["Value"]) for e in topic.received()
+    ]
     # Nothing about missing records; one "cannot verify" after the third unknown run.
     assert events == [("opened", "monitor-cannot-verify")]

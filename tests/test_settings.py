@@ -16,33 +16,43 @@ def test_defaults_come_from_the_aws_region():
 
 
 def test_full_configuration_is_parsed():
-    s = Settings.from_env({
-        "SCAN_REGIONS": "us-east-1, eu-west-1 us-east-1",
-        "DNS_NAMESERVERS": "127.0.0.1:5353,[::1]:53,9.9.9.9",
-        "STATE_TABLE_NAME": "dkim-state",
-        "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
-        "SLACK_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf",
-        "REMINDER_HOURS": "12", "MIN_ALERT_SEVERITY": "CRITICAL", "UNKNOWN_RUNS_THRESHOLD": "5",
-    })
+    s = Settings.from_env(
+        {
+            "SCAN_REGIONS": "us-east-1, eu-west-1 us-east-1",
+            "DNS_NAMESERVERS": "127.0.0.1:5353,[::1]:53,9.9.9.9",
+            "STATE_TABLE_NAME": "dkim-state",
+            "ALERT_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:alerts",
+            "SLACK_WEBHOOK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf",
+            "REMINDER_HOURS": "12",
+            "MIN_ALERT_SEVERITY": "CRITICAL",
+            "UNKNOWN_RUNS_THRESHOLD": "5",
+        }
+    )
     assert s.regions == ("us-east-1", "eu-west-1")
     assert s.nameservers == (Nameserver("127.0.0.1", 5353), Nameserver("::1", 53), Nameserver("9.9.9.9", 53))
     assert (s.reminder_hours, s.min_severity, s.unknown_runs_threshold) == (12.0, Severity.CRITICAL, 5)
 
 
-@pytest.mark.parametrize("env,name", [
-    ({}, "SCAN_REGIONS"),
-    ({"SCAN_REGIONS": "us-east-1;rm -rf"}, "SCAN_REGIONS"),
-    ({"AWS_REGION": "us-east-1", "DNS_NAMESERVERS": "resolver.example"}, "DNS_NAMESERVERS"),
-    ({"AWS_REGION": "us-east-1", "REMINDER_HOURS": "soon"}, "REMINDER_HOURS"),
-    ({"AWS_REGION": "us-east-1", "REMINDER_HOURS": "-1"}, "REMINDER_HOURS"),
-    ({"AWS_REGION": "us-east-1", "MIN_ALERT_SEVERITY": "loud"}, "MIN_ALERT_SEVERITY"),
-    ({"AWS_REGION": "us-east-1", "UNKNOWN_RUNS_THRESHOLD": "2.5"}, "UNKNOWN_RUNS_THRESHOLD"),
-    ({"AWS_REGION": "us-east-1", "ALERT_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "ALERT_TOPIC_ARN"),
-    ({"AWS_REGION": "us-east-1", "SLACK_WEBHOOK_SECRET_ARN": "https://hooks.slack.com/x"}, "SLACK_WEBHOOK_SECRET_ARN"),
-    ({"AWS_REGION": "us-east-1", "STATE_TABLE_NAME": "a"}, "STATE_TABLE_NAME"),
-    ({"AWS_REGION": "us-east-1", "DNS_TIMEOUT_SECONDS": "3", "DNS_LIFETIME_SECONDS": "1"}, "DNS_LIFETIME_SECONDS"),
-    ({"AWS_REGION": "us-east-1", "CHECK_DMARC": "maybe"}, "CHECK_DMARC"),
-])
+@pytest.mark.parametrize(
+    "env,name",
+    [
+        ({}, "SCAN_REGIONS"),
+        ({"SCAN_REGIONS": "us-east-1;rm -rf"}, "SCAN_REGIONS"),
+        ({"AWS_REGION": "us-east-1", "DNS_NAMESERVERS": "resolver.example"}, "DNS_NAMESERVERS"),
+        ({"AWS_REGION": "us-east-1", "REMINDER_HOURS": "soon"}, "REMINDER_HOURS"),
+        ({"AWS_REGION": "us-east-1", "REMINDER_HOURS": "-1"}, "REMINDER_HOURS"),
+        ({"AWS_REGION": "us-east-1", "MIN_ALERT_SEVERITY": "loud"}, "MIN_ALERT_SEVERITY"),
+        ({"AWS_REGION": "us-east-1", "UNKNOWN_RUNS_THRESHOLD": "2.5"}, "UNKNOWN_RUNS_THRESHOLD"),
+        ({"AWS_REGION": "us-east-1", "ALERT_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"}, "ALERT_TOPIC_ARN"),
+        (
+            {"AWS_REGION": "us-east-1", "SLACK_WEBHOOK_SECRET_ARN": "https://hooks.slack.com/x"},
+            "SLACK_WEBHOOK_SECRET_ARN",
+        ),
+        ({"AWS_REGION": "us-east-1", "STATE_TABLE_NAME": "a"}, "STATE_TABLE_NAME"),
+        ({"AWS_REGION": "us-east-1", "DNS_TIMEOUT_SECONDS": "3", "DNS_LIFETIME_SECONDS": "1"}, "DNS_LIFETIME_SECONDS"),
+        ({"AWS_REGION": "us-east-1", "CHECK_DMARC": "maybe"}, "CHECK_DMARC"),
+    ],
+)
 def test_bad_value_names_the_setting(env, name):
     with pytest.raises(ConfigError) as exc:
         Settings.from_env(env)
@@ -52,7 +62,7 @@ def test_bad_value_names_the_setting(env, name):
 def test_settings_are_frozen():
     s = Settings.from_env({"AWS_REGION": "us-east-1"})
     with pytest.raises(AttributeError):
-        s.regions = ("eu-west-1",)  # type: ignore[misc]
+        s.regions = ("eu-west-1",)
 
 
 def test_nameserver_forms():

@@ -7,7 +7,8 @@ the monitor has no endpoint option of its own.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 import boto3
@@ -30,10 +31,10 @@ def caller_account(session: boto3.Session) -> str:
     return session.client("sts").get_caller_identity()["Account"]
 
 
-def client_factory(session: boto3.Session):
+def client_factory(session: boto3.Session) -> Callable[[str, str], Any]:
     """(service, region) -> client, one client per pair for the session's life."""
 
-    @lru_cache(maxsize=None)
+    @cache
     def client(service: str, region: str) -> Any:
         return session.client(service, region_name=region, config=CLIENT_CONFIG)
 

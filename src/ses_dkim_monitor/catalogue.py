@@ -140,8 +140,7 @@ CHECKS: dict[str, Check] = {
             MONITOR_CANNOT_VERIFY,
             Severity.WARNING,
             "The monitor could not check this identity for several runs",
-            "Check DNS resolution from the monitor for {domain}: it failed on {runs} "
-            "consecutive runs ({error}).",
+            "Check DNS resolution from the monitor for {domain}: it failed on {runs} consecutive runs ({error}).",
             when="(alerts only) an identity's lookups failed on N consecutive runs",
         ),
     )

@@ -14,6 +14,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 
 import boto3
 from botocore.exceptions import BotoCoreError
@@ -38,27 +39,60 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="scan SES identities and report problems (problems first)")
-    check.add_argument("--region", action="append", default=[], metavar="REGION",
-                       help="region to scan (repeatable; default: SCAN_REGIONS or the configured AWS region)")
-    check.add_argument("--nameserver", action="append", default=[], metavar="IP[:PORT]",
-                       help="recursive resolver to ask (repeatable; default: DNS_NAMESERVERS or the system's)")
-    check.add_argument("--identity", action="append", default=[], metavar="NAME",
-                       help="report only this identity (repeatable), e.g. before and after a DNS change")
+    check.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="region to scan (repeatable; default: SCAN_REGIONS or the configured AWS region)",
+    )
+    check.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="IP[:PORT]",
+        help="recursive resolver to ask (repeatable; default: DNS_NAMESERVERS or the system's)",
+    )
+    check.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="report only this identity (repeatable), e.g. before and after a DNS change",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
-    check.add_argument("--fail-on", choices=("critical", "warning", "never"), default="critical",
-                       help="exit 1 when a finding at or above this severity exists (default critical)")
-    check.add_argument("--timeout", type=float, metavar="SECONDS",
-                       help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)")
+    check.add_argument(
+        "--fail-on",
+        choices=("critical", "warning", "never"),
+        default="critical",
+        help="exit 1 when a finding at or above this severity exists (default critical)",
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)",
+    )
     check.add_argument("--no-dmarc", action="store_true", help="skip the DMARC record check")
-    check.add_argument("--notify", action="store_true",
-                       help="also send the findings through the configured channels (ALERT_TOPIC_ARN, "
-                            "SLACK_WEBHOOK_SECRET_ARN) as 'opened' alerts, without alert state: for testing channels")
+    check.add_argument(
+        "--notify",
+        action="store_true",
+        help="also send the findings through the configured channels (ALERT_TOPIC_ARN, "
+        "SLACK_WEBHOOK_SECRET_ARN) as 'opened' alerts, without alert state: for testing channels",
+    )
     check.add_argument("--topic-arn", metavar="ARN", help="with --notify: SNS topic (default ALERT_TOPIC_ARN)")
-    check.add_argument("--slack-secret-arn", metavar="ARN",
-                       help="with --notify: secret holding the Slack webhook URL (default SLACK_WEBHOOK_SECRET_ARN)")
+    check.add_argument(
+        "--slack-secret-arn",
+        metavar="ARN",
+        help="with --notify: secret holding the Slack webhook URL (default SLACK_WEBHOOK_SECRET_ARN)",
+    )
     check.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
-    check.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                       help="colour the text report (auto: only on a terminal, and not when NO_COLOR is set)")
+    check.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text report (auto: only on a terminal, and not when NO_COLOR is set)",
+    )
     return parser
 
 
@@ -112,22 +146,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     try:
-        report = run_scan(regions=settings.regions, client=client_factory(session), probe=probe,
-                          check_dmarc=settings.check_dmarc, only=args.identity)
+        report = run_scan(
+            regions=settings.regions,
+            client=client_factory(session),
+            probe=probe,
+            check_dmarc=settings.check_dmarc,
+            only=args.identity,
+        )
     except Exception as exc:  # a bug or an environment we did not foresee: one line, exit 3
         print(f"ses-dkim-monitor: scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
     found = {r.identity.name.lower() for r in report.identities}
     missing = [name for name in args.identity if name.lower() not in found]
     if missing and not report.errors:
-        print(f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}", file=sys.stderr)
+        print(
+            f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}",
+            file=sys.stderr,
+        )
         return EXIT_USAGE
 
     if len(report.errors) < len(report.regions):
         if args.format == "json":
             sys.stdout.write(to_json(report) + "\n")
         else:
-            colour = args.color == "always" or (args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+            colour = args.color == "always" or (
+                args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            )
             sys.stdout.write(to_text(report, colour=colour))
     for error in report.errors:
         print(f"ses-dkim-monitor: scan incomplete: {error.region}: {error.reason}", file=sys.stderr)
@@ -146,7 +190,7 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
     MIN_ALERT_SEVERITY goes out as "opened", so a user can repeat it while
     setting up a channel without disturbing the deployed monitor's state.
     """
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from .alerts.run import run_alerting
 
@@ -154,17 +198,28 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
     try:
         _, notifiers, policy = build_alerting(stateless, session)
         if not notifiers:
-            print("ses-dkim-monitor: --notify: no channel configured (set ALERT_TOPIC_ARN or "
-                  "SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / --slack-secret-arn)", file=sys.stderr)
+            print(
+                "ses-dkim-monitor: --notify: no channel configured (set ALERT_TOPIC_ARN or "
+                "SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / --slack-secret-arn)",
+                file=sys.stderr,
+            )
             return EXIT_USAGE
-        result = run_alerting(report, account_id=_account_id(session), store=None, notifiers=notifiers,
-                              now=datetime.now(timezone.utc), policy=policy)
+        result = run_alerting(
+            report,
+            account_id=_account_id(session),
+            store=None,
+            notifiers=notifiers,
+            now=datetime.now(UTC),
+            policy=policy,
+        )
     except Exception as exc:
         print(f"ses-dkim-monitor: --notify failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_NOT_DELIVERED
-    print(f"ses-dkim-monitor: notified {len(result.notifications)} finding(s) through "
-          f"{', '.join(n.name for n in notifiers)}: {result.delivered} delivered, {result.failed} failed",
-          file=sys.stderr)
+    print(
+        f"ses-dkim-monitor: notified {len(result.notifications)} finding(s) through "
+        f"{', '.join(n.name for n in notifiers)}: {result.delivered} delivered, {result.failed} failed",
+        file=sys.stderr,
+    )
     return EXIT_NOT_DELIVERED if result.failed else EXIT_OK
 
 

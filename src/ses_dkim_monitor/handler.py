@@ -10,7 +10,7 @@ Errors alarm fires and the heartbeat metric is not written.
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import boto3
@@ -74,15 +74,26 @@ def _publish_metrics(report: ScanReport) -> None:
     metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(report.errors))
 
 
-def run(event: Any, context: Any, *, env: dict[str, str] | None = None, session: boto3.Session | None = None,
-        now: datetime | None = None) -> dict[str, Any]:
+def run(
+    event: Any,
+    context: Any,
+    *,
+    env: dict[str, str] | None = None,
+    session: boto3.Session | None = None,
+    now: datetime | None = None,
+) -> dict[str, Any]:
     """The handler's work, with its dependencies injectable for tests."""
     settings = Settings.from_env(os.environ if env is None else env)
     regions = _regions_override(event) or settings.regions
     session = session or boto3.Session()
-    started = now or datetime.now(timezone.utc)
-    report = run_scan(regions=regions, client=client_factory(session), probe=build_probe(settings),
-                      check_dmarc=settings.check_dmarc, now=lambda: started)
+    started = now or datetime.now(UTC)
+    report = run_scan(
+        regions=regions,
+        client=client_factory(session),
+        probe=build_probe(settings),
+        check_dmarc=settings.check_dmarc,
+        now=lambda: started,
+    )
     _publish_metrics(report)
 
     s = summary(report)
@@ -111,18 +122,20 @@ def run(event: Any, context: Any, *, env: dict[str, str] | None = None, session:
 _alerting_cache: dict[Settings, tuple[Any, list[Any], Any]] = {}
 
 
-def _alert(report: ScanReport, settings: Settings, session: boto3.Session, account_id: str,
-           now: datetime) -> dict[str, int]:
+def _alert(
+    report: ScanReport, settings: Settings, session: boto3.Session, account_id: str, now: datetime
+) -> dict[str, int]:
     from .alerts.run import run_alerting
 
     if settings not in _alerting_cache:
         _alerting_cache[settings] = build_alerting(settings, session)
     store, notifiers, policy = _alerting_cache[settings]
     if store is None or not notifiers:
-        logger.warning("alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)})
+        logger.warning(
+            "alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)}
+        )
         return {}
-    outcome = run_alerting(report, account_id=account_id, store=store, notifiers=notifiers, now=now,
-                           policy=policy)
+    outcome = run_alerting(report, account_id=account_id, store=store, notifiers=notifiers, now=now, policy=policy)
     metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=outcome.delivered)
     metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=outcome.failed)
     return {"notifications_delivered": outcome.delivered, "notifications_failed": outcome.failed}

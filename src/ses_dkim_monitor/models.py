@@ -37,7 +37,7 @@ class SesStatus(str, enum.Enum):
     NOT_STARTED = "NOT_STARTED"
 
     @classmethod
-    def parse(cls, value: str | None) -> "SesStatus | None":
+    def parse(cls, value: str | None) -> SesStatus | None:
         """Accept v2 spelling and v1 spelling (``TemporaryFailure``)."""
         if not value:
             return None
@@ -62,7 +62,7 @@ class Severity(str, enum.Enum):
     def rank(self) -> int:
         return {"critical": 3, "warning": 2, "info": 1}[self.value]
 
-    def at_least(self, other: "Severity") -> bool:
+    def at_least(self, other: Severity) -> bool:
         return self.rank >= other.rank
 
 

@@ -83,7 +83,7 @@ class Settings:
     digest_threshold: int = 10
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         def get(name: str) -> str:
             return env.get(name, "").strip()
 
@@ -105,7 +105,9 @@ class Settings:
                 raise ConfigError(f"{name}: {raw!r} is not an {service} ARN")
             return raw
 
-        region_names = _split(get("SCAN_REGIONS")) or [r for r in (get("AWS_REGION") or get("AWS_DEFAULT_REGION"),) if r]
+        region_names = _split(get("SCAN_REGIONS")) or [
+            r for r in (get("AWS_REGION") or get("AWS_DEFAULT_REGION"),) if r
+        ]
         if not region_names:
             raise ConfigError("SCAN_REGIONS: no region to scan (set SCAN_REGIONS or AWS_REGION)")
         regions = tuple(dict.fromkeys(parse_region(r, setting="SCAN_REGIONS") for r in region_names))

@@ -65,13 +65,19 @@ class Table:
     def states(self) -> dict[str, AlertState]:
         return self.store.states
 
-    def run(self, report: ScanReport, now: datetime, *, policy: AlertPolicy = POLICY, channels=CHANNELS,
-            ok: tuple[str, ...] | None = None) -> RunOutcome:
+    def run(
+        self,
+        report: ScanReport,
+        now: datetime,
+        *,
+        policy: AlertPolicy = POLICY,
+        channels=CHANNELS,
+        ok: tuple[str, ...] | None = None,
+    ) -> RunOutcome:
         """One run whose channels succeed when in ``ok`` (default: all)."""
         notifiers = [RecordingNotifier(ch, succeed=ok is None or ch in ok) for ch in channels]
         start = len(self.store.writes)
-        result = run_alerting(report, account_id=ACCOUNT, store=self.store, notifiers=notifiers, now=now,
-                              policy=policy)
+        result = run_alerting(report, account_id=ACCOUNT, store=self.store, notifiers=notifiers, now=now, policy=policy)
         first: dict[str, AlertState] = {}
         for state in self.store.writes[start:]:
             first.setdefault(state.state_id, state)
@@ -89,8 +95,12 @@ def test_new_critical_finding_opens_on_first_run_on_every_channel():
     decision = Table().run(scan(identity_report("example.com", signing_disabled("example.com"))), T0)
 
     [note] = decision.notifications
-    assert (note.event, note.identity, note.region, note.check) == (Event.OPENED, "example.com", REGION,
-                                                                    "dkim-signing-disabled")
+    assert (note.event, note.identity, note.region, note.check) == (
+        Event.OPENED,
+        "example.com",
+        REGION,
+        "dkim-signing-disabled",
+    )
     assert note.channels == CHANNELS
     assert note.severity is Severity.CRITICAL
     assert "--signing-enabled" in note.fix
@@ -183,8 +193,10 @@ def test_resolved_is_silent_when_the_opened_alert_never_got_out():
 def test_each_missing_dkim_token_is_tracked_on_its_own():
     table = Table()
     both = scan(identity_report("example.com", missing_token("example.com", "t1"), missing_token("example.com", "t2")))
-    assert events(table.run(both, T0)) == [("opened", "example.com", "dkim-record-missing#t1"),
-                                           ("opened", "example.com", "dkim-record-missing#t2")]
+    assert events(table.run(both, T0)) == [
+        ("opened", "example.com", "dkim-record-missing#t1"),
+        ("opened", "example.com", "dkim-record-missing#t2"),
+    ]
 
     decision = table.run(scan(identity_report("example.com", missing_token("example.com", "t2"))), T0 + HOUR)
 
@@ -196,8 +208,11 @@ def test_findings_below_min_severity_are_neither_alerted_nor_stored():
     table = Table()
     policy = AlertPolicy(min_severity=Severity.CRITICAL)
 
-    decision = table.run(scan(identity_report("example.com", dmarc_missing("example.com"),
-                                              signing_disabled("example.com"))), T0, policy=policy)
+    decision = table.run(
+        scan(identity_report("example.com", dmarc_missing("example.com"), signing_disabled("example.com"))),
+        T0,
+        policy=policy,
+    )
 
     assert events(decision) == [("opened", "example.com", "dkim-signing-disabled")]
     assert [s.key for s in table.states.values()] == ["dkim-signing-disabled"]
@@ -235,8 +250,9 @@ def test_unknown_identity_keeps_open_alerts_without_resolving_them():
     table = Table()
     table.run(scan(identity_report("example.com", missing_token("example.com", "t1"))), T0)
 
-    decision = table.run(scan(identity_report("example.com", lookup_failed("example.com"),
-                                              status=IdentityStatus.UNKNOWN)), T0 + HOUR)
+    decision = table.run(
+        scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)), T0 + HOUR
+    )
 
     assert decision.notifications == ()
     state = table.state("example.com", "dkim-record-missing#t1")
@@ -244,14 +260,24 @@ def test_unknown_identity_keeps_open_alerts_without_resolving_them():
 
 
 def test_unknown_identity_still_opens_the_findings_it_did_see():
-    decision = Table().run(scan(identity_report("example.com", signing_disabled("example.com"),
-                                                lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)), T0)
+    decision = Table().run(
+        scan(
+            identity_report(
+                "example.com",
+                signing_disabled("example.com"),
+                lookup_failed("example.com"),
+                status=IdentityStatus.UNKNOWN,
+            )
+        ),
+        T0,
+    )
     assert events(decision) == [("opened", "example.com", "dkim-signing-disabled")]
 
 
 def test_failed_lookup_never_alerts_by_itself():
-    decision = Table().run(scan(identity_report("example.com", lookup_failed("example.com"),
-                                                status=IdentityStatus.UNKNOWN)), T0)
+    decision = Table().run(
+        scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)), T0
+    )
     assert decision.notifications == ()
     assert [s.key for s in decision.new_states] == [CANNOT_VERIFY]
     assert decision.new_states[0].status is AlertStatus.WATCHING
@@ -261,8 +287,9 @@ def test_failed_lookup_in_a_problem_identity_is_treated_as_unknown():
     table = Table()
     table.run(scan(identity_report("example.com", missing_token("example.com", "t1"))), T0)
 
-    decision = table.run(scan(identity_report("example.com", signing_disabled("example.com"),
-                                              lookup_failed("example.com"))), T0 + HOUR)
+    decision = table.run(
+        scan(identity_report("example.com", signing_disabled("example.com"), lookup_failed("example.com"))), T0 + HOUR
+    )
 
     assert events(decision) == [("opened", "example.com", "dkim-signing-disabled")]
     assert table.state("example.com", "dkim-record-missing#t1").status is AlertStatus.OPEN
@@ -270,8 +297,9 @@ def test_failed_lookup_in_a_problem_identity_is_treated_as_unknown():
 
 def test_cannot_verify_opens_once_after_three_unknown_runs():
     table = Table()
-    unknown = scan(identity_report("example.com", lookup_failed("example.com", "timeout"),
-                                   status=IdentityStatus.UNKNOWN))
+    unknown = scan(
+        identity_report("example.com", lookup_failed("example.com", "timeout"), status=IdentityStatus.UNKNOWN)
+    )
 
     assert table.run(unknown, T0).notifications == ()
     assert table.run(unknown, T0 + HOUR).notifications == ()
@@ -289,23 +317,32 @@ def test_cannot_verify_opens_once_after_three_unknown_runs():
 
 def test_cannot_verify_threshold_comes_from_the_policy():
     policy = AlertPolicy(unknown_runs_threshold=1)
-    decision = Table().run(scan(identity_report("example.com", lookup_failed("example.com"),
-                                                status=IdentityStatus.UNKNOWN)), T0, policy=policy)
+    decision = Table().run(
+        scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)),
+        T0,
+        policy=policy,
+    )
     assert [n.check for n in decision.notifications] == [CANNOT_VERIFY]
 
 
 def test_cannot_verify_is_sent_even_when_min_severity_is_critical():
     policy = AlertPolicy(unknown_runs_threshold=1, min_severity=Severity.CRITICAL)
-    decision = Table().run(scan(identity_report("example.com", lookup_failed("example.com"),
-                                                status=IdentityStatus.UNKNOWN)), T0, policy=policy)
+    decision = Table().run(
+        scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)),
+        T0,
+        policy=policy,
+    )
     assert [n.check for n in decision.notifications] == [CANNOT_VERIFY]
 
 
 def test_cannot_verify_resolves_when_the_identity_can_be_checked_again():
     table = Table()
     policy = AlertPolicy(unknown_runs_threshold=1)
-    table.run(scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)),
-              T0, policy=policy)
+    table.run(
+        scan(identity_report("example.com", lookup_failed("example.com"), status=IdentityStatus.UNKNOWN)),
+        T0,
+        policy=policy,
+    )
 
     decision = table.run(scan(identity_report("example.com")), T0 + HOUR, policy=policy)
 
@@ -332,13 +369,20 @@ def test_unknown_counter_restarts_when_a_run_succeeds_in_between():
 
 def test_deleted_identity_resolves_its_findings_with_reason():
     table = Table()
-    table.run(scan(identity_report("gone.example", missing_token("gone.example", "t1"),
-                                   signing_disabled("gone.example")), identity_report("kept.example")), T0)
+    table.run(
+        scan(
+            identity_report("gone.example", missing_token("gone.example", "t1"), signing_disabled("gone.example")),
+            identity_report("kept.example"),
+        ),
+        T0,
+    )
 
     decision = table.run(scan(identity_report("kept.example")), T0 + HOUR)
 
-    assert events(decision) == [("resolved", "gone.example", "dkim-record-missing#t1"),
-                                ("resolved", "gone.example", "dkim-signing-disabled")]
+    assert events(decision) == [
+        ("resolved", "gone.example", "dkim-record-missing#t1"),
+        ("resolved", "gone.example", "dkim-signing-disabled"),
+    ]
     assert {n.reason for n in decision.notifications} == {REASON_DELETED}
 
 
@@ -354,8 +398,13 @@ def test_deleted_identity_counting_unknown_runs_is_dropped_quietly():
 
 def test_region_that_could_not_be_listed_keeps_its_alerts_open():
     table = Table()
-    table.run(scan(identity_report("eu.example", signing_disabled("eu.example"), region="eu-west-1"),
-                   regions=(REGION, "eu-west-1")), T0)
+    table.run(
+        scan(
+            identity_report("eu.example", signing_disabled("eu.example"), region="eu-west-1"),
+            regions=(REGION, "eu-west-1"),
+        ),
+        T0,
+    )
 
     decision = table.run(scan(regions=(REGION, "eu-west-1"), failed=("eu-west-1",)), T0 + HOUR)
 
@@ -365,8 +414,11 @@ def test_region_that_could_not_be_listed_keeps_its_alerts_open():
 
 def test_region_that_could_not_be_listed_still_gets_pending_deliveries_retried():
     table = Table()
-    table.run(scan(identity_report("eu.example", signing_disabled("eu.example"), region="eu-west-1"),
-                   regions=("eu-west-1",)), T0, ok=("sns",))
+    table.run(
+        scan(identity_report("eu.example", signing_disabled("eu.example"), region="eu-west-1"), regions=("eu-west-1",)),
+        T0,
+        ok=("sns",),
+    )
 
     decision = table.run(scan(regions=("eu-west-1",), failed=("eu-west-1",)), T0 + HOUR)
 
@@ -436,8 +488,14 @@ def test_expired_lease_of_a_crashed_run_is_retried():
 
 
 def test_after_delivery_keeps_the_failed_channel_pending_and_releases_the_lease():
-    decision = decide([], scan(identity_report("example.com", signing_disabled("example.com"))), now=T0,
-                      policy=POLICY, channels=CHANNELS, account_id=ACCOUNT)
+    decision = decide(
+        [],
+        scan(identity_report("example.com", signing_disabled("example.com"))),
+        now=T0,
+        policy=POLICY,
+        channels=CHANNELS,
+        account_id=ACCOUNT,
+    )
     claimed = claim(decision.new_states[0], owner="me", until=T0 + HOUR)
 
     partial = after_delivery(claimed, delivered=["sns"], now=T0)
@@ -452,8 +510,14 @@ def test_after_delivery_keeps_the_failed_channel_pending_and_releases_the_lease(
 
 
 def test_after_delivery_ignores_channels_that_were_not_pending():
-    decision = decide([], scan(identity_report("example.com", signing_disabled("example.com"))), now=T0,
-                      policy=POLICY, channels=("sns",), account_id=ACCOUNT)
+    decision = decide(
+        [],
+        scan(identity_report("example.com", signing_disabled("example.com"))),
+        now=T0,
+        policy=POLICY,
+        channels=("sns",),
+        account_id=ACCOUNT,
+    )
     done = after_delivery(decision.new_states[0], delivered=["slack", "sns"], now=T0)
     assert done.announced_channels == ("sns",) and done.pending_event is None
 
@@ -479,8 +543,9 @@ def test_every_changed_state_is_one_version_above_the_loaded_one():
     table.run(report, T0)
     loaded = table.state("example.com", "dkim-signing-disabled")
 
-    decision = decide(table.states.values(), report, now=T0 + HOUR, policy=POLICY, channels=CHANNELS,
-                      account_id=ACCOUNT)
+    decision = decide(
+        table.states.values(), report, now=T0 + HOUR, policy=POLICY, channels=CHANNELS, account_id=ACCOUNT
+    )
 
     assert [s.version for s in decision.new_states] == [loaded.version + 1]
 
@@ -513,8 +578,9 @@ def test_states_of_other_accounts_and_unscanned_regions_are_ignored():
     other_account = replace(mine, account="999999999999")
     other_region = replace(mine, region="ap-south-1")
 
-    decision = decide([other_account, other_region], scan(), now=T0 + HOUR, policy=POLICY, channels=CHANNELS,
-                      account_id=ACCOUNT)
+    decision = decide(
+        [other_account, other_region], scan(), now=T0 + HOUR, policy=POLICY, channels=CHANNELS, account_id=ACCOUNT
+    )
 
     assert decision.notifications == () and decision.new_states == ()
 

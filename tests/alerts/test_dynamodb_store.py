@@ -9,10 +9,10 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from ses_dkim_monitor.alerts.model import AlertState, AlertStatus, Event
-from ses_dkim_monitor.models import DnsRecord, Severity
 from ses_dkim_monitor.alerts.dynamodb_store import IAM_ACTIONS, partition_key, sort_key
 from ses_dkim_monitor.alerts.dynamodb_store import DynamoDbStateStore as StateStore
+from ses_dkim_monitor.alerts.model import AlertState, AlertStatus, Event
+from ses_dkim_monitor.models import DnsRecord, Severity
 from tests.support.alert_builders import ACCOUNT, REGION, T0, create_state_table
 
 
@@ -28,21 +28,34 @@ def store(dynamodb) -> StateStore:
 
 def a_state(**changes) -> AlertState:
     base = AlertState(
-        account=ACCOUNT, region=REGION, identity="example.com", key="dkim-record-missing#abc",
-        check="dkim-record-missing", severity=Severity.CRITICAL,
+        account=ACCOUNT,
+        region=REGION,
+        identity="example.com",
+        key="dkim-record-missing#abc",
+        check="dkim-record-missing",
+        severity=Severity.CRITICAL,
         message="abc._domainkey.example.com does not exist (NXDOMAIN)",
         fix="Publish abc._domainkey.example.com CNAME abc.dkim.amazonses.com",
         record=DnsRecord("abc._domainkey.example.com", "CNAME", "abc.dkim.amazonses.com"),
-        first_seen=T0, last_seen=T0, version=1,
+        first_seen=T0,
+        last_seen=T0,
+        version=1,
     )
     return replace(base, **changes)
 
 
 def test_state_round_trips_with_every_field(store):
     state = a_state(
-        last_notified=T0 + timedelta(minutes=1), reason="severity raised", unknown_runs=2,
-        pending_event=Event.REMINDER, pending_since=T0, pending_channels=("slack",), delivered_channels=("sns",),
-        announced_channels=("sns",), lease_owner="run-1", lease_until=T0 + timedelta(minutes=30),
+        last_notified=T0 + timedelta(minutes=1),
+        reason="severity raised",
+        unknown_runs=2,
+        pending_event=Event.REMINDER,
+        pending_since=T0,
+        pending_channels=("slack",),
+        delivered_channels=("sns",),
+        announced_channels=("sns",),
+        lease_owner="run-1",
+        lease_until=T0 + timedelta(minutes=30),
     )
     assert store.write(state)
 
@@ -52,9 +65,10 @@ def test_state_round_trips_with_every_field(store):
 def test_items_use_the_contract_keys(store, dynamodb):
     store.write(a_state())
 
-    item = dynamodb.get_item(TableName="alert-state",
-                             Key={"pk": {"S": f"{ACCOUNT}#{REGION}"},
-                                  "sk": {"S": "example.com#dkim-record-missing#abc"}})["Item"]
+    item = dynamodb.get_item(
+        TableName="alert-state",
+        Key={"pk": {"S": f"{ACCOUNT}#{REGION}"}, "sk": {"S": "example.com#dkim-record-missing#abc"}},
+    )["Item"]
     assert item["version"] == {"N": "1"} and "expires_at" not in item
     assert partition_key(ACCOUNT, REGION) == item["pk"]["S"]
     assert sort_key("example.com", "dkim-record-missing#abc") == item["sk"]["S"]
@@ -122,8 +136,7 @@ def test_version_zero_is_not_a_writable_state(store):
 
 def test_iam_actions_are_exactly_the_calls_made(store, dynamodb):
     seen: set[str] = set()
-    dynamodb.meta.events.register("before-call.dynamodb.*",
-                                  lambda model, **kw: seen.add(f"dynamodb:{model.name}"))
+    dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **kw: seen.add(f"dynamodb:{model.name}"))
 
     store.write(a_state())
     store.write(a_state(version=2))

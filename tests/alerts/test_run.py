@@ -16,9 +16,9 @@ from werkzeug import Response
 from ses_dkim_monitor.alerts.model import AlertPolicy, Event
 from ses_dkim_monitor.alerts.run import AlertRunResult, run_alerting
 from ses_dkim_monitor.catalogue import MONITOR_CANNOT_VERIFY as CANNOT_VERIFY
-from ses_dkim_monitor.wiring import build_alerting
 from ses_dkim_monitor.models import IdentityStatus, ScanReport
 from ses_dkim_monitor.settings import Settings
+from ses_dkim_monitor.wiring import build_alerting
 from tests.support.alert_builders import (
     ACCOUNT,
     HOSTILE,
@@ -44,19 +44,23 @@ class Deployment:
         dynamodb = boto3.client("dynamodb")
         self.topic = Topic()
         secrets = boto3.client("secretsmanager")
-        secret_arn = secrets.create_secret(Name="slack-webhook",
-                                           SecretString=json.dumps({"webhook_url": slack.url_for(HOOK)}))["ARN"]
-        self.settings = Settings.from_env({
-            "SCAN_REGIONS": "us-east-1",
-            "STATE_TABLE_NAME": create_state_table(dynamodb),
-            "ALERT_TOPIC_ARN": self.topic.arn,
-            "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
-            **settings_env,
-        })
+        secret_arn = secrets.create_secret(
+            Name="slack-webhook", SecretString=json.dumps({"webhook_url": slack.url_for(HOOK)})
+        )["ARN"]
+        self.settings = Settings.from_env(
+            {
+                "SCAN_REGIONS": "us-east-1",
+                "STATE_TABLE_NAME": create_state_table(dynamodb),
+                "ALERT_TOPIC_ARN": self.topic.arn,
+                "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
+                **settings_env,
+            }
+        )
         self.slack = slack
         self.sleeps: list[float] = []
-        self.store, self.notifiers, self.policy = build_alerting(self.settings, boto3.Session(),
-                                                                 sleep=self.sleeps.append)
+        self.store, self.notifiers, self.policy = build_alerting(
+            self.settings, boto3.Session(), sleep=self.sleeps.append
+        )
 
     def run(self, report: ScanReport, now, **options) -> AlertRunResult:
         options.setdefault("store", self.store)
@@ -164,7 +168,8 @@ def test_slack_500_then_recovery_delivers_the_alert_exactly_once_next_run(moto, 
 
 def test_slack_429_retry_after_is_honoured(moto, httpserver_ipv4):
     httpserver_ipv4.expect_oneshot_request(HOOK).respond_with_response(
-        Response("rate_limited", status=429, headers={"Retry-After": "4"}))
+        Response("rate_limited", status=429, headers={"Retry-After": "4"})
+    )
     httpserver_ipv4.expect_request(HOOK).respond_with_data("ok")
     deployment = Deployment(httpserver_ipv4)
 
@@ -194,8 +199,9 @@ class LoadBarrier:
 def test_two_concurrent_runs_send_one_alert(deployment):
     racing = LoadBarrier(deployment.store, 2)
     results: list[AlertRunResult] = []
-    threads = [threading.Thread(target=lambda: results.append(deployment.run(BROKEN, T0, store=racing)))
-               for _ in range(2)]
+    threads = [
+        threading.Thread(target=lambda: results.append(deployment.run(BROKEN, T0, store=racing))) for _ in range(2)
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -225,8 +231,7 @@ class RunsAnotherRunWhileDelivering:
 
 def test_a_run_starting_during_delivery_leaves_the_claimed_alert_alone(deployment):
     sns, slack = deployment.notifiers
-    wrapper = RunsAnotherRunWhileDelivering(
-        sns, lambda: deployment.run(BROKEN, T0 + timedelta(minutes=5)))
+    wrapper = RunsAnotherRunWhileDelivering(sns, lambda: deployment.run(BROKEN, T0 + timedelta(minutes=5)))
 
     deployment.run(BROKEN, T0, notifiers=[wrapper, slack])
 
@@ -269,8 +274,9 @@ def test_deleted_identity_resolves_with_a_clear_reason(deployment):
 def test_unknown_identity_raises_one_cannot_verify_after_three_runs(deployment):
     deployment.run(BROKEN, T0)
     deployment.drain()
-    unknown = scan(identity_report("example.com", lookup_failed("example.com", "SERVFAIL"),
-                                   status=IdentityStatus.UNKNOWN))
+    unknown = scan(
+        identity_report("example.com", lookup_failed("example.com", "SERVFAIL"), status=IdentityStatus.UNKNOWN)
+    )
 
     for hour in (1, 2):
         assert deployment.run(unknown, T0 + hour * HOUR).notifications == ()
@@ -322,11 +328,18 @@ def test_without_a_state_table_the_run_sends_current_findings_statelessly(deploy
 
 
 def test_nothing_configured_builds_nothing():
-    settings = Settings.from_env({"SCAN_REGIONS": "us-east-1", "MIN_ALERT_SEVERITY": "critical",
-                                  "UNKNOWN_RUNS_THRESHOLD": "5", "REMINDER_HOURS": "12"})
+    settings = Settings.from_env(
+        {
+            "SCAN_REGIONS": "us-east-1",
+            "MIN_ALERT_SEVERITY": "critical",
+            "UNKNOWN_RUNS_THRESHOLD": "5",
+            "REMINDER_HOURS": "12",
+        }
+    )
 
     store, notifiers, policy = build_alerting(settings, boto3.Session(region_name="us-east-1"))
 
     assert store is None and notifiers == []
-    assert policy == AlertPolicy(reminder_interval=timedelta(hours=12), min_severity=settings.min_severity,
-                                 unknown_runs_threshold=5)
+    assert policy == AlertPolicy(
+        reminder_interval=timedelta(hours=12), min_severity=settings.min_severity, unknown_runs_threshold=5
+    )

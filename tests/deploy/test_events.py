@@ -20,6 +20,7 @@ from tests.support.deployment import EXPECTED, check_result, deploy
 from tests.support.lambda_runtime import FakeContext, metric_values
 from tests.support.paths import EVENTS
 
+
 @pytest.fixture(autouse=True)
 def clean_metrics():
     handler.metrics.clear_metrics()

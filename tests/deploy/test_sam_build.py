@@ -11,6 +11,7 @@ and service dimension the alarm watches.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import json
 import os
@@ -38,10 +39,8 @@ def find_python313() -> Path | None:
     candidates: list[str] = []
     roots = []
     if shutil.which("pyenv"):
-        try:
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
             roots.append(subprocess.run(["pyenv", "root"], capture_output=True, text=True, timeout=30).stdout.strip())
-        except (OSError, subprocess.SubprocessError):
-            pass
     roots += [os.environ.get("PYENV_ROOT", ""), str(Path.home() / ".pyenv")]
     for root in filter(None, roots):
         candidates += sorted(glob.glob(f"{root}/versions/3.13*/bin/python3.13"), reverse=True)
@@ -49,8 +48,12 @@ def find_python313() -> Path | None:
         candidates.append(shutil.which(RUNTIME) or "")
     for candidate in candidates:
         try:
-            out = subprocess.run([candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
-                                 capture_output=True, text=True, timeout=30)
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+                capture_output=True,
+                text=True,
+                timeout=30,
+            )
         except (OSError, subprocess.SubprocessError):
             continue  # e.g. a pyenv shim for a version that is not selected
         if out.stdout.strip() == "True":
@@ -64,8 +67,10 @@ def python313() -> Path:
         pytest.skip(f"SAM CLI not installed: run scripts/install-sam-tools.sh to create {SAM.parent.parent}")
     found = find_python313()
     if found is None:
-        pytest.skip(f"no Python 3.13 for `sam build` of runtime {RUNTIME}: install one "
-                    "(e.g. `pyenv install 3.13`) or put python3.13 on PATH")
+        pytest.skip(
+            f"no Python 3.13 for `sam build` of runtime {RUNTIME}: install one "
+            "(e.g. `pyenv install 3.13`) or put python3.13 on PATH"
+        )
     return found
 
 
@@ -74,13 +79,30 @@ def built(python313: Path, tmp_path_factory) -> Path:
     """`sam build` into a temporary directory; returns the function's artifact directory."""
     work = tmp_path_factory.mktemp("sam-build")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="us-east-1",
-               PATH=f"{python313.parent}{os.pathsep}{env.get('PATH', '')}")
+    env.update(
+        SAM_CLI_TELEMETRY="0",
+        AWS_DEFAULT_REGION="us-east-1",
+        PATH=f"{python313.parent}{os.pathsep}{env.get('PATH', '')}",
+    )
     started = time.monotonic()
     result = subprocess.run(
-        [str(SAM), "build", "--template-file", str(REPO / "template.yaml"), "--base-dir", str(REPO),
-         "--build-dir", str(work / "build"), "--cache-dir", str(work / "cache")],
-        cwd=work, env=env, capture_output=True, text=True, timeout=600,
+        [
+            str(SAM),
+            "build",
+            "--template-file",
+            str(REPO / "template.yaml"),
+            "--base-dir",
+            str(REPO),
+            "--build-dir",
+            str(work / "build"),
+            "--cache-dir",
+            str(work / "cache"),
+        ],
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, f"sam build failed:\n{result.stdout}\n{result.stderr}"
     print(f"sam build took {time.monotonic() - started:.1f} s")
@@ -129,13 +151,21 @@ print("HANDLER-RESULT " + json.dumps(result))
 def test_built_handler_runs_each_event(name, built, python313, ses, knot, httpserver):
     dep = deploy(ses, knot, httpserver, prefix=f"build-{Path(name).stem}")
     # The Lambda environment: the template's variables plus what the runtime and moto need.
-    env = {"PATH": os.environ.get("PATH", ""), "LANG": "C.UTF-8", **dep.env,
-           **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
-           "AWS_REGION": "us-east-1", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_LAMBDA_FUNCTION_NAME": FakeContext.function_name}
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        **dep.env,
+        **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": FakeContext.function_name,
+    }
     result = subprocess.run(
         [str(python313), "-I", "-c", RUN_HANDLER, str(built), str(EVENTS / name), FakeContext.invoked_function_arn],
-        env=env, capture_output=True, text=True, timeout=300,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, f"built handler failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
     [line] = [ln for ln in result.stdout.splitlines() if ln.startswith("HANDLER-RESULT ")]

@@ -15,15 +15,12 @@ import re
 import shlex
 import tomllib
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import boto3
 import botocore
 import botocore.session
 import pytest
-from cfn_flip import load_yaml
 
 import ses_dkim_monitor
 from ses_dkim_monitor.settings import Settings
@@ -54,8 +51,16 @@ SCOPE_BY_SERVICE = {
     "secretsmanager": {"Ref": "SlackWebhookSecretArn"},
     "ses": {"Fn::Sub": "arn:${AWS::Partition}:ses:*:${AWS::AccountId}:identity/*"},
 }
-PSEUDO_PARAMETERS = {"AWS::AccountId", "AWS::NoValue", "AWS::Partition", "AWS::Region", "AWS::StackName",
-                     "AWS::StackId", "AWS::URLSuffix", "AWS::NotificationARNs"}
+PSEUDO_PARAMETERS = {
+    "AWS::AccountId",
+    "AWS::NoValue",
+    "AWS::Partition",
+    "AWS::Region",
+    "AWS::StackName",
+    "AWS::StackId",
+    "AWS::URLSuffix",
+    "AWS::NotificationARNs",
+}
 
 
 # ---------------------------------------------------------------- loading
@@ -106,8 +111,10 @@ def grants(template: dict[str, Any]) -> dict[str, list[tuple[Any, str | None]]]:
 
 def _trees() -> dict[str, ast.Module]:
     """Every module of the package, by dotted name relative to it (``scan.inventory``)."""
-    return {".".join(p.relative_to(SRC).with_suffix("").parts): ast.parse(p.read_text(), filename=str(p))
-            for p in sorted(SRC.rglob("*.py"))}
+    return {
+        ".".join(p.relative_to(SRC).with_suffix("").parts): ast.parse(p.read_text(), filename=str(p))
+        for p in sorted(SRC.rglob("*.py"))
+    }
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -123,8 +130,13 @@ def services_built_by_code() -> set[str]:
     services: set[str] = set()
     for tree in _trees().values():
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and _call_name(node) in ("client", "resource")
-                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if (
+                isinstance(node, ast.Call)
+                and _call_name(node) in ("client", "resource")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 services.add(node.args[0].value)
     return services
 
@@ -169,8 +181,11 @@ def declared_iam_actions() -> dict[str, tuple[str, ...]]:
     out: dict[str, tuple[str, ...]] = {}
     for module, tree in _trees().items():
         for node in tree.body:
-            target = node.target if isinstance(node, ast.AnnAssign) else (
-                node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            target = (
+                node.target
+                if isinstance(node, ast.AnnAssign)
+                else (node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None)
+            )
             if isinstance(target, ast.Name) and target.id == "IAM_ACTIONS":
                 out[module] = tuple(ast.literal_eval(node.value))
     return out
@@ -213,7 +228,9 @@ def test_role_grants_nothing_the_code_does_not_call(template, code_calls):
         assert "*" not in action, f"wildcard action {action!r}"
         assert action in allowed, f"{action} is granted but nothing in src/ calls it"
         if action in PLATFORM_ACTIONS:
-            assert [r for r, _ in uses] == [PLATFORM_ACTIONS[action]], f"{action} must be scoped to {PLATFORM_ACTIONS[action]}"
+            assert [r for r, _ in uses] == [PLATFORM_ACTIONS[action]], (
+                f"{action} must be scoped to {PLATFORM_ACTIONS[action]}"
+            )
 
 
 def test_only_unscopable_ses_reads_use_resource_star(template):
@@ -228,7 +245,8 @@ def test_modules_declare_the_iam_actions_the_template_grants(template, code_call
     union = {a for actions in declared.values() for a in actions}
     code_granted = set(grants(template)) - set(PLATFORM_ACTIONS)
     assert union == code_granted, (
-        f"IAM_ACTIONS declared by the modules {sorted(union)} differ from the template's grants {sorted(code_granted)}")
+        f"IAM_ACTIONS declared by the modules {sorted(union)} differ from the template's grants {sorted(code_granted)}"
+    )
     undeclared = needed_actions(code_calls) - union
     assert not undeclared, f"the code calls {sorted(undeclared)} but no module declares it in IAM_ACTIONS"
 
@@ -294,9 +312,18 @@ def test_default_deployment_environment_parses(template):
 
 def test_fully_configured_environment_parses(template):
     arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ses-dkim-monitor/slack-AbCdEf"
-    settings = Settings.from_env(deployed_environment(template, {
-        "ScanRegions": "us-east-1, eu-west-1", "DnsNameservers": "1.1.1.1,8.8.8.8:53",
-        "SlackWebhookSecretArn": arn, "ReminderHours": "6", "MinAlertSeverity": "critical"}))
+    settings = Settings.from_env(
+        deployed_environment(
+            template,
+            {
+                "ScanRegions": "us-east-1, eu-west-1",
+                "DnsNameservers": "1.1.1.1,8.8.8.8:53",
+                "SlackWebhookSecretArn": arn,
+                "ReminderHours": "6",
+                "MinAlertSeverity": "critical",
+            },
+        )
+    )
     assert settings.regions == ("us-east-1", "eu-west-1")
     assert [str(n) for n in settings.nameservers] == ["1.1.1.1:53", "8.8.8.8:53"]
     assert settings.slack_secret_arn == arn and settings.reminder_hours == 6
@@ -354,8 +381,11 @@ def test_log_group_has_retention_and_is_the_functions(template):
     assert all(isinstance(d, int) for d in template["Parameters"]["LogRetentionDays"]["AllowedValues"])
     assert props(template, "MonitorFunction")["LoggingConfig"]["LogGroup"] == {"Ref": "MonitorLogGroup"}
     # The key policy lets CloudWatch Logs use the key for exactly this log group.
-    [logs_stmt] = [s for s in props(template, "AlertKey")["KeyPolicy"]["Statement"]
-                   if s["Principal"].get("Service") == {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}]
+    [logs_stmt] = [
+        s
+        for s in props(template, "AlertKey")["KeyPolicy"]["Statement"]
+        if s["Principal"].get("Service") == {"Fn::Sub": "logs.${AWS::Region}.amazonaws.com"}
+    ]
     context_arn = logs_stmt["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]["Fn::Sub"]
     assert context_arn.endswith(":log-group:" + group["LogGroupName"]["Fn::Sub"])
 
@@ -369,7 +399,11 @@ def test_topic_uses_a_customer_managed_key_cloudwatch_may_use(template):
     key = props(template, "AlertKey")
     assert key["EnableKeyRotation"] is True
     statements = key["KeyPolicy"]["Statement"]
-    root = [s for s in statements if s["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}]
+    root = [
+        s
+        for s in statements
+        if s["Principal"] == {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}
+    ]
     assert root and root[0]["Action"] == "kms:*", "keep the account-root statement so the key stays manageable"
     [cw] = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert cw["Effect"] == "Allow" and {"kms:Decrypt", "kms:GenerateDataKey*"} <= set(as_list(cw["Action"]))
@@ -378,9 +412,16 @@ def test_topic_uses_a_customer_managed_key_cloudwatch_may_use(template):
 def test_email_subscription_is_optional(template):
     sub = resource(template, "AlertEmailSubscription", "AWS::SNS::Subscription")
     assert sub["Condition"] == "HasAlertEmail"
-    assert sub["Properties"] == {"TopicArn": {"Ref": "AlertTopic"}, "Protocol": "email", "Endpoint": {"Ref": "AlertEmail"}}
-    for cond, param in (("HasAlertEmail", "AlertEmail"), ("HasSlackSecret", "SlackWebhookSecretArn"),
-                        ("HasScanRegions", "ScanRegions")):
+    assert sub["Properties"] == {
+        "TopicArn": {"Ref": "AlertTopic"},
+        "Protocol": "email",
+        "Endpoint": {"Ref": "AlertEmail"},
+    }
+    for cond, param in (
+        ("HasAlertEmail", "AlertEmail"),
+        ("HasSlackSecret", "SlackWebhookSecretArn"),
+        ("HasScanRegions", "ScanRegions"),
+    ):
         assert template["Conditions"][cond] == {"Fn::Not": [{"Fn::Equals": [{"Ref": param}, ""]}]}
         assert template["Parameters"][param]["Default"] == ""
     assert template["Parameters"]["DnsNameservers"]["Default"] == ""
@@ -390,20 +431,30 @@ def _pattern(template: dict[str, Any], name: str) -> re.Pattern[str]:
     return re.compile(template["Parameters"][name]["AllowedPattern"])
 
 
-@pytest.mark.parametrize(("name", "value", "ok"), [
-    ("SlackWebhookSecretArn", "", True),
-    ("SlackWebhookSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf", True),
-    # Without the random suffix IAM would deny GetSecretValue at the first alert.
-    ("SlackWebhookSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack", False),
-    ("SlackWebhookSecretArn", "https://hooks.slack.com/services/T/B/x", False),
-    ("AlertEmail", "", True), ("AlertEmail", "ops@example.com", True), ("AlertEmail", "ops", False),
-    ("ScanRegions", "", True), ("ScanRegions", "us-east-1", True), ("ScanRegions", "us-east-1,eu-west-1", True),
-    ("ScanRegions", "us-east-1, eu-west-1", True), ("ScanRegions", "US East", False),
-    ("DnsNameservers", "", True), ("DnsNameservers", "1.1.1.1,8.8.8.8:53,[2606:4700::1111]:53", True),
-    ("DnsNameservers", "dns.google", False),
-    ("ScheduleExpression", "rate(1 hour)", True), ("ScheduleExpression", "cron(0 7 * * ? *)", True),
-    ("ScheduleExpression", "hourly", False),
-])
+@pytest.mark.parametrize(
+    ("name", "value", "ok"),
+    [
+        ("SlackWebhookSecretArn", "", True),
+        ("SlackWebhookSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf", True),
+        # Without the random suffix IAM would deny GetSecretValue at the first alert.
+        ("SlackWebhookSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack", False),
+        ("SlackWebhookSecretArn", "https://hooks.slack.com/services/T/B/x", False),
+        ("AlertEmail", "", True),
+        ("AlertEmail", "ops@example.com", True),
+        ("AlertEmail", "ops", False),
+        ("ScanRegions", "", True),
+        ("ScanRegions", "us-east-1", True),
+        ("ScanRegions", "us-east-1,eu-west-1", True),
+        ("ScanRegions", "us-east-1, eu-west-1", True),
+        ("ScanRegions", "US East", False),
+        ("DnsNameservers", "", True),
+        ("DnsNameservers", "1.1.1.1,8.8.8.8:53,[2606:4700::1111]:53", True),
+        ("DnsNameservers", "dns.google", False),
+        ("ScheduleExpression", "rate(1 hour)", True),
+        ("ScheduleExpression", "cron(0 7 * * ? *)", True),
+        ("ScheduleExpression", "hourly", False),
+    ],
+)
 def test_parameter_patterns(template, name, value, ok):
     assert bool(_pattern(template, name).fullmatch(value)) is ok
 
@@ -438,7 +489,9 @@ def test_heartbeat_alarm_fires_when_runs_stop(template):
     assert alarm["MetricName"] == "ScanCompleted" and "ScanCompleted" in metrics_written_by_code()
     assert alarm["Dimensions"] == [{"Name": "service", "Value": env["POWERTOOLS_SERVICE_NAME"]}]
     assert alarm["TreatMissingData"] == "breaching", "silence must count as failure"
-    assert alarm["Statistic"] == "Sum" and alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+    assert (
+        alarm["Statistic"] == "Sum" and alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+    )
     assert alarm["Period"] == {"Ref": "HeartbeatPeriodSeconds"}
     assert alarm["EvaluationPeriods"] == 2 and alarm["DatapointsToAlarm"] == 2, "two schedule periods without a run"
     assert alarm["OKActions"] == [{"Ref": "AlertTopic"}]
@@ -485,27 +538,45 @@ def test_state_table_survives_updates_and_deletion(template):
 
 
 def test_state_store_works_on_the_table_the_template_creates(template, moto):
+    from ses_dkim_monitor.alerts.dynamodb_store import DynamoDbStateStore as StateStore
     from ses_dkim_monitor.alerts.model import AlertState, AlertStatus
     from ses_dkim_monitor.models import Severity
-    from ses_dkim_monitor.alerts.dynamodb_store import DynamoDbStateStore as StateStore
 
     client = create_table_from_template(template, "state-from-template")
     store = StateStore(client, "state-from-template")
-    now = datetime(2025, 3, 1, 12, tzinfo=timezone.utc)
-    opened = AlertState(account="123456789012", region="us-east-1", identity="example.test",
-                        key="dkim-record-missing#tok1", check="dkim-record-missing", severity=Severity.CRITICAL,
-                        message="tok1._domainkey.example.test does not exist", fix="Publish ...",
-                        first_seen=now, last_seen=now, version=1)
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    opened = AlertState(
+        account="123456789012",
+        region="us-east-1",
+        identity="example.test",
+        key="dkim-record-missing#tok1",
+        check="dkim-record-missing",
+        severity=Severity.CRITICAL,
+        message="tok1._domainkey.example.test does not exist",
+        fix="Publish ...",
+        first_seen=now,
+        last_seen=now,
+        version=1,
+    )
     assert store.write(opened) is True
     assert store.write(opened) is False, "a second create of the same item must lose the race"
-    resolved = AlertState(**{**opened.__dict__, "status": AlertStatus.RESOLVED, "resolved_at": now + timedelta(hours=1),
-                             "last_seen": now + timedelta(hours=1), "version": 2})
+    resolved = AlertState(
+        **{
+            **opened.__dict__,
+            "status": AlertStatus.RESOLVED,
+            "resolved_at": now + timedelta(hours=1),
+            "last_seen": now + timedelta(hours=1),
+            "version": 2,
+        }
+    )
     assert store.write(resolved) is True
     [loaded] = store.load("123456789012", "us-east-1")
     assert loaded.status is AlertStatus.RESOLVED and loaded.version == 2
 
-    item = client.get_item(TableName="state-from-template", Key={
-        "pk": {"S": "123456789012#us-east-1"}, "sk": {"S": "example.test#dkim-record-missing#tok1"}})["Item"]
+    item = client.get_item(
+        TableName="state-from-template",
+        Key={"pk": {"S": "123456789012#us-east-1"}, "sk": {"S": "example.test#dkim-record-missing#tok1"}},
+    )["Item"]
     ttl = client.describe_time_to_live(TableName="state-from-template")["TimeToLiveDescription"]
     assert ttl["TimeToLiveStatus"] == "ENABLED"
     assert ttl["AttributeName"] in item, "resolved items must carry the table's TTL attribute"
@@ -527,13 +598,15 @@ def test_every_skipped_rule_is_justified(template):
         ignored = meta.get("cfn-lint", {}).get("config", {}).get("ignore_checks", [])
         assert not ignored, f"{name}: cfn-lint rules ignored ({ignored}); fix them or justify and update this test"
     # The skips are a reviewed list: a new one is a decision, not a side effect.
-    assert sorted(skips) == sorted([
-        ("MonitorFunction", "CKV_AWS_115"),  # reserved concurrency would break deploys in new accounts
-        ("MonitorFunction", "CKV_AWS_116"),  # on-failure destination instead of a DLQ
-        ("MonitorFunction", "CKV_AWS_117"),  # no VPC: public DNS and AWS APIs, no NAT cost
-        ("MonitorFunction", "CKV_AWS_173"),  # environment holds no secrets
-        ("StateTable", "CKV_AWS_119"),  # retained table must not depend on a stack-owned CMK
-    ])
+    assert sorted(skips) == sorted(
+        [
+            ("MonitorFunction", "CKV_AWS_115"),  # reserved concurrency would break deploys in new accounts
+            ("MonitorFunction", "CKV_AWS_116"),  # on-failure destination instead of a DLQ
+            ("MonitorFunction", "CKV_AWS_117"),  # no VPC: public DNS and AWS APIs, no NAT cost
+            ("MonitorFunction", "CKV_AWS_173"),  # environment holds no secrets
+            ("StateTable", "CKV_AWS_119"),  # retained table must not depend on a stack-owned CMK
+        ]
+    )
 
 
 # ---------------------------------------------------------------- publishing metadata

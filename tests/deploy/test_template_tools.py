@@ -23,7 +23,6 @@ import pytest
 
 from tests.support.paths import REPO
 
-
 TEMPLATE = REPO / "template.yaml"
 SAM_VENV = REPO / ".venv-sam"
 BIN = SAM_VENV / "bin"
@@ -33,28 +32,37 @@ pytestmark = [
     pytest.mark.skipif(
         not (BIN / "sam").exists(),
         reason=f"SAM tools not installed: run scripts/install-sam-tools.sh to create {SAM_VENV} "
-               "(scripts/test.sh does this before pytest)",
+        "(scripts/test.sh does this before pytest)",
     ),
 ]
 
 
 def tool_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(SAM_CLI_TELEMETRY="0", AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1",
-               # No credentials are needed; make sure none from the host are used.
-               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               # checkov: no calls to the Prisma Cloud API.
-               BC_SKIP_MAPPING="TRUE", CHECKOV_SKIP_DOWNLOAD="true")
+    env.update(
+        SAM_CLI_TELEMETRY="0",
+        AWS_DEFAULT_REGION="us-east-1",
+        AWS_REGION="us-east-1",
+        # No credentials are needed; make sure none from the host are used.
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        # checkov: no calls to the Prisma Cloud API.
+        BC_SKIP_MAPPING="TRUE",
+        CHECKOV_SKIP_DOWNLOAD="true",
+    )
     return env
 
 
 def run(*args: str | Path, cwd: Path = REPO, timeout: int = 180) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=tool_env(), capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=tool_env(), capture_output=True, text=True, timeout=timeout
+    )
 
 
 def assert_ok(result: subprocess.CompletedProcess[str]) -> None:
-    assert result.returncode == 0, f"{' '.join(result.args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    assert result.returncode == 0, (
+        f"{' '.join(result.args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+    )
 
 
 # ---------------------------------------------------------------- the transformed template
@@ -111,8 +119,18 @@ def test_cfn_lint_clean_including_informational_rules():
 
 
 def checkov(path: Path) -> dict[str, Any]:
-    result = run(BIN / "checkov", "--file", path, "--framework", "cloudformation", "--skip-download",
-                 "--output", "json", "--compact", timeout=300)
+    result = run(
+        BIN / "checkov",
+        "--file",
+        path,
+        "--framework",
+        "cloudformation",
+        "--skip-download",
+        "--output",
+        "json",
+        "--compact",
+        timeout=300,
+    )
     assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}):\n{result.stderr[-4000:]}"
     report = json.loads(result.stdout)
     if isinstance(report, list):  # one entry per framework
@@ -161,4 +179,6 @@ def test_sam_adds_no_role_or_policy_of_its_own(transformed):
     rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
     assert [r["Properties"]["ScheduleExpression"] for r in rules] == [{"Ref": "ScheduleExpression"}]
     [invoke] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
-    assert invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+    assert invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
+        "Fn::GetAtt": ["FailureQueue", "Arn"]
+    }

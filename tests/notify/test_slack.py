@@ -110,14 +110,15 @@ def test_resolved_is_a_short_green_recovery_message(slack, sleeps):
     [body] = posted(slack)
     assert body["attachments"][0]["color"] == "#2EB67D"
     assert len(body["attachments"][0]["blocks"]) == 2
-    assert texts(body)[1] == (":white_check_mark: *Resolved*: A DKIM CNAME is missing from DNS for *example.com* "
-                              "(us-east-1)\nidentity deleted")
+    assert texts(body)[1] == (
+        ":white_check_mark: *Resolved*: A DKIM CNAME is missing from DNS for *example.com* "
+        "(us-east-1)\nidentity deleted"
+    )
 
 
 def test_hostile_dns_text_cannot_mention_or_link(slack, sleeps):
     slack.expect_request(HOOK).respond_with_data("ok")
-    n = notification("opened", message=f"TXT says {HOSTILE}", fix=f"Remove {HOSTILE}",
-                     identity="<!here>@example.com")
+    n = notification("opened", message=f"TXT says {HOSTILE}", fix=f"Remove {HOSTILE}", identity="<!here>@example.com")
     notifier(slack, sleeps).deliver([n])
 
     [request, _] = slack.log[0]
@@ -141,7 +142,8 @@ def test_fix_containing_backticks_is_not_put_in_a_code_block(slack, sleeps):
 
 def test_rate_limit_waits_for_retry_after_then_delivers_once(slack, sleeps):
     slack.expect_oneshot_request(HOOK).respond_with_response(
-        Response("rate_limited", status=429, headers={"Retry-After": "7"}))
+        Response("rate_limited", status=429, headers={"Retry-After": "7"})
+    )
     slack.expect_request(HOOK).respond_with_data("ok")
     n = notification("opened")
 
@@ -152,7 +154,8 @@ def test_rate_limit_waits_for_retry_after_then_delivers_once(slack, sleeps):
 
 def test_retry_after_too_long_for_a_lambda_run_leaves_everything_pending(slack, sleeps):
     slack.expect_request(HOOK).respond_with_response(
-        Response("rate_limited", status=429, headers={"Retry-After": "600"}))
+        Response("rate_limited", status=429, headers={"Retry-After": "600"})
+    )
     batch = [notification("opened"), notification("opened", identity="b.example")]
 
     result = notifier(slack, sleeps, max_retry_after=30).deliver(batch)
@@ -279,8 +282,9 @@ def test_webhook_url_comes_from_secrets_manager_and_is_cached(moto, slack, sleep
     client = boto3.client("secretsmanager")
     arn = client.create_secret(Name="slack-webhook", SecretString=stored.format(url=slack.url_for(HOOK)))["ARN"]
     calls: list[str] = []
-    client.meta.events.register("before-call.secretsmanager.*",
-                                lambda model, **kw: calls.append(f"secretsmanager:{model.name}"))
+    client.meta.events.register(
+        "before-call.secretsmanager.*", lambda model, **kw: calls.append(f"secretsmanager:{model.name}")
+    )
     url = SecretWebhookUrl(SecretsProvider(boto3_client=client), arn, max_age=300)
     slack_notifier = SlackNotifier(url, sleep=sleeps)
 

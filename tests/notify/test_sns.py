@@ -25,7 +25,11 @@ def test_one_notification_reaches_a_queue_subscriber_as_structured_json(topic):
     body = json.loads(envelope["Message"])
     assert body["schema"] == "ses-dkim-monitor/notification/v1"
     assert (body["event"], body["identity"], body["region"], body["check"]) == (
-        "opened", "example.com", "us-east-1", "dkim-record-missing")
+        "opened",
+        "example.com",
+        "us-east-1",
+        "dkim-record-missing",
+    )
     assert body["fix"] == "Publish abc._domainkey.example.com CNAME abc.dkim.amazonses.com"
     assert body["record"] == {"name": "abc._domainkey.example.com", "type": "CNAME", "value": "abc.dkim.amazonses.com"}
     assert envelope["MessageAttributes"] == {
@@ -53,11 +57,16 @@ def test_email_subscribers_get_readable_text():
 
 def test_resolved_and_reminder_say_so_in_subject_and_payload(topic):
     notifier = SnsNotifier(topic.sns, topic.arn)
-    notifier.deliver([notification("reminder"), notification("resolved", identity="b.example", reason="identity deleted")])
+    notifier.deliver(
+        [notification("reminder"), notification("resolved", identity="b.example", reason="identity deleted")]
+    )
 
     reminder, resolved = topic.received()
     assert reminder["Subject"].startswith("REMINDER CRITICAL example.com")
-    assert "open since 2024-05-01T12:00:00Z (26 h)" in json.loads(single_message(notification("reminder"))["Message"])["default"]
+    assert (
+        "open since 2024-05-01T12:00:00Z (26 h)"
+        in json.loads(single_message(notification("reminder"))["Message"])["default"]
+    )
     assert resolved["Subject"].startswith("RESOLVED b.example (us-east-1)")
     assert json.loads(resolved["Message"])["reason"] == "identity deleted"
     assert resolved["MessageAttributes"]["event"]["Value"] == "resolved"
@@ -74,7 +83,8 @@ def test_subject_stays_under_100_characters_for_a_long_identity(topic):
 
 def test_more_than_the_threshold_goes_out_as_one_digest(topic):
     batch = [notification("opened", identity=f"d{i}.example") for i in range(3)] + [
-        notification("resolved", identity="r.example", severity="warning", check="dmarc-record-missing")]
+        notification("resolved", identity="r.example", severity="warning", check="dmarc-record-missing")
+    ]
 
     result = SnsNotifier(topic.sns, topic.arn, digest_threshold=3).deliver(batch)
 
@@ -115,10 +125,12 @@ def test_a_huge_digest_is_split_into_parts_sns_accepts(topic):
 
 def test_subscribers_can_filter_on_severity(moto):
     topic = Topic(filter_policy={"severity": ["critical"]})
-    SnsNotifier(topic.sns, topic.arn).deliver([
-        notification("opened", identity="crit.example"),
-        notification("opened", identity="warn.example", severity="warning", check="dmarc-record-missing"),
-    ])
+    SnsNotifier(topic.sns, topic.arn).deliver(
+        [
+            notification("opened", identity="crit.example"),
+            notification("opened", identity="warn.example", severity="warning", check="dmarc-record-missing"),
+        ]
+    )
 
     assert [json.loads(e["Message"])["identity"] for e in topic.received()] == ["crit.example"]
 
@@ -137,6 +149,7 @@ def test_iam_actions_are_exactly_the_calls_made(topic):
 
     SnsNotifier(topic.sns, topic.arn, digest_threshold=1).deliver([notification("opened")])
     SnsNotifier(topic.sns, topic.arn, digest_threshold=1).deliver(
-        [notification("opened"), notification("opened", identity="b.example")])
+        [notification("opened"), notification("opened", identity="b.example")]
+    )
 
     assert seen == set(IAM_ACTIONS)

@@ -7,9 +7,6 @@ from dataclasses import replace
 import pytest
 
 from ses_dkim_monitor.catalogue import CHECKS
-from ses_dkim_monitor.scan.checks import evaluate
-from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
-from ses_dkim_monitor.scan.parsers import parse_dkim_key
 from ses_dkim_monitor.models import (
     IdentityStatus,
     IdentityType,
@@ -18,6 +15,9 @@ from ses_dkim_monitor.models import (
     SesStatus,
     Severity,
 )
+from ses_dkim_monitor.scan.checks import evaluate
+from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from ses_dkim_monitor.scan.parsers import parse_dkim_key
 from tests.support.ses_world import PUBLIC_KEY
 
 TOKENS = ("aaaa1111", "bbbb2222", "cccc3333")
@@ -25,16 +25,29 @@ ZONE = "dkim.amazonses.com"
 
 
 def domain(name: str = "example.com", **kw) -> SesIdentity:
-    base = dict(name=name, region="us-east-1", type=IdentityType.DOMAIN, verification_status=SesStatus.SUCCESS,
-                sending_enabled=True, dkim_enabled=True, dkim_status=SesStatus.SUCCESS, dkim_tokens=TOKENS,
-                signing_hosted_zone=ZONE)
+    base = dict(
+        name=name,
+        region="us-east-1",
+        type=IdentityType.DOMAIN,
+        verification_status=SesStatus.SUCCESS,
+        sending_enabled=True,
+        dkim_enabled=True,
+        dkim_status=SesStatus.SUCCESS,
+        dkim_tokens=TOKENS,
+        signing_hosted_zone=ZONE,
+    )
     base.update(kw)
     return SesIdentity(**base)
 
 
 def email(name: str = "ops@example.com", **kw) -> SesIdentity:
-    base = dict(name=name, region="us-east-1", type=IdentityType.EMAIL_ADDRESS,
-                verification_status=SesStatus.SUCCESS, sending_enabled=True)
+    base = dict(
+        name=name,
+        region="us-east-1",
+        type=IdentityType.EMAIL_ADDRESS,
+        verification_status=SesStatus.SUCCESS,
+        sending_enabled=True,
+    )
     base.update(kw)
     return SesIdentity(**base)
 
@@ -102,12 +115,15 @@ def test_signing_disabled_is_critical_and_fix_enables_it():
     assert report.status is IdentityStatus.PROBLEM
 
 
-@pytest.mark.parametrize("status,severity", [
-    (SesStatus.FAILED, Severity.CRITICAL),
-    (SesStatus.TEMPORARY_FAILURE, Severity.CRITICAL),
-    (SesStatus.PENDING, Severity.WARNING),
-    (SesStatus.NOT_STARTED, Severity.WARNING),
-])
+@pytest.mark.parametrize(
+    "status,severity",
+    [
+        (SesStatus.FAILED, Severity.CRITICAL),
+        (SesStatus.TEMPORARY_FAILURE, Severity.CRITICAL),
+        (SesStatus.PENDING, Severity.WARNING),
+        (SesStatus.NOT_STARTED, Severity.WARNING),
+    ],
+)
 def test_dkim_status_other_than_success_names_the_status(status, severity):
     report = evaluate(domain(dkim_status=status), healthy_dns(), {})
     [f] = [f for f in report.findings if f.check == "dkim-status-not-success"]
@@ -128,8 +144,9 @@ def test_removed_cname_alerts_before_ses_notices():
 
 
 def test_one_missing_finding_per_missing_token():
-    missing = tuple(DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.NODATA))
-                    for t in TOKENS)
+    missing = tuple(
+        DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.NODATA)) for t in TOKENS
+    )
     report = evaluate(domain(), replace(healthy_dns(), tokens=missing), {})
     found = [f for f in report.findings if f.check == "dkim-record-missing"]
     assert sorted(f.subject for f in found) == sorted(TOKENS)
@@ -144,7 +161,7 @@ def test_cname_published_at_doubled_name_is_named_in_the_message():
         record=Lookup(f"{token}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
         misplaced=answer(f"{token}._domainkey.mail.example.com.example.com", "CNAME", f"{token}.{ZONE}"),
     )
-    dns = replace(healthy_dns("mail.example.com"), tokens=(tok,) + healthy_dns("mail.example.com").tokens[1:])
+    dns = replace(healthy_dns("mail.example.com"), tokens=(tok, *healthy_dns("mail.example.com").tokens[1:]))
     report = evaluate(domain("mail.example.com"), dns, {})
     [f] = [f for f in report.findings if f.check == "dkim-record-missing"]
     assert f"published at {token}._domainkey.mail.example.com.example.com" in f.message
@@ -152,11 +169,14 @@ def test_cname_published_at_doubled_name_is_named_in_the_message():
 
 
 def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
-    toks = tuple(DkimTokenDns(
-        token=t,
-        record=Lookup(f"{t}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
-        misplaced=answer(f"{t}._domainkey.mail.example.com.example.com", "CNAME", f"{t}.{ZONE}"),
-    ) for t in TOKENS)
+    toks = tuple(
+        DkimTokenDns(
+            token=t,
+            record=Lookup(f"{t}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
+            misplaced=answer(f"{t}._domainkey.mail.example.com.example.com", "CNAME", f"{t}.{ZONE}"),
+        )
+        for t in TOKENS
+    )
     report = evaluate(domain("mail.example.com"), replace(healthy_dns("mail.example.com"), tokens=toks), {})
     fixes = sorted(f.fix for f in report.findings if f.check == "dkim-record-missing")
     assert fixes == sorted(f"Publish {t}._domainkey.mail.example.com. CNAME {t}.dkim.amazonses.com." for t in TOKENS)
@@ -164,7 +184,7 @@ def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
 
 def test_cname_to_another_target_says_what_it_points_at():
     tok = DkimTokenDns(token=TOKENS[0], record=answer(f"{TOKENS[0]}._domainkey.example.com", "CNAME", "x.example.net"))
-    dns = replace(healthy_dns(), tokens=(tok,) + healthy_dns().tokens[1:])
+    dns = replace(healthy_dns(), tokens=(tok, *healthy_dns().tokens[1:]))
     report = evaluate(domain(), dns, {})
     [f] = [f for f in report.findings if f.check == "dkim-record-wrong-target"]
     assert "is a CNAME to x.example.net, expected aaaa1111.dkim.amazonses.com" in f.message
@@ -174,7 +194,7 @@ def test_cname_to_another_target_says_what_it_points_at():
 def test_target_missing_its_trailing_dot_gets_a_hint():
     t = TOKENS[0]
     tok = DkimTokenDns(token=t, record=answer(f"{t}._domainkey.example.com", "CNAME", f"{t}.{ZONE}.example.com"))
-    report = evaluate(domain(), replace(healthy_dns(), tokens=(tok,) + healthy_dns().tokens[1:]), {})
+    report = evaluate(domain(), replace(healthy_dns(), tokens=(tok, *healthy_dns().tokens[1:])), {})
     [f] = [f for f in report.findings if f.check == "dkim-record-wrong-target"]
     assert "without a trailing dot" in f.message
 
@@ -195,25 +215,30 @@ def test_key_check_waits_when_a_target_lookup_failed():
     assert report.status is IdentityStatus.UNKNOWN
 
 
-@pytest.mark.parametrize("txt,ok", [
-    (f"p={PUBLIC_KEY}", True),
-    (f"v=DKIM1; k=rsa; p={PUBLIC_KEY}", True),
-    (f"v=DKIM1; k=rsa; p={PUBLIC_KEY[:40]} {PUBLIC_KEY[40:]}", True),  # whitespace inside the value
-    ("v=DKIM1; p=", False),  # revoked
-    ("", False),  # rotation placeholder
-    ("p=not base64!!", False),
-    (f"v=DKIM2; p={PUBLIC_KEY}", False),
-    ("v=spf1 include:amazonses.com ~all", False),
-])
+@pytest.mark.parametrize(
+    "txt,ok",
+    [
+        (f"p={PUBLIC_KEY}", True),
+        (f"v=DKIM1; k=rsa; p={PUBLIC_KEY}", True),
+        (f"v=DKIM1; k=rsa; p={PUBLIC_KEY[:40]} {PUBLIC_KEY[40:]}", True),  # whitespace inside the value
+        ("v=DKIM1; p=", False),  # revoked
+        ("", False),  # rotation placeholder
+        ("p=not base64!!", False),
+        (f"v=DKIM2; p={PUBLIC_KEY}", False),
+        ("v=spf1 include:amazonses.com ~all", False),
+    ],
+)
 def test_dkim_key_parsing(txt, ok):
     assert (parse_dkim_key(txt) is not None) is ok
 
 
 def test_byodkim_selector_without_key_is_key_missing():
     ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
-    dns = DomainDns(domain="example.com", tokens=(
-        DkimTokenDns(token="sel1", record=Lookup("sel1._domainkey.example.com", "TXT", Outcome.NXDOMAIN)),),
-        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"))
+    dns = DomainDns(
+        domain="example.com",
+        tokens=(DkimTokenDns(token="sel1", record=Lookup("sel1._domainkey.example.com", "TXT", Outcome.NXDOMAIN)),),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
+    )
     report = evaluate(ident, dns, {})
     [f] = report.findings
     assert f.check == "dkim-key-missing" and f.subject == "sel1" and "does not exist" in f.message
@@ -222,9 +247,13 @@ def test_byodkim_selector_without_key_is_key_missing():
 
 def test_byodkim_selector_with_key_is_ok():
     ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
-    dns = DomainDns(domain="example.com", tokens=(
-        DkimTokenDns(token="sel1", record=answer("sel1._domainkey.example.com", "TXT", f"v=DKIM1; p={PUBLIC_KEY}")),),
-        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"))
+    dns = DomainDns(
+        domain="example.com",
+        tokens=(
+            DkimTokenDns(token="sel1", record=answer("sel1._domainkey.example.com", "TXT", f"v=DKIM1; p={PUBLIC_KEY}")),
+        ),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
+    )
     assert evaluate(ident, dns, {}).findings == ()
 
 
@@ -256,8 +285,10 @@ def test_email_identity_does_not_match_a_mere_suffix():
 
 
 def test_failed_lookup_makes_identity_unknown_never_missing():
-    failed = tuple(DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.FAILED,
-                                                       error="timeout")) for t in TOKENS)
+    failed = tuple(
+        DkimTokenDns(token=t, record=Lookup(f"{t}._domainkey.example.com", "CNAME", Outcome.FAILED, error="timeout"))
+        for t in TOKENS
+    )
     report = evaluate(domain(), replace(healthy_dns(), tokens=failed), {})
     assert report.status is IdentityStatus.UNKNOWN
     assert checks_of(report) == ["dns-lookup-failed"]
@@ -273,10 +304,17 @@ def test_missing_dmarc_is_a_warning_with_a_starter_record():
 
 def test_mail_from_not_verified_and_records_missing():
     ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.FAILED, "UseDefaultValue"))
-    dns = replace(healthy_dns(), mail_from_mx=Lookup("bounce.example.com", "MX", Outcome.NXDOMAIN),
-                  mail_from_txt=answer("bounce.example.com", "TXT", "v=spf1 -all"))
+    dns = replace(
+        healthy_dns(),
+        mail_from_mx=Lookup("bounce.example.com", "MX", Outcome.NXDOMAIN),
+        mail_from_txt=answer("bounce.example.com", "TXT", "v=spf1 -all"),
+    )
     report = evaluate(ident, dns, {})
-    assert sorted(checks_of(report)) == ["mail-from-not-success", "mail-from-record-missing", "mail-from-record-missing"]
+    assert sorted(checks_of(report)) == [
+        "mail-from-not-success",
+        "mail-from-record-missing",
+        "mail-from-record-missing",
+    ]
     not_success = next(f for f in report.findings if f.check == "mail-from-not-success")
     assert "silently sends from amazonses.com" in not_success.message
     mx = next(f for f in report.findings if f.subject == "MX")

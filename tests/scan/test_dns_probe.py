@@ -14,8 +14,9 @@ def probe_for(address: str, *, timeout: float = 2.0, lifetime: float = 4.0) -> D
 
 
 def test_follows_each_cname_and_reads_the_target_txt(knot):
-    knot.set_zone("follow.test", "tok1._domainkey CNAME tok1.dkimzone.follow-target.test.\n"
-                                 '_dmarc TXT "v=DMARC1; p=none"')
+    knot.set_zone(
+        "follow.test", 'tok1._domainkey CNAME tok1.dkimzone.follow-target.test.\n_dmarc TXT "v=DMARC1; p=none"'
+    )
     # A long key split into two TXT strings, as providers publish 2048-bit keys.
     knot.set_zone("follow-target.test", f'tok1.dkimzone TXT "p={PUBLIC_KEY[:100]}" "{PUBLIC_KEY[100:]}"')
     probe = probe_for(knot.address)
@@ -46,7 +47,9 @@ def test_doubled_name_is_found(knot):
     [dns] = probe.probe_all([ProbeRequest(domain="mail.zone-appended.test", tokens=("tokx",), dmarc=False)]).values()
     tok = dns.tokens[0]
     assert tok.record.absent
-    assert tok.misplaced is not None and tok.misplaced.name == "tokx._domainkey.mail.zone-appended.test.zone-appended.test"
+    assert (
+        tok.misplaced is not None and tok.misplaced.name == "tokx._domainkey.mail.zone-appended.test.zone-appended.test"
+    )
 
 
 def test_servfail_is_failed_not_absent(knot):
@@ -94,16 +97,24 @@ def test_byodkim_selector_behind_a_cname_is_followed(knot):
 
 
 def test_mail_from_mx_and_spf_are_read(knot):
-    knot.set_zone("mailfrom.test", "bounce MX 10 feedback-smtp.us-east-1.amazonses.com.\n"
-                                   'bounce TXT "v=spf1 include:amazonses.com ~all"')
+    knot.set_zone(
+        "mailfrom.test",
+        'bounce MX 10 feedback-smtp.us-east-1.amazonses.com.\nbounce TXT "v=spf1 include:amazonses.com ~all"',
+    )
     probe = probe_for(knot.address)
-    [dns] = probe.probe_all([ProbeRequest(domain="mailfrom.test", mail_from="bounce.mailfrom.test", dmarc=False)]).values()
+    [dns] = probe.probe_all(
+        [ProbeRequest(domain="mailfrom.test", mail_from="bounce.mailfrom.test", dmarc=False)]
+    ).values()
     assert dns.mail_from_mx is not None and dns.mail_from_mx.values == ("10 feedback-smtp.us-east-1.amazonses.com",)
     assert dns.mail_from_txt is not None and dns.mail_from_txt.values == ("v=spf1 include:amazonses.com ~all",)
 
 
 def test_dmarc_falls_back_to_parent_domains():
-    assert dmarc_candidates("a.b.example.com") == ["_dmarc.a.b.example.com", "_dmarc.b.example.com", "_dmarc.example.com"]
+    assert dmarc_candidates("a.b.example.com") == [
+        "_dmarc.a.b.example.com",
+        "_dmarc.b.example.com",
+        "_dmarc.example.com",
+    ]
     assert dmarc_candidates("example.com") == ["_dmarc.example.com"]
 
 

@@ -6,8 +6,8 @@ import boto3
 import pytest
 
 from ses_dkim_monitor.aws_clients import client_factory
-from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
 from ses_dkim_monitor.models import IdentityStatus, ScanReport
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
 from ses_dkim_monitor.scan.engine import run_scan
 from ses_dkim_monitor.settings import parse_nameserver
 from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
@@ -36,10 +36,15 @@ def test_healthy_domain_and_its_addresses_are_ok(ses, knot):
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
     report = scan(knot.address)
     assert {r.identity.name: r.status for r in report.identities} == {
-        "healthy-scan.test": IdentityStatus.OK, "ops@healthy-scan.test": IdentityStatus.OK}
+        "healthy-scan.test": IdentityStatus.OK,
+        "ops@healthy-scan.test": IdentityStatus.OK,
+    }
     assert report.dns_lookups_failed == 0
-    assert report.ses_calls == {"ListEmailIdentities": 1, "GetIdentityDkimAttributes": 1,
-                                "GetIdentityMailFromDomainAttributes": 1}
+    assert report.ses_calls == {
+        "ListEmailIdentities": 1,
+        "GetIdentityDkimAttributes": 1,
+        "GetIdentityMailFromDomainAttributes": 1,
+    }
 
 
 def test_removed_cname_alerts_while_ses_still_says_success(ses, knot):
@@ -64,8 +69,10 @@ def test_every_ses_side_check_fires(ses, knot):
     for zone, tokens in (("off-scan.test", t_off), ("failed-scan.test", t_failed), ("temp-scan.test", t_temp)):
         publish(knot, zone, tokens)
     knot.set_zone("never-scan.test", '_dmarc TXT "v=DMARC1; p=none"')
-    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_off) + "\n" + easy_dkim_zone_records(t_failed)
-                  + "\n" + easy_dkim_zone_records(t_temp))
+    knot.set_zone(
+        "dkim.amazonses.com",
+        easy_dkim_zone_records(t_off) + "\n" + easy_dkim_zone_records(t_failed) + "\n" + easy_dkim_zone_records(t_temp),
+    )
     reports = by_name(scan(knot.address))
 
     def checks(name):
@@ -74,12 +81,17 @@ def test_every_ses_side_check_fires(ses, knot):
     assert checks("off-scan.test") == {("dkim-signing-disabled", "critical")}
     assert checks("failed-scan.test") == {("dkim-status-not-success", "critical")}
     assert checks("temp-scan.test") == {("dkim-status-not-success", "critical")}
-    assert checks("never-scan.test") == {("identity-not-verified", "warning"), ("dkim-signing-disabled", "critical"),
-                                         ("dkim-status-not-success", "warning")}
+    assert checks("never-scan.test") == {
+        ("identity-not-verified", "warning"),
+        ("dkim-signing-disabled", "critical"),
+        ("dkim-status-not-success", "warning"),
+    }
     assert checks("lonely@noreply-scan.test") == {("email-identity-without-dkim-domain", "critical")}
     # Its domain exists but signs with DKIM off: still unaligned.
-    assert checks("pending@off-scan.test") == {("identity-not-verified", "warning"),
-                                               ("email-identity-without-dkim-domain", "critical")}
+    assert checks("pending@off-scan.test") == {
+        ("identity-not-verified", "warning"),
+        ("email-identity-without-dkim-domain", "critical"),
+    }
     # Problems sort before healthy identities, worst first.
     statuses = [r.status for r in scan(knot.address).identities]
     assert statuses == sorted(statuses, key=lambda s: {"problem": 0, "unknown": 1, "ok": 2}[s.value])
@@ -91,8 +103,9 @@ def test_wrong_target_and_missing_key_from_real_dns(ses, knot):
     t_nokey = world.add_domain("nokey-scan.test")
     publish(knot, "wrong-scan.test", t_wrong[:2], extra=f"{t_wrong[2]}._domainkey CNAME {t_wrong[2]}.dkim.example.net.")
     publish(knot, "nokey-scan.test", t_nokey)
-    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_wrong) + "\n"
-                  + "\n".join(f'{t} TXT ""' for t in t_nokey))
+    knot.set_zone(
+        "dkim.amazonses.com", easy_dkim_zone_records(t_wrong) + "\n" + "\n".join(f'{t} TXT ""' for t in t_nokey)
+    )
     reports = by_name(scan(knot.address))
     [wrong] = reports["wrong-scan.test"].findings
     assert wrong.check == "dkim-record-wrong-target" and wrong.subject == t_wrong[2]
@@ -170,13 +183,17 @@ def test_paging_past_a_thousand_identities(ses, knot):
     world.add_many_domains(names)
     from tests.support.ses_world import tokens_for
 
-    cnames = "\n".join(customer_cname_records(tokens_for(n, "us-east-1")).replace(
-        "._domainkey", f"._domainkey.{n.split('.')[0]}") for n in names)
+    cnames = "\n".join(
+        customer_cname_records(tokens_for(n, "us-east-1")).replace("._domainkey", f"._domainkey.{n.split('.')[0]}")
+        for n in names
+    )
     knot.set_zone("bulk-scan.test", cnames + '\n_dmarc TXT "v=DMARC1; p=none"')
     knot.set_zone("dkim.amazonses.com", "\n".join(easy_dkim_zone_records(tokens_for(n, "us-east-1")) for n in names))
     report = scan(knot.address)
     assert len(report.identities) == 1050
-    assert all(r.status is IdentityStatus.OK for r in report.identities), [r.findings for r in report.identities if r.findings][:1]
+    assert all(r.status is IdentityStatus.OK for r in report.identities), [
+        r.findings for r in report.identities if r.findings
+    ][:1]
     # moto's v2 list pages at its own size; the v1 batches must be 100 names each.
     assert report.ses_calls["ListEmailIdentities"] >= 2
     assert report.ses_calls["GetIdentityDkimAttributes"] == 11
@@ -192,8 +209,10 @@ def test_two_regions_in_one_run(ses, knot):
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(t_east))
     report = scan(knot.address, regions=("us-east-1", "eu-west-1"))
     got = {(r.identity.name, r.identity.region): [f.check for f in r.findings] for r in report.identities}
-    assert got == {("east-scan.test", "us-east-1"): [],
-                   ("ops@east-scan.test", "eu-west-1"): ["email-identity-without-dkim-domain"]}
+    assert got == {
+        ("east-scan.test", "us-east-1"): [],
+        ("ops@east-scan.test", "eu-west-1"): ["email-identity-without-dkim-domain"],
+    }
 
 
 def test_only_restricts_the_report_and_the_dns_work(ses, knot):
@@ -217,8 +236,9 @@ def test_access_denied_region_is_recorded_not_fatal(ses, knot, code):
     real = client_factory(session)
     stubbed = session.client("sesv2", region_name="eu-west-1")
     stubber = Stubber(stubbed)
-    stubber.add_client_error("list_email_identities", service_error_code=code, service_message="not allowed",
-                             http_status_code=403)
+    stubber.add_client_error(
+        "list_email_identities", service_error_code=code, service_message="not allowed", http_status_code=403
+    )
     stubber.activate()
 
     def client(service, region):

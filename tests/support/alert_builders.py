@@ -34,27 +34,39 @@ HOSTILE = "<!channel> <https://evil.example|click> & stuff"
 
 def ses_identity(name: str, *, region: str = REGION) -> SesIdentity:
     kind = IdentityType.EMAIL_ADDRESS if "@" in name else IdentityType.DOMAIN
-    return SesIdentity(name=name, region=region, type=kind, verification_status=SesStatus.SUCCESS,
-                       sending_enabled=True, dkim_enabled=True, dkim_status=SesStatus.SUCCESS)
+    return SesIdentity(
+        name=name,
+        region=region,
+        type=kind,
+        verification_status=SesStatus.SUCCESS,
+        sending_enabled=True,
+        dkim_enabled=True,
+        dkim_status=SesStatus.SUCCESS,
+    )
 
 
-def identity_report(name: str, *findings: Finding, region: str = REGION,
-                    status: IdentityStatus | None = None) -> IdentityReport:
+def identity_report(
+    name: str, *findings: Finding, region: str = REGION, status: IdentityStatus | None = None
+) -> IdentityReport:
     if status is None:
         status = IdentityStatus.PROBLEM if findings else IdentityStatus.OK
     return IdentityReport(identity=ses_identity(name, region=region), status=status, findings=tuple(findings))
 
 
-def scan(*identities: IdentityReport, regions: tuple[str, ...] = (REGION,),
-         failed: tuple[str, ...] = ()) -> ScanReport:
-    return ScanReport(identities=tuple(identities), regions=regions, generated_at="2024-05-01T12:00:00Z",
-                      errors=tuple(RegionError(r, "AccessDenied") for r in failed))
+def scan(*identities: IdentityReport, regions: tuple[str, ...] = (REGION,), failed: tuple[str, ...] = ()) -> ScanReport:
+    return ScanReport(
+        identities=tuple(identities),
+        regions=regions,
+        generated_at="2024-05-01T12:00:00Z",
+        errors=tuple(RegionError(r, "AccessDenied") for r in failed),
+    )
 
 
 def missing_token(domain: str, token: str) -> Finding:
     record = DnsRecord(f"{token}._domainkey.{domain}", "CNAME", f"{token}.dkim.amazonses.com")
-    return finding("dkim-record-missing", f"{record.name} does not exist (NXDOMAIN)", subject=token, source="dns",
-                   record=record)
+    return finding(
+        "dkim-record-missing", f"{record.name} does not exist (NXDOMAIN)", subject=token, source="dns", record=record
+    )
 
 
 def signing_disabled(domain: str, *, region: str = REGION) -> Finding:
@@ -67,21 +79,31 @@ def dmarc_missing(domain: str) -> Finding:
 
 
 def info_finding(domain: str) -> Finding:
-    return finding("dmarc-record-missing", f"_dmarc.{domain} is p=none", severity=Severity.INFO, source="dns",
-                   record=DnsRecord(f"_dmarc.{domain}", "TXT", "v=DMARC1; p=quarantine;"))
+    return finding(
+        "dmarc-record-missing",
+        f"_dmarc.{domain} is p=none",
+        severity=Severity.INFO,
+        source="dns",
+        record=DnsRecord(f"_dmarc.{domain}", "TXT", "v=DMARC1; p=quarantine;"),
+    )
 
 
 def lookup_failed(domain: str, error: str = "SERVFAIL from 192.0.2.53") -> Finding:
-    return finding("dns-lookup-failed", f"lookups for {domain} failed: {error}", source="dns", domain=domain,
-                   error=error)
+    return finding(
+        "dns-lookup-failed", f"lookups for {domain} failed: {error}", source="dns", domain=domain, error=error
+    )
 
 
 def hostile_wrong_target(domain: str) -> Finding:
     """A DKIM CNAME whose target's TXT carries text meant to abuse Slack markup."""
     record = DnsRecord(f"tok1._domainkey.{domain}", "CNAME", "tok1.dkim.amazonses.com")
-    return finding("dkim-record-wrong-target",
-                   f"{record.name} is a CNAME to evil.example whose TXT says {HOSTILE!r}",
-                   subject="tok1", source="dns", record=record)
+    return finding(
+        "dkim-record-wrong-target",
+        f"{record.name} is a CNAME to evil.example whose TXT says {HOSTILE!r}",
+        subject="tok1",
+        source="dns",
+        record=record,
+    )
 
 
 def create_state_table(client, name: str = "alert-state") -> str:
@@ -89,29 +111,51 @@ def create_state_table(client, name: str = "alert-state") -> str:
     client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
-                              {"AttributeName": "sk", "AttributeType": "S"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
         BillingMode="PAY_PER_REQUEST",
     )
-    client.update_time_to_live(TableName=name,
-                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
     return name
 
 
-def notification(event: str = "opened", *, identity: str = "example.com", region: str = REGION,
-                 check: str = "dkim-record-missing", key: str | None = None, severity: str = "critical",
-                 message: str | None = None, fix: str | None = None, reason: str = "",
-                 channels: tuple[str, ...] = ("sns", "slack")):
+def notification(
+    event: str = "opened",
+    *,
+    identity: str = "example.com",
+    region: str = REGION,
+    check: str = "dkim-record-missing",
+    key: str | None = None,
+    severity: str = "critical",
+    message: str | None = None,
+    fix: str | None = None,
+    reason: str = "",
+    channels: tuple[str, ...] = ("sns", "slack"),
+):
     """A Notification as decide() would emit it, for the channel tests."""
     token = "abc"
-    record = DnsRecord(f"{token}._domainkey.{identity}", "CNAME", f"{token}.dkim.amazonses.com") \
-        if check == "dkim-record-missing" else None
+    record = (
+        DnsRecord(f"{token}._domainkey.{identity}", "CNAME", f"{token}.dkim.amazonses.com")
+        if check == "dkim-record-missing"
+        else None
+    )
     return Notification(
-        event=Event(event), account=ACCOUNT, region=region, identity=identity,
-        key=key or (f"{check}#{token}" if record else check), check=check, severity=Severity(severity),
+        event=Event(event),
+        account=ACCOUNT,
+        region=region,
+        identity=identity,
+        key=key or (f"{check}#{token}" if record else check),
+        check=check,
+        severity=Severity(severity),
         message=message or f"{token}._domainkey.{identity} does not exist (NXDOMAIN)",
         fix=fix or (f"Publish {record.name} CNAME {record.value}" if record else "Turn DKIM signing on"),
-        first_seen=T0, at=T0 + timedelta(hours=26), channels=channels, reason=reason, record=record,
+        first_seen=T0,
+        at=T0 + timedelta(hours=26),
+        channels=channels,
+        reason=reason,
+        record=record,
     )
 
 
@@ -123,8 +167,9 @@ class Topic:
         self.sqs = boto3.client("sqs")
         self.arn = self.sns.create_topic(Name="dkim-alerts")["TopicArn"]
         self.queue_url = self.sqs.create_queue(QueueName="dkim-alerts-consumer")["QueueUrl"]
-        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url,
-                                                  AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queue_arn = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
         attributes = {"FilterPolicy": json.dumps(filter_policy)} if filter_policy else {}
         self.sns.subscribe(TopicArn=self.arn, Protocol="sqs", Endpoint=queue_arn, Attributes=attributes)
 

@@ -57,7 +57,8 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
     topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name=f"{prefix}-alerts")["TopicArn"]
     httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
     secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name=f"{prefix}/slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")}))["ARN"]
+        Name=f"{prefix}/slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+    )["ARN"]
 
     world = ses(REGION)
     healthy, broken = f"healthy-{prefix}.test", f"broken-{prefix}.test"
@@ -74,8 +75,9 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
         region=REGION,
         attrs={"StateTable": table, "AlertTopic": topic_arn},
     )
-    return Deployment(env=env, topic_arn=topic_arn, table=table, healthy=healthy, broken=broken,
-                      broken_token=bad_tokens[2])
+    return Deployment(
+        env=env, topic_arn=topic_arn, table=table, healthy=healthy, broken=broken, broken_token=bad_tokens[2]
+    )
 
 
 def check_result(name: str, result: dict[str, Any], dep: Deployment, slack_posts: int) -> None:
@@ -93,8 +95,10 @@ def check_result(name: str, result: dict[str, Any], dep: Deployment, slack_posts
         assert result["notifications_delivered"] == len(sns) + slack_posts
         text = " ".join(str(part) for message in sns for part in message[1:3])
         assert dep.broken in text and dep.healthy not in text
-        assert any(item["identity"]["S"] == dep.broken and item["check"]["S"] == "dkim-record-missing"
-                   for item in dep.state_items()), "alert state must be stored in the table"
+        assert any(
+            item["identity"]["S"] == dep.broken and item["check"]["S"] == "dkim-record-missing"
+            for item in dep.state_items()
+        ), "alert state must be stored in the table"
     else:
         assert result["notifications_delivered"] == 0 and result["notifications_failed"] == 0
         assert sns == [] and slack_posts == 0, "notify=false must not alert"

@@ -127,12 +127,12 @@ class KnotServer:
             "zone:\n" + zone_lines
         )
 
-    def start(self, timeout: float = 20.0) -> "KnotServer":
+    def start(self, timeout: float = 20.0) -> KnotServer:
         self._write_config()
-        self.proc = subprocess.Popen(
-            [KNOTD, "-c", str(self.dir / "knot.conf")],
-            stdout=subprocess.DEVNULL, stderr=open(self.dir / "knotd.log", "wb"),
-        )
+        with open(self.dir / "knotd.log", "wb") as log:  # knotd keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [KNOTD, "-c", str(self.dir / "knot.conf")], stdout=subprocess.DEVNULL, stderr=log
+            )
         self.wait_ready(timeout)
         return self
 
@@ -145,18 +145,24 @@ class KnotServer:
                 raise RuntimeError(f"knotd exited: {(self.dir / 'knotd.log').read_text()}")
             name = pending[0]
             try:
-                response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=0.5)
+                response = dns.query.udp(
+                    dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=0.5
+                )
                 if response.rcode() == dns.rcode.NOERROR and response.answer:
                     pending.pop(0)
                     continue
             except (dns.exception.Timeout, OSError):
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"knotd did not serve {name} within {timeout}s: {(self.dir / 'knotd.log').read_text()}")
+                raise RuntimeError(
+                    f"knotd did not serve {name} within {timeout}s: {(self.dir / 'knotd.log').read_text()}"
+                )
             time.sleep(0.01)
 
     def knotc(self, *args: str) -> str:
-        result = subprocess.run([KNOTC, "-s", self.socket_path, "-b", *args], capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [KNOTC, "-s", self.socket_path, "-b", *args], capture_output=True, text=True, timeout=60
+        )
         if result.returncode != 0:
             raise RuntimeError(f"knotc {' '.join(args)} failed: {result.stdout} {result.stderr}")
         return result.stdout
@@ -188,8 +194,13 @@ class KnotServer:
 
     def break_zone(self, name: str) -> None:
         """Make the zone answer SERVFAIL (purged and expired) until ``set_zone``."""
-        subprocess.run([KNOTC, "-s", self.socket_path, "-f", "zone-purge", name.rstrip("."), "+expire"],
-                       capture_output=True, text=True, timeout=60, check=True)
+        subprocess.run(
+            [KNOTC, "-s", self.socket_path, "-f", "zone-purge", name.rstrip("."), "+expire"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=1)
@@ -210,7 +221,7 @@ class KnotServer:
         if not os.environ.get("KEEP_KNOT_DIR"):
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def __enter__(self) -> "KnotServer":
+    def __enter__(self) -> KnotServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -26,8 +26,13 @@ from typing import Any
 import boto3
 
 ACCOUNT_ID = "123456789012"
-V1_STATUS = {"PENDING": "Pending", "SUCCESS": "Success", "FAILED": "Failed",
-             "TEMPORARY_FAILURE": "TemporaryFailure", "NOT_STARTED": "NotStarted"}
+V1_STATUS = {
+    "PENDING": "Pending",
+    "SUCCESS": "Success",
+    "FAILED": "Failed",
+    "TEMPORARY_FAILURE": "TemporaryFailure",
+    "NOT_STARTED": "NotStarted",
+}
 
 
 def _dkim_v1(self: Any, identities: list[str]) -> dict[str, dict[str, Any]]:
@@ -71,8 +76,8 @@ def consistent_v1() -> Iterator[None]:
     from moto.ses.models import SESBackend
 
     saved = (SESBackend.get_identity_dkim_attributes, SESBackend.get_identity_mail_from_domain_attributes)
-    SESBackend.get_identity_dkim_attributes = _dkim_v1  # type: ignore[method-assign]
-    SESBackend.get_identity_mail_from_domain_attributes = _mail_from_v1  # type: ignore[method-assign]
+    SESBackend.get_identity_dkim_attributes = _dkim_v1
+    SESBackend.get_identity_mail_from_domain_attributes = _mail_from_v1
     try:
         yield
     finally:
@@ -149,9 +154,16 @@ class SesWorld:
 
         backend = self._backend()
         for name in names:
-            ident = EmailIdentity(email_identity=name, tags=None, dkim_signing_attributes=None, configuration_set_name=None)
-            ident.dkim_attributes = {"SigningEnabled": True, "Status": "SUCCESS", "SigningAttributesOrigin": "AWS_SES",
-                                     "Tokens": tokens_for(name, self.region), "SigningHostedZone": "dkim.amazonses.com"}
+            ident = EmailIdentity(
+                email_identity=name, tags=None, dkim_signing_attributes=None, configuration_set_name=None
+            )
+            ident.dkim_attributes = {
+                "SigningEnabled": True,
+                "Status": "SUCCESS",
+                "SigningAttributesOrigin": "AWS_SES",
+                "Tokens": tokens_for(name, self.region),
+                "SigningHostedZone": "dkim.amazonses.com",
+            }
             ident.test_mail_from = None
             backend.email_identities[name] = ident
 

@@ -37,8 +37,14 @@ def resolve(value: Any, params: dict[str, str], attrs: dict[str, str]) -> Any:
     return value
 
 
-def deployed_environment(template: dict[str, Any], overrides: dict[str, str], *, region: str = "eu-west-1",
-                         stack: str = "ses-dkim-monitor", attrs: dict[str, str] | None = None) -> dict[str, str]:
+def deployed_environment(
+    template: dict[str, Any],
+    overrides: dict[str, str],
+    *,
+    region: str = "eu-west-1",
+    stack: str = "ses-dkim-monitor",
+    attrs: dict[str, str] | None = None,
+) -> dict[str, str]:
     """The function's environment as CloudFormation would set it for these parameters.
 
     ``attrs`` gives the values of the resources the environment refers to
@@ -47,15 +53,19 @@ def deployed_environment(template: dict[str, Any], overrides: dict[str, str], *,
     params = {name: str(p.get("Default", "")) for name, p in template["Parameters"].items()}
     params.update(overrides)
     params.update({"AWS::Region": region, "AWS::StackName": stack, "AWS::AccountId": "123456789012"})
-    params["__conditions__"] = {  # type: ignore[assignment]
+    params["__conditions__"] = {
         "HasScanRegions": params["ScanRegions"] != "",
         "HasAlertEmail": params["AlertEmail"] != "",
         "HasSlackSecret": params["SlackWebhookSecretArn"] != "",
     }
-    attrs = attrs or {"StateTable": f"{stack}-StateTable-1A2B3C",
-                      "AlertTopic": f"arn:aws:sns:{region}:123456789012:{stack}-AlertTopic-1A2B3C"}
-    env = {**template["Globals"]["Function"]["Environment"]["Variables"],
-           **props(template, "MonitorFunction")["Environment"]["Variables"]}
+    attrs = attrs or {
+        "StateTable": f"{stack}-StateTable-1A2B3C",
+        "AlertTopic": f"arn:aws:sns:{region}:123456789012:{stack}-AlertTopic-1A2B3C",
+    }
+    env = {
+        **template["Globals"]["Function"]["Environment"]["Variables"],
+        **props(template, "MonitorFunction")["Environment"]["Variables"],
+    }
     return {k: str(resolve(v, params, attrs)) for k, v in env.items()}
 
 
@@ -72,8 +82,13 @@ def create_table_from_template(template: dict[str, Any], name: str, region: str 
         SSESpecification={"Enabled": p["SSESpecification"]["SSEEnabled"]},
     )
     ttl = p["TimeToLiveSpecification"]
-    client.update_time_to_live(TableName=name, TimeToLiveSpecification={
-        "AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]})
-    client.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification={
-        "PointInTimeRecoveryEnabled": p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]})
+    client.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]}
+    )
+    client.update_continuous_backups(
+        TableName=name,
+        PointInTimeRecoverySpecification={
+            "PointInTimeRecoveryEnabled": p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+        },
+    )
     return client

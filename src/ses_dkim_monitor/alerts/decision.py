@@ -201,11 +201,11 @@ class _Decider:
                 record=f.record,
             )
             return
-        updated = _next(
-            prev, severity=f.severity, message=f.message, fix=f.fix, record=f.record, last_seen=self.now
-        )
+        updated = _next(prev, severity=f.severity, message=f.message, fix=f.fix, record=f.record, last_seen=self.now)
         if f.severity.rank > prev.severity.rank:
-            self._emit(updated, Event.REMINDER, reason=f"severity raised from {prev.severity.value} to {f.severity.value}")
+            self._emit(
+                updated, Event.REMINDER, reason=f"severity raised from {prev.severity.value} to {f.severity.value}"
+            )
         else:
             self._continue_open(updated)
 
@@ -352,7 +352,9 @@ class _Decider:
 
     # -- emitting --------------------------------------------------------------
 
-    def _emit(self, state: AlertState, event: Event, *, reason: str = "", channels: tuple[str, ...] | None = None) -> None:
+    def _emit(
+        self, state: AlertState, event: Event, *, reason: str = "", channels: tuple[str, ...] | None = None
+    ) -> None:
         targets = self.channels if channels is None else channels
         if not targets:
             self.states.append(state.without_pending())
@@ -369,13 +371,14 @@ class _Decider:
         self.notes.append(self._notification(state, event, targets))
 
     def _retry(self, state: AlertState) -> None:
+        event = state.pending_event
         targets = tuple(ch for ch in state.pending_channels if ch in self.channels)
-        if not targets or state.pending_event is None:
+        if not targets or event is None:
             self.states.append(state.without_pending())  # the channel was removed from the config
             return
         state = replace(state, pending_channels=targets)
         self.states.append(state)
-        self.notes.append(self._notification(state, state.pending_event, targets))
+        self.notes.append(self._notification(state, event, targets))
 
     def _notification(self, state: AlertState, event: Event, channels: tuple[str, ...]) -> Notification:
         return Notification(
@@ -394,4 +397,3 @@ class _Decider:
             reason=state.reason,
             record=state.record,
         )
-

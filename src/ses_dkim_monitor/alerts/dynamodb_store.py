@@ -115,8 +115,9 @@ def to_item(state: AlertState, *, retention: timedelta = DEFAULT_RETENTION) -> d
     }
     item.update({name: _s(value) for name, value in optional.items() if value})
     if state.record is not None:
-        item["record"] = {"M": {"name": _s(state.record.name), "type": _s(state.record.type),
-                                "value": _s(state.record.value)}}
+        item["record"] = {
+            "M": {"name": _s(state.record.name), "type": _s(state.record.type), "value": _s(state.record.value)}
+        }
     if state.status is AlertStatus.RESOLVED:
         ended = state.resolved_at or state.last_seen
         item["expires_at"] = {"N": str(int((ended + retention).timestamp()))}

@@ -25,4 +25,3 @@ class InMemoryStateStore:
             return False
         self.states[state.state_id] = state
         return True
-

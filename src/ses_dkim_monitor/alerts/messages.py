@@ -23,7 +23,6 @@ SCHEMA_DIGEST = "ses-dkim-monitor/digest/v1"
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
 
 
-
 def title(check: str) -> str:
     """The catalogue's one-line title (the check id for anything unknown)."""
     entry = CHECKS.get(check)
@@ -32,7 +31,7 @@ def title(check: str) -> str:
 
 def subject_of(key: str, check: str) -> str:
     """The part of a finding key after the check id (a DKIM token), or ''."""
-    return key[len(check) + 1:] if key.startswith(check + "#") else ""
+    return key[len(check) + 1 :] if key.startswith(check + "#") else ""
 
 
 def label(n: Notification, *, reminder: str = "REMINDER", sep: str = " ") -> str:

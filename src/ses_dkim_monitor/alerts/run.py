@@ -26,7 +26,6 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -144,8 +143,10 @@ def run_alerting(
             deliveries.append(Delivery(n.state_id, notifier.name, n.event, ok))
             if ok:
                 succeeded[n.state_id].append(notifier.name)
-            log.info("Notification delivered" if ok else "Notification not delivered; pending",
-                     extra={**_fields(n), "event": n.event.value, "channel": notifier.name})
+            log.info(
+                "Notification delivered" if ok else "Notification not delivered; pending",
+                extra={**_fields(n), "event": n.event.value, "channel": notifier.name},
+            )
 
     if store is not None:
         for sid, state in claimed.items():

@@ -89,7 +89,7 @@ class SlackNotifier:
         webhook_url: Callable[[], str],
         *,
         digest_threshold: int = 10,
-        timeout: float = 5.0,
+        timeout: int = 5,
         max_attempts: int = 3,
         backoff: float = 1.0,
         max_retry_after: float = 30.0,
@@ -117,7 +117,7 @@ class SlackNotifier:
             log.error("Slack webhook URL unavailable", extra={"channel": self.name, "error": str(error)})
             return results
         # No slack_sdk retry handlers: they sleep with time.sleep; _post retries instead.
-        client = WebhookClient(url, timeout=self._timeout, retry_handlers=[], logger=self._sdk_log)  # type: ignore[arg-type]  # float seconds work
+        client = WebhookClient(url, timeout=self._timeout, retry_handlers=[], logger=self._sdk_log)
         if len(notifications) > self._digest_threshold:
             batches = digest_bodies(notifications)
         else:
@@ -147,18 +147,21 @@ class SlackNotifier:
                 wait = _retry_after(headers)
                 wait = self._backoff * 2 ** (attempt - 1) if wait is None else wait
                 if wait > self._max_retry_after or last:
-                    log.warning("Slack rate limited; left pending for the next run",
-                                      extra={"channel": self.name, "status": status, "retry_after": wait})
+                    log.warning(
+                        "Slack rate limited; left pending for the next run",
+                        extra={"channel": self.name, "status": status, "retry_after": wait},
+                    )
                     return _Outcome.UNAVAILABLE
                 self._sleep(wait)
                 continue
             if status is not None and 400 <= status < 500:
-                log.warning("Slack rejected a message", extra={"channel": self.name, "status": status,
-                                                                     "error": detail})
+                log.warning("Slack rejected a message", extra={"channel": self.name, "status": status, "error": detail})
                 return _Outcome.REJECTED
             if last:
-                log.warning("Slack unavailable; left pending for the next run",
-                                  extra={"channel": self.name, "status": status, "error": detail})
+                log.warning(
+                    "Slack unavailable; left pending for the next run",
+                    extra={"channel": self.name, "status": status, "error": detail},
+                )
                 return _Outcome.UNAVAILABLE
             self._sleep(self._backoff * 2 ** (attempt - 1))
         return _Outcome.UNAVAILABLE
@@ -216,8 +219,10 @@ def single_body(n: Notification) -> dict[str, Any]:
     fallback = fit(escape(messages.headline(n)), 300)
     if n.event is Event.RESOLVED:
         blocks = [
-            _section(f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} for "
-                     f"*{escape(n.identity)}* ({escape(n.region)})\n{escape(n.reason or 'resolved')}"),
+            _section(
+                f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} for "
+                f"*{escape(n.identity)}* ({escape(n.region)})\n{escape(n.reason or 'resolved')}"
+            ),
             _footer(n),
         ]
         return {"text": fallback, "attachments": [{"color": RESOLVED_COLOUR, "blocks": blocks}]}
@@ -225,12 +230,15 @@ def single_body(n: Notification) -> dict[str, Any]:
     subject = messages.subject_of(n.key, n.check)
     blocks = [
         _section(f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))}"),
-        {"type": "section", "fields": [
-            _mrkdwn(f"*Identity*\n{escape(n.identity)}", MAX_FIELD_TEXT),
-            _mrkdwn(f"*Region*\n{escape(n.region)}", MAX_FIELD_TEXT),
-            _mrkdwn(f"*Severity*\n{escape(n.severity.value)}", MAX_FIELD_TEXT),
-            _mrkdwn(f"*Check*\n{escape(n.check)}" + (f" ({escape(subject)})" if subject else ""), MAX_FIELD_TEXT),
-        ]},
+        {
+            "type": "section",
+            "fields": [
+                _mrkdwn(f"*Identity*\n{escape(n.identity)}", MAX_FIELD_TEXT),
+                _mrkdwn(f"*Region*\n{escape(n.region)}", MAX_FIELD_TEXT),
+                _mrkdwn(f"*Severity*\n{escape(n.severity.value)}", MAX_FIELD_TEXT),
+                _mrkdwn(f"*Check*\n{escape(n.check)}" + (f" ({escape(subject)})" if subject else ""), MAX_FIELD_TEXT),
+            ],
+        },
         _section(f"*What the monitor saw*\n{escape(n.message)}"),
         _section(f"*Fix*\n{_code(n.fix)}"),
         _footer(n),
@@ -241,16 +249,22 @@ def single_body(n: Notification) -> dict[str, Any]:
 def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Notification], dict[str, Any]]]:
     """Digest payloads of at most ``DIGEST_ITEMS_PER_MESSAGE`` items each, most severe first."""
     ordered = messages.sort_for_digest(notifications)
-    chunks = [ordered[i:i + DIGEST_ITEMS_PER_MESSAGE] for i in range(0, len(ordered), DIGEST_ITEMS_PER_MESSAGE)]
+    chunks = [ordered[i : i + DIGEST_ITEMS_PER_MESSAGE] for i in range(0, len(ordered), DIGEST_ITEMS_PER_MESSAGE)]
     bodies = []
     for part, chunk in enumerate(chunks, start=1):
         heading = escape(messages.digest_subject(chunk, part=part, parts=len(chunks)))
         items = [_section(_digest_item(n), DIGEST_ITEM_TEXT) for n in chunk]
-        footer = {"type": "context", "elements": [_mrkdwn(f"account {escape(chunk[0].account)} \u00b7 ses-dkim-monitor")]}
+        footer = {
+            "type": "context",
+            "elements": [_mrkdwn(f"account {escape(chunk[0].account)} \u00b7 ses-dkim-monitor")],
+        }
         worst = messages.worst_severity([n for n in chunk if n.event is not Event.RESOLVED] or chunk)
         colour = COLOUR[worst] if any(n.event is not Event.RESOLVED for n in chunk) else RESOLVED_COLOUR
-        body = {"text": fit(heading, 300), "blocks": [_section(f"*{heading}*")],
-                "attachments": [{"color": colour, "blocks": [*items, footer]}]}
+        body = {
+            "text": fit(heading, 300),
+            "blocks": [_section(f"*{heading}*")],
+            "attachments": [{"color": colour, "blocks": [*items, footer]}],
+        }
         bodies.append((chunk, body))
     return bodies
 
@@ -258,9 +272,12 @@ def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Noti
 def _digest_item(n: Notification) -> str:
     where = f"*{escape(n.identity)}* ({escape(n.region)})"
     if n.event is Event.RESOLVED:
-        return (f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}\n"
-                f"{escape(n.reason or 'resolved')}")
+        return (
+            f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}\n"
+            f"{escape(n.reason or 'resolved')}"
+        )
     label = messages.label(n, reminder="Reminder", sep=SEP)
-    return (f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}\n"
-            f"{escape(n.message)}\n*Fix:* {escape(n.fix)}")
-
+    return (
+        f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}\n"
+        f"{escape(n.message)}\n*Fix:* {escape(n.fix)}"
+    )

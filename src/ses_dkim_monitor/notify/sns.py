@@ -58,7 +58,9 @@ class SnsNotifier:
         results: dict[str, bool] = {}
         chunks = _split_to_fit(messages.sort_for_digest(notifications))
         for part, chunk in enumerate(chunks, start=1):
-            ok = self._publish(digest_message(chunk, part=part, parts=len(chunks)), label=f"digest {part}/{len(chunks)}")
+            ok = self._publish(
+                digest_message(chunk, part=part, parts=len(chunks)), label=f"digest {part}/{len(chunks)}"
+            )
             results.update({n.state_id: ok for n in chunk})
         return results
 
@@ -66,8 +68,9 @@ class SnsNotifier:
         try:
             self._client.publish(TopicArn=self._topic_arn, **request)
         except (ClientError, BotoCoreError) as error:
-            log.warning("SNS publish failed",
-                              extra={"channel": self.name, "notification": label, "error": error_code(error)})
+            log.warning(
+                "SNS publish failed", extra={"channel": self.name, "notification": label, "error": error_code(error)}
+            )
             return False
         return True
 

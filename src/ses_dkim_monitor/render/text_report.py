@@ -25,8 +25,14 @@ def escape_terminal(text: str) -> str:
     return "".join(out)
 
 
-_COLOURS = {"critical": "\033[1;31m", "warning": "\033[33m", "info": "\033[36m",
-            "ok": "\033[32m", "problem": "\033[1;31m", "unknown": "\033[35m"}
+_COLOURS = {
+    "critical": "\033[1;31m",
+    "warning": "\033[33m",
+    "info": "\033[36m",
+    "ok": "\033[32m",
+    "problem": "\033[1;31m",
+    "unknown": "\033[35m",
+}
 _RESET = "\033[0m"
 
 
@@ -37,8 +43,8 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
     lines: list[str] = []
     for r in report.identities:
         ident = r.identity
-        head = f"{paint(r.status.value.upper(), r.status.value):<8} {escape_terminal(ident.name)}  [{ident.region}, {ident.type.value}]"
-        lines.append(head)
+        status = paint(r.status.value.upper(), r.status.value)
+        lines.append(f"{status:<8} {escape_terminal(ident.name)}  [{ident.region}, {ident.type.value}]")
         for f in r.findings:
             lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}")
             lines.append(f"    {escape_terminal(f.message)}")

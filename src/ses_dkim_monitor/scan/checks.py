@@ -54,26 +54,35 @@ def check_verification(identity: SesIdentity) -> list[Finding]:
     else:
         message = f"{identity.name} verification status is {_status_name(status)} in {identity.region}"
         severity = Severity.WARNING if status in (SesStatus.PENDING, SesStatus.NOT_STARTED) else Severity.CRITICAL
-    return [finding(c.IDENTITY_NOT_VERIFIED, message, severity=severity, identity=identity.name, region=identity.region)]
+    return [
+        finding(c.IDENTITY_NOT_VERIFIED, message, severity=severity, identity=identity.name, region=identity.region)
+    ]
 
 
 def check_dkim_settings(identity: SesIdentity) -> list[Finding]:
     found: list[Finding] = []
     if not identity.dkim_enabled:
-        found.append(finding(
-            c.DKIM_SIGNING_DISABLED,
-            f"DKIM signing is disabled for {identity.name} in {identity.region}: its mail carries only "
-            f"SES's own d=amazonses.com signature, which does not align with the From domain",
-            identity=identity.name, region=identity.region,
-        ))
+        found.append(
+            finding(
+                c.DKIM_SIGNING_DISABLED,
+                f"DKIM signing is disabled for {identity.name} in {identity.region}: its mail carries only "
+                f"SES's own d=amazonses.com signature, which does not align with the From domain",
+                identity=identity.name,
+                region=identity.region,
+            )
+        )
     status = identity.dkim_status
     if status is not SesStatus.SUCCESS:
         severity = Severity.CRITICAL if status in _SEVERE_STATUSES else Severity.WARNING
-        found.append(finding(
-            c.DKIM_STATUS_NOT_SUCCESS,
-            f"SES reports DKIM status {_status_name(status)} for {identity.name} in {identity.region}",
-            severity=severity, identity=identity.name, region=identity.region,
-        ))
+        found.append(
+            finding(
+                c.DKIM_STATUS_NOT_SUCCESS,
+                f"SES reports DKIM status {_status_name(status)} for {identity.name} in {identity.region}",
+                severity=severity,
+                identity=identity.name,
+                region=identity.region,
+            )
+        )
     return found
 
 
@@ -95,8 +104,9 @@ def _relevant_lookups(identity: SesIdentity, dns: DomainDns) -> list[Lookup]:
 
 
 def _cname_record(identity: SesIdentity, token: str) -> DnsRecord:
-    return DnsRecord(name=_fqdn(f"{token}._domainkey.{identity.domain}"), type="CNAME",
-                     value=_fqdn(identity.dkim_target(token)))
+    return DnsRecord(
+        name=_fqdn(f"{token}._domainkey.{identity.domain}"), type="CNAME", value=_fqdn(identity.dkim_target(token))
+    )
 
 
 def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
@@ -115,28 +125,39 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             detail = "does not exist (NXDOMAIN)" if lookup.outcome is Outcome.NXDOMAIN else "has no CNAME record"
             misplaced = tok.misplaced
             if misplaced is not None and misplaced.outcome is Outcome.ANSWER:
-                provider_zone = misplaced.name[len(lookup.name) + 1:]
-                host = (lookup.name[: -len(provider_zone) - 1] if lookup.name.endswith("." + provider_zone)
-                        else lookup.name)
-                detail += (f"; the CNAME was published at {misplaced.name} instead: the DNS provider appended "
-                           f"its zone name to the host name, so enter only {host} as the host")
-            found.append(finding(
-                c.DKIM_RECORD_MISSING,
-                f"{lookup.name} {detail}. SES may still report DKIM as verified until its next check, "
-                f"then warn the account and stop signing with the domain's key",
-                subject=tok.token, source="dns", record=record,
-            ))
+                provider_zone = misplaced.name[len(lookup.name) + 1 :]
+                host = (
+                    lookup.name[: -len(provider_zone) - 1] if lookup.name.endswith("." + provider_zone) else lookup.name
+                )
+                detail += (
+                    f"; the CNAME was published at {misplaced.name} instead: the DNS provider appended "
+                    f"its zone name to the host name, so enter only {host} as the host"
+                )
+            found.append(
+                finding(
+                    c.DKIM_RECORD_MISSING,
+                    f"{lookup.name} {detail}. SES may still report DKIM as verified until its next check, "
+                    f"then warn the account and stop signing with the domain's key",
+                    subject=tok.token,
+                    source="dns",
+                    record=record,
+                )
+            )
             continue
         if points_elsewhere(identity, tok):
             target = lookup.values[0]
             hint = ""
             if target.startswith(expected + "."):
                 hint = " (the target was entered without a trailing dot and the provider appended the zone)"
-            found.append(finding(
-                c.DKIM_RECORD_WRONG_TARGET,
-                f"{lookup.name} is a CNAME to {_shown(target)}, expected {expected}{hint}",
-                subject=tok.token, source="dns", record=record,
-            ))
+            found.append(
+                finding(
+                    c.DKIM_RECORD_WRONG_TARGET,
+                    f"{lookup.name} is a CNAME to {_shown(target)}, expected {expected}{hint}",
+                    subject=tok.token,
+                    source="dns",
+                    record=record,
+                )
+            )
             continue
         targets_ok.append(tok)
 
@@ -146,15 +167,19 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             return found  # cannot tell; dns-lookup-failed covers it
         if not any(parse_dkim_key(v) for txt in txts for v in txt.values):
             targets = ", ".join(sorted(tok.record.values[0] for tok in targets_ok))
-            found.append(finding(
-                c.DKIM_KEY_MISSING,
-                f"none of the DKIM CNAME targets of {domain} ({_shown(targets)}) holds a TXT record with a "
-                f"non-empty p= public key, so receivers cannot verify the signature",
-                source="dns",
-                fix_detail=(f"The CNAMEs are right but the key behind them is missing at {zone}; if you "
-                            f"publish the CNAMEs through a resolver that rewrites answers, fix it, otherwise "
-                            f"re-create DKIM for {identity.name} in SES ({identity.region}) and publish the new tokens"),
-            ))
+            found.append(
+                finding(
+                    c.DKIM_KEY_MISSING,
+                    f"none of the DKIM CNAME targets of {domain} ({_shown(targets)}) holds a TXT record with a "
+                    f"non-empty p= public key, so receivers cannot verify the signature",
+                    source="dns",
+                    fix_detail=(
+                        f"The CNAMEs are right but the key behind them is missing at {zone}; if you "
+                        f"publish the CNAMEs through a resolver that rewrites answers, fix it, otherwise "
+                        f"re-create DKIM for {identity.name} in SES ({identity.region}) and publish the new tokens"
+                    ),
+                )
+            )
     return found
 
 
@@ -168,16 +193,23 @@ def check_byodkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
         values = txt.values if txt.outcome is Outcome.ANSWER else ()
         if any(parse_dkim_key(v) for v in values):
             continue
-        observed = ("does not exist" if txt.outcome is Outcome.NXDOMAIN else
-                    "has no TXT record" if not values else
-                    f"has no usable p= key (found \"{_shown(' | '.join(values))}\")")
+        observed = (
+            "does not exist"
+            if txt.outcome is Outcome.NXDOMAIN
+            else "has no TXT record"
+            if not values
+            else f'has no usable p= key (found "{_shown(" | ".join(values))}")'
+        )
         name = _fqdn(f"{tok.token}._domainkey.{identity.domain}")
-        found.append(finding(
-            c.DKIM_KEY_MISSING,
-            f"{txt.name} {observed}; bring-your-own-DKIM selector {tok.token} needs its public key there",
-            subject=tok.token, source="dns",
-            fix_detail=f'Publish {name} TXT "p=<base64 public key of the private key given to SES>"',
-        ))
+        found.append(
+            finding(
+                c.DKIM_KEY_MISSING,
+                f"{txt.name} {observed}; bring-your-own-DKIM selector {tok.token} needs its public key there",
+                subject=tok.token,
+                source="dns",
+                fix_detail=f'Publish {name} TXT "p=<base64 public key of the private key given to SES>"',
+            )
+        )
     return found
 
 
@@ -187,16 +219,23 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
         return []
     if lookup.outcome is Outcome.ANSWER and any(is_dmarc_record(v) for v in lookup.values):
         return []
-    observed = (f"holds no v=DMARC1 record (found \"{_shown(' | '.join(lookup.values))}\")"
-                if lookup.outcome is Outcome.ANSWER else "has no TXT record")
-    record = DnsRecord(name=_fqdn(f"_dmarc.{identity.domain}"), type="TXT",
-                       value=DMARC_STARTER.format(domain=identity.domain))
-    return [finding(
-        c.DMARC_RECORD_MISSING,
-        f"_dmarc.{identity.domain} (nor a parent domain's) {observed}: bulk-sender rules at Gmail and Yahoo "
-        f"require a DMARC record",
-        source="dns", record=record,
-    )]
+    observed = (
+        f'holds no v=DMARC1 record (found "{_shown(" | ".join(lookup.values))}")'
+        if lookup.outcome is Outcome.ANSWER
+        else "has no TXT record"
+    )
+    record = DnsRecord(
+        name=_fqdn(f"_dmarc.{identity.domain}"), type="TXT", value=DMARC_STARTER.format(domain=identity.domain)
+    )
+    return [
+        finding(
+            c.DMARC_RECORD_MISSING,
+            f"_dmarc.{identity.domain} (nor a parent domain's) {observed}: bulk-sender rules at Gmail and Yahoo "
+            f"require a DMARC record",
+            source="dns",
+            record=record,
+        )
+    ]
 
 
 def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
@@ -206,32 +245,47 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     feedback = f"10 feedback-smtp.{identity.region}.amazonses.com"
     found: list[Finding] = []
     if mail_from.status is not SesStatus.SUCCESS:
-        fallback = (" and BehaviorOnMxFailure=USE_DEFAULT_VALUE silently sends from amazonses.com instead"
-                    if (mail_from.behavior_on_mx_failure or "").lower() in ("usedefaultvalue", "use_default_value") else "")
-        found.append(finding(
-            c.MAIL_FROM_NOT_SUCCESS,
-            f"custom MAIL FROM domain {mail_from.domain} of {identity.name} has status "
-            f"{_status_name(mail_from.status)}{fallback}",
-            mail_from=mail_from.domain, name=_fqdn(mail_from.domain), value=feedback,
-        ))
+        fallback = (
+            " and BehaviorOnMxFailure=USE_DEFAULT_VALUE silently sends from amazonses.com instead"
+            if (mail_from.behavior_on_mx_failure or "").lower() in ("usedefaultvalue", "use_default_value")
+            else ""
+        )
+        found.append(
+            finding(
+                c.MAIL_FROM_NOT_SUCCESS,
+                f"custom MAIL FROM domain {mail_from.domain} of {identity.name} has status "
+                f"{_status_name(mail_from.status)}{fallback}",
+                mail_from=mail_from.domain,
+                name=_fqdn(mail_from.domain),
+                value=feedback,
+            )
+        )
     if dns is None:
         return found
     mx, txt = dns.mail_from_mx, dns.mail_from_txt
     if mx is not None and mx.absent:
-        found.append(finding(
-            c.MAIL_FROM_RECORD_MISSING,
-            f"MAIL FROM domain {mail_from.domain} has no MX record, so SES cannot use it",
-            subject="MX", source="dns", record=DnsRecord(_fqdn(mail_from.domain), "MX", feedback),
-        ))
+        found.append(
+            finding(
+                c.MAIL_FROM_RECORD_MISSING,
+                f"MAIL FROM domain {mail_from.domain} has no MX record, so SES cannot use it",
+                subject="MX",
+                source="dns",
+                record=DnsRecord(_fqdn(mail_from.domain), "MX", feedback),
+            )
+        )
     if txt is not None and not txt.failed:
         spf = spf_records(txt.values) if txt.outcome is Outcome.ANSWER else []
         if not any(spf_authorises_ses(v) for v in spf):
-            observed = f"its SPF record is \"{_shown(spf[0])}\"" if spf else "it has no SPF record"
-            found.append(finding(
-                c.MAIL_FROM_RECORD_MISSING,
-                f"MAIL FROM domain {mail_from.domain} does not authorise SES: {observed}",
-                subject="TXT", source="dns", record=DnsRecord(_fqdn(mail_from.domain), "TXT", SPF_FOR_SES),
-            ))
+            observed = f'its SPF record is "{_shown(spf[0])}"' if spf else "it has no SPF record"
+            found.append(
+                finding(
+                    c.MAIL_FROM_RECORD_MISSING,
+                    f"MAIL FROM domain {mail_from.domain} does not authorise SES: {observed}",
+                    subject="TXT",
+                    source="dns",
+                    record=DnsRecord(_fqdn(mail_from.domain), "TXT", SPF_FOR_SES),
+                )
+            )
     return found
 
 
@@ -248,13 +302,16 @@ def check_email_identity_domain(identity: SesIdentity, domains: Mapping[str, Ses
         observed = f"no domain identity for it is DKIM-enabled and verified ({states})"
     else:
         observed = f"there is no domain identity for {identity.domain} or a parent domain"
-    return [finding(
-        c.EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN,
-        f"{identity.name} is an email-address identity in {identity.region} and {observed}: its mail carries "
-        f"only SES's d=amazonses.com signature, which fails DMARC alignment (Google Workspace groups hold such "
-        f"mail as suspected spam)",
-        domain=identity.domain, region=identity.region,
-    )]
+    return [
+        finding(
+            c.EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN,
+            f"{identity.name} is an email-address identity in {identity.region} and {observed}: its mail carries "
+            f"only SES's d=amazonses.com signature, which fails DMARC alignment (Google Workspace groups hold such "
+            f"mail as suspected spam)",
+            domain=identity.domain,
+            region=identity.region,
+        )
+    ]
 
 
 def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
@@ -263,12 +320,16 @@ def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]
         return []
     shown = ", ".join(f"{lk.name} {lk.rdtype} ({lk.error})" for lk in failed[:3])
     more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
-    return [finding(
-        c.DNS_LOOKUP_FAILED,
-        f"{len(failed)} DNS lookup(s) for {identity.domain} failed: {shown}{more}; "
-        f"its records could not be checked this run",
-        source="dns", domain=identity.domain, error=failed[0].error or "unknown error",
-    )]
+    return [
+        finding(
+            c.DNS_LOOKUP_FAILED,
+            f"{len(failed)} DNS lookup(s) for {identity.domain} failed: {shown}{more}; "
+            f"its records could not be checked this run",
+            source="dns",
+            domain=identity.domain,
+            error=failed[0].error or "unknown error",
+        )
+    ]
 
 
 def evaluate(identity: SesIdentity, dns: DomainDns | None, domains: Mapping[str, SesIdentity]) -> IdentityReport:

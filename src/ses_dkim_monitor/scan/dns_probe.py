@@ -94,14 +94,16 @@ class DnsProbe:
     async def _probe_all(self, requests: list[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
         self._sem = asyncio.Semaphore(self._max_in_flight)
         results = await asyncio.gather(*(self._probe(req) for req in requests))
-        return dict(zip(requests, results))
+        return dict(zip(requests, results, strict=True))
 
     async def _probe(self, req: ProbeRequest) -> DomainDns:
         token_jobs = [self._byodkim(req.domain, t) if req.byodkim else self._easy(req.domain, t) for t in req.tokens]
         dmarc_job = self._dmarc(req.domain) if req.dmarc else _none()
         mx_job = self.query(req.mail_from, "MX") if req.mail_from else _none()
         spf_job = self.query(req.mail_from, "TXT") if req.mail_from else _none()
-        dmarc, mx, spf, *tokens = await asyncio.gather(dmarc_job, mx_job, spf_job, *token_jobs)
+        tokens, (dmarc, mx, spf) = await asyncio.gather(
+            asyncio.gather(*token_jobs), asyncio.gather(dmarc_job, mx_job, spf_job)
+        )
         return DomainDns(domain=req.domain, tokens=tuple(tokens), dmarc=dmarc, mail_from_mx=mx, mail_from_txt=spf)
 
     async def _easy(self, domain: str, token: str) -> DkimTokenDns:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..models import (
@@ -52,8 +52,9 @@ def _off_zone_targets(identity: SesIdentity, dns: DomainDns) -> bool:
     return any(points_elsewhere(identity, tok) for tok in dns.tokens)
 
 
-def _confirm_zone(ident: SesIdentity, dns: DomainDns, inventory: SesInventory,
-                  learned_zone: dict[str, str]) -> SesIdentity | None:
+def _confirm_zone(
+    ident: SesIdentity, dns: DomainDns, inventory: SesInventory, learned_zone: dict[str, str]
+) -> SesIdentity | None:
     """The identity with its real SigningHostedZone, before a wrong target is reported.
 
     A zone learnt from an earlier identity of the same region is tried first,
@@ -69,7 +70,10 @@ def _confirm_zone(ident: SesIdentity, dns: DomainDns, inventory: SesInventory,
         detail = inventory.signing_detail(ident.name)
     except InventoryError as exc:
         # Report against the predicted zone; the next run tries again.
-        log.warning("could not confirm signing zone", extra={"identity": ident.name, "region": ident.region, "reason": exc.reason})
+        log.warning(
+            "could not confirm signing zone",
+            extra={"identity": ident.name, "region": ident.region, "reason": exc.reason},
+        )
         return ident
     if detail is None:
         return None
@@ -91,7 +95,7 @@ def run_scan(
     probe: DnsProbe,
     check_dmarc: bool = True,
     only: Iterable[str] = (),
-    now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ScanReport:
     """Scan every region; a region that cannot be read is recorded, not fatal.
 
@@ -138,7 +142,10 @@ def run_scan(
             ident = confirmed
         report = evaluate(ident, dns, domains_by_region.get(ident.region, {}))
         for f in report.findings:
-            log.info("finding", extra={"identity": ident.name, "region": ident.region, "check": f.check, "severity": f.severity.value})
+            log.info(
+                "finding",
+                extra={"identity": ident.name, "region": ident.region, "check": f.check, "severity": f.severity.value},
+            )
         reports.append(report)
 
     reports.sort(key=_sort_key)

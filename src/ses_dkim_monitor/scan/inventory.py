@@ -48,8 +48,17 @@ DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
 REGIONAL_DKIM_ZONES = {
     region: f"dkim.{region}.amazonses.com"
     for region in (
-        "af-south-1", "ap-northeast-3", "ap-south-2", "ap-southeast-3", "ap-southeast-5",
-        "ca-west-1", "eu-central-2", "eu-south-1", "il-central-1", "me-central-1", "us-gov-east-1",
+        "af-south-1",
+        "ap-northeast-3",
+        "ap-south-2",
+        "ap-southeast-3",
+        "ap-southeast-5",
+        "ca-west-1",
+        "eu-central-2",
+        "eu-south-1",
+        "il-central-1",
+        "me-central-1",
+        "us-gov-east-1",
     )
 }
 
@@ -121,7 +130,10 @@ class SesInventory:
                 kind = IdentityType(item.get("IdentityType", ""))
             except ValueError:
                 # MANAGED_DOMAIN and future types carry no DKIM of the account's own.
-                log.info("skipping identity of unhandled type", extra={"identity": name, "region": self.region, "identity_type": item.get("IdentityType")})
+                log.info(
+                    "skipping identity of unhandled type",
+                    extra={"identity": name, "region": self.region, "identity_type": item.get("IdentityType")},
+                )
                 continue
             base = dict(
                 name=name,
@@ -136,7 +148,9 @@ class SesInventory:
             attrs = dkim.get(name)
             if attrs is None:
                 # Listed, then gone before the batch call: deleted meanwhile.
-                log.info("identity vanished between list and get; skipped", extra={"identity": name, "region": self.region})
+                log.info(
+                    "identity vanished between list and get; skipped", extra={"identity": name, "region": self.region}
+                )
                 continue
             identity = SesIdentity(
                 **base,
@@ -169,7 +183,9 @@ class SesInventory:
             response = self._v2.get_email_identity(EmailIdentity=name)
         except ClientError as exc:
             if error_code(exc) == "NotFoundException":
-                log.info("identity vanished between list and get; skipped", extra={"identity": name, "region": self.region})
+                log.info(
+                    "identity vanished between list and get; skipped", extra={"identity": name, "region": self.region}
+                )
                 return None
             raise _describe(self.region, exc) from exc
         except BotoCoreError as exc:
