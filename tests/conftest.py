@@ -13,6 +13,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 # Powertools reads these at import of its Metrics/Logger classes; set them
 # before any test module imports the handler.
@@ -111,3 +112,11 @@ def ses(moto):
 
     with consistent_v1():
         yield SesWorld
+
+
+# Hypothesis profiles: "ci" (the default, what scripts/test.sh runs) keeps the
+# suite quick on a shared 2-core machine; "full" is the thorough run
+# documented in docs/development.md (HYPOTHESIS_PROFILE=full scripts/test.sh).
+settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True)
+settings.register_profile("full", max_examples=10_000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
