@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 # Error codes meaning "these credentials may not do this" across query (SES v1,
 # STS) and rest-json (SES v2) protocols.
@@ -44,6 +44,3 @@ def error_message(error: BaseException) -> str:
         return str(error.response.get("Error", {}).get("Message", ""))
     return str(error)
 
-
-def is_aws_error(error: BaseException) -> bool:
-    return isinstance(error, (ClientError, BotoCoreError))
