@@ -1,13 +1,67 @@
-"""The README keeps its promises: the two commands first, every check id documented."""
+"""The docs keep their promises.
+
+The README starts with the two commands and stays a front page; every check id
+is documented; the generated regions match the code (scripts/docgen.py); the
+architecture's module map matches the source folders; relative links lead to
+files and headings that exist.
+"""
 
 from __future__ import annotations
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from ses_dkim_monitor.catalogue import CHECKS
+from tests.support.paths import DOCS, REPO, SRC
 
-ROOT = Path(__file__).resolve().parent.parent
-README = (ROOT / "README.md").read_text()
+README_PATH = REPO / "README.md"
+README = README_PATH.read_text()
+MAX_README_LINES = 300
+
+LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^```.*?^```", re.DOTALL | re.MULTILINE)
+INLINE_CODE = re.compile(r"`[^`\n]*`")
+
+
+def documents() -> list[Path]:
+    return [README_PATH, *sorted(DOCS.glob("*.md"))]
+
+
+def prose(text: str) -> str:
+    """The text without code blocks and inline code, where links are not links."""
+    return INLINE_CODE.sub("", FENCE.sub("", text))
+
+
+def slug(heading: str) -> str:
+    """GitHub's anchor for a heading."""
+    text = re.sub(r"[`*]|\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())
+    return re.sub(r"[^\w\- ]", "", text).replace(" ", "-")
+
+
+def anchors(text: str) -> set[str]:
+    found: set[str] = set()
+    for line in FENCE.sub("", text).splitlines():
+        match = re.match(r"^#{1,6}\s+(.*?)\s*#*\s*$", line)
+        if not match:
+            continue
+        base = slug(match.group(1))
+        name, n = base, 0
+        while name in found:
+            n += 1
+            name = f"{base}-{n}"
+        found.add(name)
+    return found
+
+
+def relative_links() -> list[tuple[Path, str]]:
+    links = []
+    for doc in documents():
+        for target in LINK.findall(prose(doc.read_text())):
+            if not re.match(r"^[a-z][a-z0-9+.-]*:", target):  # http:, https:, mailto:
+                links.append((doc, target))
+    return links
 
 
 def test_readme_starts_with_the_demo_and_test_commands():
@@ -15,13 +69,78 @@ def test_readme_starts_with_the_demo_and_test_commands():
     commands = [line.split("#")[0].strip() for line in first_block.splitlines()[1:] if line.strip()]
     assert commands == ["scripts/demo.sh", "scripts/test.sh"]
     for command in commands:
-        assert (ROOT / command).stat().st_mode & 0o111, f"{command} is not executable"
+        assert (REPO / command).stat().st_mode & 0o111, f"{command} is not executable"
 
 
 def test_ci_runs_the_readme_test_command():
-    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
+    assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text()
 
 
 def test_every_check_id_is_documented():
     missing = [check_id for check_id in CHECKS if f"`{check_id}`" not in README]
     assert missing == []
+
+
+def test_readme_is_a_front_page():
+    lines = len(README.splitlines())
+    assert lines <= MAX_README_LINES, f"README.md has {lines} lines (at most {MAX_README_LINES}): move detail to docs/"
+
+
+def test_generated_regions_match_the_code():
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "docgen.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, (
+        "docs are stale; run .venv/bin/python scripts/docgen.py and commit the result\n" + result.stdout + result.stderr
+    )
+
+
+def module_map() -> str:
+    """The table rows of the module map section of docs/architecture.md."""
+    text = (DOCS / "architecture.md").read_text()
+    match = re.search(r"^## Module map\n(.*?)(?=^## )", text, re.DOTALL | re.MULTILINE)
+    assert match, "docs/architecture.md has no '## Module map' section"
+    return "\n".join(line for line in match.group(1).splitlines() if line.startswith("|"))
+
+
+def test_module_map_names_every_module():
+    named = set(re.findall(r"`([^`]+)`", module_map()))
+    missing = []
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC).as_posix()
+        package = f"{path.parent.relative_to(SRC).as_posix()}/"
+        if relative in named or (path.name == "__init__.py" and package in named):
+            continue
+        missing.append(relative)
+    assert missing == [], f"modules missing from the module map in docs/architecture.md: {missing}"
+
+
+def test_module_map_names_only_modules_that_exist():
+    named = [name for name in re.findall(r"`([^`]+)`", module_map()) if name.endswith(".py")]
+    assert named, "the module map names no module"
+    gone = [name for name in named if not (SRC / name).is_file()]
+    assert gone == [], f"the module map in docs/architecture.md names modules that do not exist: {gone}"
+
+
+def test_relative_links_point_at_files_that_exist():
+    links = relative_links()
+    assert links, "no relative link found: is the link pattern broken?"
+    broken = []
+    for doc, target in links:
+        path = target.split("#", 1)[0]
+        if path and not (doc.parent / path).exists():
+            broken.append(f"{doc.relative_to(REPO)}: {target}")
+    assert broken == []
+
+
+def test_relative_links_point_at_headings_that_exist():
+    broken = []
+    for doc, target in relative_links():
+        path, _, anchor = target.partition("#")
+        file = (doc.parent / path).resolve() if path else doc
+        if anchor and file.suffix == ".md" and file.is_file() and anchor not in anchors(file.read_text()):
+            broken.append(f"{doc.relative_to(REPO)}: {target}")
+    assert broken == []
