@@ -30,6 +30,21 @@ MONITOR_CANNOT_VERIFY = "monitor-cannot-verify"
 
 
 @dataclass(frozen=True)
+class Cause:
+    """Why a check fired, when there is more to say than the check id: a stable kebab-case code.
+
+    ``checks`` are the check ids it may accompany. ``fix``, when set, replaces
+    the check's fix template for findings with this cause (same fields).
+    """
+
+    id: str
+    checks: tuple[str, ...]
+    title: str
+    when: str = ""  # what was observed, for the docs (Markdown)
+    fix: str = ""
+
+
+@dataclass(frozen=True)
 class Check:
     id: str
     severity: Severity
@@ -147,6 +162,16 @@ CHECKS: dict[str, Check] = {
 }
 
 
+CAUSES: dict[str, Cause] = {}  # filled below, beside the checks they explain
+
+
+def _causes(*causes: Cause) -> None:
+    for cause in causes:
+        assert cause.id not in CAUSES, cause.id
+        assert all(check in CHECKS for check in cause.checks), cause
+        CAUSES[cause.id] = cause
+
+
 def finding(
     check_id: str,
     message: str,
@@ -155,22 +180,32 @@ def finding(
     subject: str = "",
     source: str = "ses",
     record: DnsRecord | None = None,
+    cause: str = "",
     **fields: Any,
 ) -> Finding:
     """Build a Finding for a catalogued check, filling its fix template.
 
     A record, when given, also supplies ``name``/``type``/``value`` to the
     template so the fix text and the machine-readable record always agree.
+    A cause must be catalogued for this check; its own fix template, when it
+    has one, is used instead of the check's.
     """
     check = CHECKS[check_id]
+    template = check.fix
+    if cause:
+        entry = CAUSES[cause]
+        if check_id not in entry.checks:
+            raise ValueError(f"cause {cause} does not apply to {check_id}")
+        template = entry.fix or template
     if record is not None:
         fields = {"name": record.name, "type": record.type, "value": record.value, **fields}
     return Finding(
         check=check.id,
         severity=severity or check.severity,
         message=message,
-        fix=check.fix.format(**fields),
+        fix=template.format(**fields),
         subject=subject,
         source=source,
         record=record,
+        cause=cause,
     )

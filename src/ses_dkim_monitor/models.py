@@ -94,6 +94,7 @@ class SesIdentity:
     region: str
     type: IdentityType
     verification_status: SesStatus | None
+    account: str = ""
     sending_enabled: bool
     dkim_enabled: bool = False
     dkim_status: SesStatus | None = None
@@ -145,6 +146,7 @@ class Finding:
     subject: str = ""
     source: str = "ses"
     record: DnsRecord | None = None
+    cause: str = ""  # why the check fired: an id of catalogue.CAUSES, or "" when there is nothing more to say
 
     @property
     def key(self) -> str:
@@ -165,11 +167,12 @@ class IdentityReport:
 
 
 @dataclass(frozen=True)
-class RegionError:
-    """A region whose inventory could not be read (access denied, unreachable)."""
+class ShardError:
+    """An (account, region) whose inventory could not be read (access denied, unreachable, out of time)."""
 
     region: str
     reason: str
+    account: str = ""
 
 
 @dataclass(frozen=True)
@@ -180,4 +183,5 @@ class ScanReport:
     dns_lookups: int = 0
     dns_lookups_failed: int = 0
     ses_calls: dict[str, int] = field(default_factory=dict)
-    errors: tuple[RegionError, ...] = ()
+    errors: tuple[ShardError, ...] = ()
+    accounts: tuple[str, ...] = ()

@@ -19,7 +19,7 @@ from ses_dkim_monitor.models import (
     IdentityReport,
     IdentityStatus,
     IdentityType,
-    RegionError,
+    ShardError,
     ScanReport,
     SesIdentity,
     SesStatus,
@@ -58,7 +58,7 @@ def scan(*identities: IdentityReport, regions: tuple[str, ...] = (REGION,), fail
         identities=tuple(identities),
         regions=regions,
         generated_at="2024-05-01T12:00:00Z",
-        errors=tuple(RegionError(r, "AccessDenied") for r in failed),
+        errors=tuple(ShardError(r, "AccessDenied") for r in failed),
     )
 
 

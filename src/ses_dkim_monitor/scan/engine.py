@@ -16,7 +16,7 @@ from ..models import (
     IdentityReport,
     IdentityStatus,
     IdentityType,
-    RegionError,
+    ShardError,
     ScanReport,
     SesIdentity,
 )
@@ -104,7 +104,7 @@ def run_scan(
     """
     wanted = {name.lower() for name in only}
     regions = tuple(dict.fromkeys(regions))
-    errors: list[RegionError] = []
+    errors: list[ShardError] = []
     inventories: dict[str, SesInventory] = {}  # every region's, failed ones too (their calls count)
     identities: list[SesIdentity] = []
 
@@ -115,7 +115,7 @@ def run_scan(
             found = inventory.load()
         except InventoryError as exc:
             log.error("region could not be scanned", extra={"region": region, "reason": exc.reason})
-            errors.append(RegionError(region=region, reason=exc.reason))
+            errors.append(ShardError(region=region, reason=exc.reason))
             continue
         identities.extend(found)
 
