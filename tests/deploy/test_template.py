@@ -1,6 +1,6 @@
 """template.yaml and samconfig.toml against the code they deploy.
 
-The linters (tests/test_template_tools.py) check the template's shape; these
+The linters (tests/deploy/test_template_tools.py) check the template's shape; these
 tests check what they cannot: that the role grants exactly the AWS calls the
 code makes (found by reading the source, not from a hand-written list), that
 the alarms watch metrics the code really writes, that the state table is the

@@ -3,7 +3,7 @@
 They run from ``.venv-sam`` (scripts/install-sam-tools.sh; scripts/test.sh
 installs it before pytest, so in CI these always run). Every rule the
 template skips is skipped on the resource it concerns, with a reason, in that
-resource's Metadata; tests/test_template.py::test_every_skipped_rule_is_justified
+resource's Metadata; tests/deploy/test_template.py::test_every_skipped_rule_is_justified
 checks that.
 
 checkov also runs on the SAM-transformed template, because SAM generates
@@ -168,7 +168,7 @@ def test_cfn_lint_on_the_sam_transformed_template(transformed):
 def test_sam_adds_no_role_or_policy_of_its_own(transformed):
     # With an explicit Role, SAM must not create another role or attach managed policies
     # (e.g. AWSLambdaBasicExecutionRole with logs:* on "*"): the grants tested in
-    # tests/test_template.py are then the function's only permissions.
+    # tests/deploy/test_template.py are then the function's only permissions.
     _, template = transformed
     iam = {name: res["Type"] for name, res in template["Resources"].items() if res["Type"].startswith("AWS::IAM::")}
     assert iam == {"MonitorRole": "AWS::IAM::Role"}

@@ -19,11 +19,11 @@ from ses_dkim_monitor.models import (
     IdentityReport,
     IdentityStatus,
     IdentityType,
-    ShardError,
     ScanReport,
     SesIdentity,
     SesStatus,
     Severity,
+    ShardError,
 )
 
 ACCOUNT = "123456789012"
@@ -107,7 +107,7 @@ def hostile_wrong_target(domain: str) -> Finding:
 
 
 def create_state_table(client, name: str = "alert-state") -> str:
-    """The table with the contract's key schema (see docs/CONTRACTS.md)."""
+    """The table with the contract's key schema (see docs/architecture.md, "State table")."""
     client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],

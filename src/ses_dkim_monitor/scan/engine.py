@@ -16,9 +16,9 @@ from ..models import (
     IdentityReport,
     IdentityStatus,
     IdentityType,
-    ShardError,
     ScanReport,
     SesIdentity,
+    ShardError,
 )
 from .checks import evaluate
 from .dns_answers import DomainDns, points_elsewhere

@@ -1,4 +1,10 @@
-"""The DynamoDB state store against moto's server over HTTP."""
+"""The state stores: one contract, two adapters.
+
+The contract tests run against the DynamoDB store (moto's server over HTTP)
+and the in-memory store the decision tests use, so a test passing on the
+fake means the same of the table. DynamoDB-only behaviour (item layout,
+TTL, paging, errors) is tested on its own.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from botocore.exceptions import ClientError
 
 from ses_dkim_monitor.alerts.dynamodb_store import IAM_ACTIONS, partition_key, sort_key
 from ses_dkim_monitor.alerts.dynamodb_store import DynamoDbStateStore as StateStore
+from ses_dkim_monitor.alerts.memory_store import InMemoryStateStore
 from ses_dkim_monitor.alerts.model import AlertState, AlertStatus, Event
 from ses_dkim_monitor.models import DnsRecord, Severity
 from tests.support.alert_builders import ACCOUNT, REGION, T0, create_state_table
@@ -22,8 +29,16 @@ def dynamodb(moto):
 
 
 @pytest.fixture()
-def store(dynamodb) -> StateStore:
+def dynamo_store(dynamodb) -> StateStore:
     return StateStore(dynamodb, create_state_table(dynamodb))
+
+
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request):
+    """Each contract test runs once per adapter of the StateStore port."""
+    if request.param == "memory":
+        return InMemoryStateStore()
+    return request.getfixturevalue("dynamo_store")
 
 
 def a_state(**changes) -> AlertState:
@@ -62,7 +77,8 @@ def test_state_round_trips_with_every_field(store):
     assert store.load(ACCOUNT, REGION) == [state]
 
 
-def test_items_use_the_contract_keys(store, dynamodb):
+def test_items_use_the_contract_keys(dynamo_store, dynamodb):
+    store = dynamo_store
     store.write(a_state())
 
     item = dynamodb.get_item(
@@ -110,7 +126,8 @@ def test_load_reads_only_the_account_and_region_asked_for(store):
     assert store.load(ACCOUNT, "ap-south-1") == []
 
 
-def test_load_follows_every_page(store, dynamodb):
+def test_load_follows_every_page(dynamo_store, dynamodb):
+    store = dynamo_store
     calls: list[str] = []
     dynamodb.meta.events.register("before-call.dynamodb.Query", lambda **kw: calls.append("Query"))
     big = "x" * 40_000  # 30 items of ~40 kB exceed the 1 MB a Query page returns
@@ -134,7 +151,8 @@ def test_version_zero_is_not_a_writable_state(store):
         store.write(a_state(version=0))
 
 
-def test_iam_actions_are_exactly_the_calls_made(store, dynamodb):
+def test_iam_actions_are_exactly_the_calls_made(dynamo_store, dynamodb):
+    store = dynamo_store
     seen: set[str] = set()
     dynamodb.meta.events.register("before-call.dynamodb.*", lambda model, **kw: seen.add(f"dynamodb:{model.name}"))
 
