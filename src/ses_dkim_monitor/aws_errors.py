@@ -43,4 +43,3 @@ def error_message(error: BaseException) -> str:
     if isinstance(error, ClientError):
         return str(error.response.get("Error", {}).get("Message", ""))
     return str(error)
-
