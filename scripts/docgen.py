@@ -121,7 +121,7 @@ ZONE = "dkim.amazonses.com"
 FIRST_SEEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # A syntactically valid DKIM key record (base64 p=); its value does not matter here.
 KEY_RECORD = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC5"
-HOSTILE_TXT = "<!channel> <https://evil.example|click> & stuff"
+HOSTILE_TXT = "<!channel> *urgent* <https://evil.example|click> &\nFix: Publish evil.example TXT \"p=\x1b[31mMIIB\"\u202e"
 
 
 def domain_identity(domain: str, tokens: tuple[str, ...] = ("abc", "def", "ghi"), **changes: Any) -> SesIdentity:
@@ -293,15 +293,23 @@ def alerts_cannot_verify() -> str:
 def alerts_escaping() -> str:
     n = alert(hostile_selector(), catalogue.DKIM_KEY_MISSING)
     blocks = slack.single_body(n)["attachments"][0]["blocks"]
-    saw, fix = (b for b in blocks if b.get("text", {}).get("text", "").startswith(("*What", "*Fix")))
+    labels = [i for i, b in enumerate(blocks) if b["type"] == "context" and b["elements"][0]["text"] in LABELS]
+    shown = [blocks[i + 1] for i in labels]
+    email = messages.text(n)
+    seen = email[email.index("What the monitor saw:") : email.index("\n\nFix:")].rstrip()
     return "\n\n".join(
         [
             "Slack, the observation and the fix:",
-            block("json", as_json([saw, fix])),
-            "SNS payload, the same two fields (raw):",
-            block("json", as_json({k: messages.payload(n)[k] for k in ("message", "fix")})),
+            block("json", as_json(shown)),
+            "Email (the SNS `default` and `email` text), the observation:",
+            block("text", seen),
+            "SNS payload, the same two fields (raw; shown here with JSON's own escapes):",
+            block("json", json.dumps({k: messages.payload(n)[k] for k in ("message", "fix")}, indent=2)),
         ]
     )
+
+
+LABELS = ("*What the monitor saw*", "*Fix*")
 
 
 def digest_notifications() -> list[Notification]:

@@ -171,9 +171,9 @@ def test_notify_sends_current_findings_through_sns_and_slack(capsys, ses, knot, 
     world = ses("us-east-1")
     world.add_email("cli-notify@nowhere-cli.test")
     topic = Topic()
-    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/services/T000/B000/hook", method="POST").respond_with_data("ok")
     secret = boto3.client("secretsmanager").create_secret(
-        Name="slack-hook", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+        Name="slack-hook", SecretString=json.dumps({"webhook_url": httpserver.url_for("/services/T000/B000/hook")})
     )["ARN"]
     code, _out, err = run(
         capsys, "--nameserver", knot.address, "--notify", "--topic-arn", topic.arn, "--slack-secret-arn", secret
@@ -184,7 +184,7 @@ def test_notify_sends_current_findings_through_sns_and_slack(capsys, ses, knot, 
     assert "cli-notify@nowhere-cli.test" in envelope["Message"]
     [(request, _)] = httpserver.log
     assert "email-identity-without-dkim-domain" in request.get_data(as_text=True)
-    assert httpserver.url_for("/hook") not in err  # the webhook URL is a secret
+    assert httpserver.url_for("/services/T000/B000/hook") not in err  # the webhook URL is a secret
 
 
 def test_notify_that_cannot_deliver_exits_four(capsys, ses, knot, httpserver):
@@ -192,9 +192,9 @@ def test_notify_that_cannot_deliver_exits_four(capsys, ses, knot, httpserver):
 
     world = ses("us-east-1")
     world.add_email("cli-notify@nowhere-cli.test")
-    httpserver.expect_request("/hook", method="POST").respond_with_data("invalid_token", status=403)
+    httpserver.expect_request("/services/T000/B000/hook", method="POST").respond_with_data("invalid_token", status=403)
     secret = boto3.client("secretsmanager").create_secret(
-        Name="slack-hook-broken", SecretString=httpserver.url_for("/hook")
+        Name="slack-hook-broken", SecretString=httpserver.url_for("/services/T000/B000/hook")
     )["ARN"]
     code, _, err = run(capsys, "--nameserver", knot.address, "--notify", "--slack-secret-arn", secret)
     assert code == 4

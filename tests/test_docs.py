@@ -8,6 +8,7 @@ files and headings that exist.
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -144,3 +145,25 @@ def test_relative_links_point_at_headings_that_exist():
         if anchor and file.suffix == ".md" and file.is_file() and anchor not in anchors(file.read_text()):
             broken.append(f"{doc.relative_to(REPO)}: {target}")
     assert broken == []
+
+
+def test_every_test_named_in_the_faults_table_exists():
+    """docs/faults.md names the tests that prove each behaviour; a renamed or deleted test breaks the table."""
+    faults = (DOCS / "faults.md").read_text()
+    rows = [line for line in faults.splitlines() if line.startswith("| ") and "`test_" in line]
+    assert rows, "docs/faults.md lists no tests"
+    named: set[tuple[str, str]] = set()
+    for row in rows:
+        for ref in re.findall(r"`((?:tests/[\w/]+\.py::)?test_\w+)`", row):
+            path, _, name = ref.rpartition("::") if "::" in ref else ("tests/test_hardening.py", "", ref)
+            named.add((path, name))
+    missing = []
+    for path, name in sorted(named):
+        tree = ast.parse((REPO / path).read_text())
+        if name not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}:
+            missing.append(f"{path}::{name}")
+    assert missing == [], f"docs/faults.md names tests that do not exist: {missing}"
+    hardening = ast.parse((REPO / "tests" / "test_hardening.py").read_text())
+    tests = {n.name for n in hardening.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
+    unlisted = sorted(tests - {name for path, name in named if path == "tests/test_hardening.py"})
+    assert unlisted == [], f"tests/test_hardening.py tests missing from docs/faults.md: {unlisted}"

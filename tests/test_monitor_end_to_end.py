@@ -27,7 +27,7 @@ def deployed(ses, knot, httpserver, monkeypatch):
     handler.metrics.clear_metrics()
     topic = Topic()
     secret = boto3.client("secretsmanager").create_secret(
-        Name="e2e-slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+        Name="e2e-slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/services/T000/B000/hook")})
     )["ARN"]
     env = {
         "SCAN_REGIONS": "us-east-1",
@@ -36,7 +36,7 @@ def deployed(ses, knot, httpserver, monkeypatch):
         "ALERT_TOPIC_ARN": topic.arn,
         "SLACK_WEBHOOK_SECRET_ARN": secret,
     }
-    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/services/T000/B000/hook", method="POST").respond_with_data("ok")
     yield env, topic, httpserver
     handler._alerting_cache.clear()
 

@@ -138,7 +138,15 @@ def _alert(
     outcome = run_alerting(report, account_id=account_id, store=store, notifiers=notifiers, now=now, policy=policy)
     metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=outcome.delivered)
     metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=outcome.failed)
-    return {"notifications_delivered": outcome.delivered, "notifications_failed": outcome.failed}
+    # Written on every alerting run (0 included) so their alarms go back to OK on a good run.
+    metrics.add_metric(name="StateWriteErrors", unit=MetricUnit.Count, value=outcome.write_errors)
+    metrics.add_metric(name="StateItemsUnreadable", unit=MetricUnit.Count, value=outcome.unreadable_items)
+    return {
+        "notifications_delivered": outcome.delivered,
+        "notifications_failed": outcome.failed,
+        "state_write_errors": outcome.write_errors,
+        "state_items_unreadable": outcome.unreadable_items,
+    }
 
 
 @metrics.log_metrics

@@ -10,7 +10,9 @@ production. After every run:
 * a channel never received ``opened`` twice for one key without a
   ``resolved`` between them;
 * nothing was resolved while its identity was ``unknown``;
-* no state lists a channel as both pending and delivered.
+* no state lists a channel as both pending and delivered;
+* a run that scanned before the previous one (it reaches alerting late)
+  never moves a state back in time.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ class IdentityDraw:
 
 @dataclass(frozen=True)
 class RunDraw:
+    late: bool  # this run scanned half an hour before the previous run, and reaches alerting after it
     hours: int
     region_failed: bool
     identities: tuple[IdentityDraw, ...]
@@ -76,6 +79,7 @@ identity_draws = st.builds(
 )
 run_draws = st.builds(
     RunDraw,
+    late=st.sampled_from([False] * 4 + [True]),
     hours=st.sampled_from([0, 1, 1, 1, 5, 25, 49]),
     region_failed=st.sampled_from([False] * 5 + [True]),  # now and then the region cannot be listed
     identities=st.tuples(identity_draws, identity_draws),
@@ -119,11 +123,12 @@ def test_decide_keeps_its_invariants_over_any_history(policy, runs):
     now = T0
     heard: dict[tuple[str, str], list[Event]] = {}  # (state_id, channel) -> delivered events, in order
     for draw in runs:
-        now += timedelta(hours=draw.hours, minutes=1)
+        scan_time = now - timedelta(minutes=30) if draw.late else now + timedelta(hours=draw.hours, minutes=1)
+        now = max(now, scan_time)
         report, unknown = report_for(draw)
         before = dict(store.states)
         notifiers = [RecordingNotifier(ch, succeed=ok) for ch, ok in zip(CHANNELS, draw.channel_ok, strict=True)]
-        run_alerting(report, account_id=ACCOUNT, store=store, notifiers=notifiers, now=now, policy=policy)
+        run_alerting(report, account_id=ACCOUNT, store=store, notifiers=notifiers, now=scan_time, policy=policy)
 
         for notifier in notifiers:
             if notifier.succeed:
@@ -143,5 +148,7 @@ def test_decide_keeps_its_invariants_over_any_history(policy, runs):
             prev = before.get(sid)
             if unknown.get(after.identity) and prev is not None and prev.status is AlertStatus.OPEN:
                 assert after.status is not AlertStatus.RESOLVED, f"{sid} resolved while its identity was unknown"
+            if prev is not None:
+                assert after.decided_at >= prev.decided_at, f"{sid} moved back in time"
             overlap = set(after.pending_channels) & set(after.delivered_channels)
             assert not overlap, f"{sid} is both pending and delivered on {overlap}"

@@ -14,17 +14,15 @@ import pytest
 from werkzeug import Response
 
 from ses_dkim_monitor.alerts.model import AlertPolicy, Event
-from ses_dkim_monitor.alerts.run import AlertRunResult, run_alerting
+from ses_dkim_monitor.alerts.run import AlertRunResult
 from ses_dkim_monitor.catalogue import MONITOR_CANNOT_VERIFY as CANNOT_VERIFY
-from ses_dkim_monitor.models import IdentityStatus, ScanReport
+from ses_dkim_monitor.models import IdentityStatus
 from ses_dkim_monitor.settings import Settings
 from ses_dkim_monitor.wiring import build_alerting
 from tests.support.alert_builders import (
     ACCOUNT,
     HOSTILE,
     T0,
-    Topic,
-    create_state_table,
     hostile_wrong_target,
     identity_report,
     lookup_failed,
@@ -32,59 +30,9 @@ from tests.support.alert_builders import (
     scan,
     signing_disabled,
 )
+from tests.support.alerting import HOOK, Deployment
 
-HOOK = "/services/T000/B000/e2e"
 HOUR = timedelta(hours=1)
-
-
-class Deployment:
-    """One deployed monitor: table, topic with a queue subscriber, Slack secret."""
-
-    def __init__(self, slack, **settings_env: str):
-        dynamodb = boto3.client("dynamodb")
-        self.topic = Topic()
-        secrets = boto3.client("secretsmanager")
-        secret_arn = secrets.create_secret(
-            Name="slack-webhook", SecretString=json.dumps({"webhook_url": slack.url_for(HOOK)})
-        )["ARN"]
-        self.settings = Settings.from_env(
-            {
-                "SCAN_REGIONS": "us-east-1",
-                "STATE_TABLE_NAME": create_state_table(dynamodb),
-                "ALERT_TOPIC_ARN": self.topic.arn,
-                "SLACK_WEBHOOK_SECRET_ARN": secret_arn,
-                **settings_env,
-            }
-        )
-        self.slack = slack
-        self.sleeps: list[float] = []
-        self.store, self.notifiers, self.policy = build_alerting(
-            self.settings, boto3.Session(), sleep=self.sleeps.append
-        )
-
-    def run(self, report: ScanReport, now, **options) -> AlertRunResult:
-        options.setdefault("store", self.store)
-        options.setdefault("notifiers", self.notifiers)
-        return run_alerting(report, account_id=ACCOUNT, now=now, policy=self.policy, **options)
-
-    def sns_events(self) -> list[tuple[str, str, str]]:
-        """(event, identity, key) of every SNS message the queue subscriber got since last asked."""
-        found = []
-        for envelope in self.topic.received():
-            body = json.loads(envelope["Message"])
-            found.append((body["event"], body["identity"], body["key"]))
-        return found
-
-    def drain(self) -> None:
-        """Forget what the channels received so far."""
-        self.sns_events()
-        self.slack_posts()
-
-    def slack_posts(self) -> list[dict]:
-        """Bodies Slack accepted (2xx) since last asked."""
-        accepted = [json.loads(req.get_data()) for req, resp in self.slack.log if resp.status_code < 300]
-        self.slack.clear_log()
-        return accepted
 
 
 @pytest.fixture()
@@ -110,7 +58,7 @@ def test_first_run_alerts_and_the_second_run_is_silent(deployment):
 
     assert second.notifications == () and second.deliveries == ()
     assert deployment.sns_events() == [] and deployment.slack_posts() == []
-    [state] = deployment.store.load(ACCOUNT, "us-east-1")
+    [state] = deployment.store.load(ACCOUNT, "us-east-1").states
     assert state.last_seen == T0 + HOUR and state.last_notified == T0
 
 
@@ -151,7 +99,7 @@ def test_slack_500_then_recovery_delivers_the_alert_exactly_once_next_run(moto, 
     assert deployment.sns_events() == [("opened", "example.com", KEY)]
     assert deployment.slack_posts() == []
     assert (outage.delivered, outage.failed) == (1, 1)
-    [state] = deployment.store.load(ACCOUNT, "us-east-1")
+    [state] = deployment.store.load(ACCOUNT, "us-east-1").states
     assert state.pending_channels == ("slack",) and state.delivered_channels == ("sns",)
 
     httpserver_ipv4.clear_all_handlers()
@@ -286,7 +234,7 @@ def test_unknown_identity_raises_one_cannot_verify_after_three_runs(deployment):
     assert [(n.event, n.check) for n in third.notifications] == [(Event.OPENED, CANNOT_VERIFY)]
     assert fourth.notifications == ()
     assert deployment.sns_events() == [("opened", "example.com", CANNOT_VERIFY)]
-    states = {s.key: s for s in deployment.store.load(ACCOUNT, "us-east-1")}
+    states = {s.key: s for s in deployment.store.load(ACCOUNT, "us-east-1").states}
     assert states[KEY].status.value == "open"  # not resolved while unknown
 
 
@@ -302,7 +250,7 @@ def test_a_channel_that_raises_does_not_stop_the_other(deployment):
 
     assert [(d.channel, d.delivered) for d in result.deliveries] == [("sns", False), ("slack", True)]
     assert len(deployment.slack_posts()) == 1
-    [state] = deployment.store.load(ACCOUNT, "us-east-1")
+    [state] = deployment.store.load(ACCOUNT, "us-east-1").states
     assert state.pending_channels == ("sns",)
 
 
@@ -324,7 +272,7 @@ def test_without_a_state_table_the_run_sends_current_findings_statelessly(deploy
     again = deployment.run(BROKEN, T0 + HOUR, store=None)
 
     assert [n.event for n in result.notifications + again.notifications] == [Event.OPENED, Event.OPENED]
-    assert deployment.store.load(ACCOUNT, "us-east-1") == []
+    assert deployment.store.load(ACCOUNT, "us-east-1").states == []
 
 
 def test_nothing_configured_builds_nothing():

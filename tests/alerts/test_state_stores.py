@@ -74,7 +74,7 @@ def test_state_round_trips_with_every_field(store):
     )
     assert store.write(state)
 
-    assert store.load(ACCOUNT, REGION) == [state]
+    assert store.load(ACCOUNT, REGION).states == [state]
 
 
 def test_items_use_the_contract_keys(dynamo_store, dynamodb):
@@ -103,7 +103,7 @@ def test_creating_the_same_state_twice_loses_the_second_time(store):
     assert store.write(a_state(message="first run"))
     assert not store.write(a_state(message="second run"))
 
-    [kept] = store.load(ACCOUNT, REGION)
+    [kept] = store.load(ACCOUNT, REGION).states
     assert kept.message == "first run"
 
 
@@ -113,7 +113,7 @@ def test_write_from_a_stale_version_is_refused(store):
 
     assert not store.write(a_state(version=2, message="run B, decided from version 1"))
     assert not store.write(a_state(version=4, message="skipping a version"))
-    [kept] = store.load(ACCOUNT, REGION)
+    [kept] = store.load(ACCOUNT, REGION).states
     assert (kept.version, kept.message) == (2, "run A")
 
 
@@ -122,8 +122,8 @@ def test_load_reads_only_the_account_and_region_asked_for(store):
     store.write(a_state(region="eu-west-1"))
     store.write(a_state(account="999999999999"))
 
-    assert [(s.account, s.region) for s in store.load(ACCOUNT, REGION)] == [(ACCOUNT, REGION)]
-    assert store.load(ACCOUNT, "ap-south-1") == []
+    assert [(s.account, s.region) for s in store.load(ACCOUNT, REGION).states] == [(ACCOUNT, REGION)]
+    assert store.load(ACCOUNT, "ap-south-1").states == []
 
 
 def test_load_follows_every_page(dynamo_store, dynamodb):
@@ -134,7 +134,7 @@ def test_load_follows_every_page(dynamo_store, dynamodb):
     for n in range(30):
         assert store.write(a_state(identity=f"id{n:02d}.example.com", message=big))
 
-    loaded = store.load(ACCOUNT, REGION)
+    loaded = store.load(ACCOUNT, REGION).states
 
     assert len(loaded) == 30 and len(calls) >= 2
 

@@ -570,7 +570,7 @@ def test_state_store_works_on_the_table_the_template_creates(template, moto):
         }
     )
     assert store.write(resolved) is True
-    [loaded] = store.load("123456789012", "us-east-1")
+    [loaded] = store.load("123456789012", "us-east-1").states
     assert loaded.status is AlertStatus.RESOLVED and loaded.version == 2
 
     item = client.get_item(

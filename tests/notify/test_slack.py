@@ -75,6 +75,24 @@ def texts(body: dict) -> list[str]:
     return found
 
 
+def text_objects(body: dict) -> list[dict]:
+    """Every Block Kit text object (type, text, ...) in a payload."""
+    found: list[dict] = []
+
+    def walk(value):
+        if isinstance(value, dict):
+            if value.get("type") in ("mrkdwn", "plain_text") and isinstance(value.get("text"), str):
+                found.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(body)
+    return found
+
+
 def test_opened_alert_is_block_kit_with_colour_identity_observation_and_fix(slack, sleeps):
     slack.expect_request(HOOK, method="POST").respond_with_data("ok")
     n = notification("opened")
@@ -86,7 +104,7 @@ def test_opened_alert_is_block_kit_with_colour_identity_observation_and_fix(slac
     assert attachment["color"] == "#D40E0D"
     rendered = "\n".join(texts(body))
     assert "*CRITICAL*: A DKIM CNAME is missing from DNS" in rendered
-    assert "*Identity*\nexample.com" in rendered and "*Region*\nus-east-1" in rendered
+    assert "*Identity*\nexample.com" in rendered and "*Account · region*\n123456789012 · us-east-1" in rendered
     assert "abc._domainkey.example.com does not exist (NXDOMAIN)" in rendered
     assert "```Publish abc._domainkey.example.com CNAME abc.dkim.amazonses.com```" in rendered
     assert body["text"] == "CRITICAL: A DKIM CNAME is missing from DNS - example.com (us-east-1)"
@@ -109,11 +127,11 @@ def test_resolved_is_a_short_green_recovery_message(slack, sleeps):
 
     [body] = posted(slack)
     assert body["attachments"][0]["color"] == "#2EB67D"
-    assert len(body["attachments"][0]["blocks"]) == 2
+    assert len(body["attachments"][0]["blocks"]) == 3
     assert texts(body)[1] == (
-        ":white_check_mark: *Resolved*: A DKIM CNAME is missing from DNS for *example.com* "
-        "(us-east-1)\nidentity deleted"
+        ":white_check_mark: *Resolved*: A DKIM CNAME is missing from DNS for *example.com* (us-east-1)"
     )
+    assert texts(body)[2] == "identity deleted"
 
 
 def test_hostile_dns_text_cannot_mention_or_link(slack, sleeps):
@@ -128,16 +146,22 @@ def test_hostile_dns_text_cannot_mention_or_link(slack, sleeps):
     assert "<!channel>" not in rendered and "<!here>" not in rendered and "<https://" not in rendered
     assert "&lt;!channel&gt; &lt;https://evil.example|click&gt; &amp; stuff" in rendered
     assert "&lt;!here&gt;@example.com" in rendered
-    sections = [b for a in body["attachments"] for b in a["blocks"] if b["type"] == "section" and "text" in b]
-    assert sections and all(s["text"]["verbatim"] is True for s in sections)
+    objects = text_objects(body)
+    assert all(o.get("verbatim") is True for o in objects if o["type"] == "mrkdwn")
+    # The hostile text only appears in plain_text, or as a whole code block, where Slack applies no markup.
+    for o in objects:
+        if o["type"] == "mrkdwn" and "evil.example" in o["text"]:
+            inner = o["text"].removeprefix("```").removesuffix("```")
+            assert o["text"].startswith("```") and o["text"].endswith("```") and "`" not in inner, o
+    assert any("evil.example" in o["text"] for o in objects if o["type"] == "plain_text")
 
 
 def test_fix_containing_backticks_is_not_put_in_a_code_block(slack, sleeps):
     slack.expect_request(HOOK).respond_with_data("ok")
     notifier(slack, sleeps).deliver([notification("opened", fix="Publish ```<!channel>``` now")])
 
-    rendered = "\n".join(texts(posted(slack)[0]))
-    assert "*Fix*\nPublish ```&lt;!channel&gt;``` now" in rendered
+    objects = text_objects(posted(slack)[0])
+    assert {"type": "plain_text", "text": "Publish ```&lt;!channel&gt;``` now", "emoji": False} in objects
 
 
 def test_rate_limit_waits_for_retry_after_then_delivers_once(slack, sleeps):
@@ -306,5 +330,5 @@ def test_secret_without_a_url_fails_delivery_without_echoing_the_secret(moto, ca
 
     assert result == {n.state_id: False}
     logged = [json.dumps(r.__dict__, default=str) for r in caplog.records]
-    assert any("holds no webhook URL" in line for line in logged)
+    assert any("holds no usable Slack webhook URL" in line for line in logged)
     assert not any("xoxb-not-a-webhook" in line for line in logged)

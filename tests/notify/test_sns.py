@@ -37,7 +37,9 @@ def test_one_notification_reaches_a_queue_subscriber_as_structured_json(topic):
         "event": {"Type": "String", "Value": "opened"},
         "check": {"Type": "String", "Value": "dkim-record-missing"},
         "region": {"Type": "String", "Value": "us-east-1"},
+        "account": {"Type": "String", "Value": "123456789012"},
     }
+    assert "cause" not in envelope["MessageAttributes"], "the cause attribute is only sent when there is one"
     assert envelope["Subject"] == "CRITICAL example.com (us-east-1): A DKIM CNAME is missing from DNS"
 
 

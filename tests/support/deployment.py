@@ -55,9 +55,9 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
     table = f"{prefix}-state"
     create_table_from_template(template, table, REGION)
     topic_arn = boto3.client("sns", region_name=REGION).create_topic(Name=f"{prefix}-alerts")["TopicArn"]
-    httpserver.expect_request("/hook", method="POST").respond_with_data("ok")
+    httpserver.expect_request("/services/T000/B000/hook", method="POST").respond_with_data("ok")
     secret_arn = boto3.client("secretsmanager", region_name=REGION).create_secret(
-        Name=f"{prefix}/slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/hook")})
+        Name=f"{prefix}/slack", SecretString=json.dumps({"webhook_url": httpserver.url_for("/services/T000/B000/hook")})
     )["ARN"]
 
     world = ses(REGION)

@@ -13,7 +13,8 @@ generated histories):
 * a channel never hears ``opened`` twice for one key without ``resolved``
   between them;
 * nothing is resolved while its identity is ``unknown``;
-* a channel is never both pending and delivered for one state.
+* a channel is never both pending and delivered for one state;
+* a state is never moved back in time by a run that scanned earlier.
 """
 
 from __future__ import annotations
@@ -120,6 +121,7 @@ class _Decider:
         self.notes: list[Notification] = []
         self.states: list[AlertState] = []
         self.in_flight = 0
+        self.newer = 0
 
     def run(self, previous_states: Iterable[AlertState]) -> Decision:
         regions = set(self.report.regions) | {e.region for e in self.report.errors}
@@ -143,12 +145,24 @@ class _Decider:
                     self._counter_step(s, cannot_verify.gone(s), reason=REASON_DELETED)
                 else:
                     self._resolve(s, reason=REASON_DELETED)
-        return Decision(tuple(self.notes), tuple(self.states), self.in_flight)
+        return Decision(tuple(self.notes), tuple(self.states), self.in_flight, self.newer)
 
     def _leased(self, prev: AlertState | None) -> bool:
-        """The one lease guard: a state another run holds is counted and left alone."""
-        if prev is not None and prev.leased_at(self.now):
+        """The one guard before touching a stored state: True means leave it alone.
+
+        A state another run holds (its lease is live) is that run's to finish.
+        A state decided after this run's scan (seen, resolved or notified) was
+        written by a run that looked later: deciding from this older scan
+        would move it back in time (re-open what it resolved, move last_seen
+        backwards).
+        """
+        if prev is None:
+            return False
+        if prev.leased_at(self.now):
             self.in_flight += 1
+            return True
+        if prev.decided_at > self.now:
+            self.newer += 1
             return True
         return False
 
@@ -199,9 +213,13 @@ class _Decider:
                 message=f.message,
                 fix=f.fix,
                 record=f.record,
+                cause=f.cause,
             )
             return
-        updated = _next(prev, severity=f.severity, message=f.message, fix=f.fix, record=f.record, last_seen=self.now)
+        # A new cause alone neither opens nor resolves: it is carried by the next reminder.
+        updated = _next(
+            prev, severity=f.severity, message=f.message, fix=f.fix, record=f.record, cause=f.cause, last_seen=self.now
+        )
         if f.severity.rank > prev.severity.rank:
             self._emit(
                 updated, Event.REMINDER, reason=f"severity raised from {prev.severity.value} to {f.severity.value}"
@@ -220,6 +238,7 @@ class _Decider:
         message: str,
         fix: str,
         record: Any,
+        cause: str = "",
         unknown_runs: int = 0,
         first_seen: datetime | None = None,
     ) -> None:
@@ -242,6 +261,7 @@ class _Decider:
             message=message,
             fix=fix,
             record=record,
+            cause=cause,
             status=AlertStatus.OPEN,
             first_seen=first_seen or self.now,
             last_seen=self.now,
@@ -396,4 +416,5 @@ class _Decider:
             channels=channels,
             reason=state.reason,
             record=state.record,
+            cause=state.cause,
         )

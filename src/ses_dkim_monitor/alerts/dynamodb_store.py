@@ -9,10 +9,20 @@ Every write is a whole-item PutItem conditional on the version the writer
 read (``attribute_not_exists(pk)`` for a new item). A write that loses the
 race returns False instead of raising: the caller then knows another run got
 there first and must not send the notification that write was claiming.
+
+Items carry their layout's version in ``schema`` (items written before the
+attribute existed have the layout of schema 1). ``load`` parses each item on
+its own: one that cannot be read (corrupted, edited by hand, an old layout
+without a migration) is logged, counted and skipped, and the next write of
+that key replaces it, so one bad item never stops alerting for the rest.
+An item of a newer schema (written by a newer version of the monitor) is
+skipped but never overwritten.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,10 +31,23 @@ from botocore.exceptions import ClientError
 from ..aws_errors import error_code
 from ..models import DnsRecord, Severity
 from .model import AlertState, AlertStatus, Event
+from .ports import Loaded
+
+log = logging.getLogger(__name__)
 
 IAM_ACTIONS: tuple[str, ...] = ("dynamodb:Query", "dynamodb:PutItem")
 
 DEFAULT_RETENTION = timedelta(days=30)
+
+SCHEMA = 1  # the item layout this code writes
+
+
+class UnreadableItem(ValueError):
+    """A stored item that is not a state this code can read."""
+
+
+class NewerSchema(UnreadableItem):
+    """An item written by a newer version of the monitor: left alone."""
 
 
 class DynamoDbStateStore:
@@ -39,9 +62,12 @@ class DynamoDbStateStore:
         self._client = client
         self._table = table_name
         self._retention = retention
+        # (pk, sk) of unreadable items seen by load -> their raw "version" attribute (None if absent):
+        # the next write of that key replaces the item on that condition.
+        self._replaceable: dict[tuple[str, str], dict[str, Any] | None] = {}
 
-    def load(self, account: str, region: str) -> list[AlertState]:
-        """Every state of one account and region (strongly consistent, all pages)."""
+    def load(self, account: str, region: str) -> Loaded:
+        """Every readable state of one account and region (strongly consistent, all pages)."""
         paginator = self._client.get_paginator("query")
         pages = paginator.paginate(
             TableName=self._table,
@@ -49,7 +75,27 @@ class DynamoDbStateStore:
             ExpressionAttributeValues={":pk": {"S": partition_key(account, region)}},
             ConsistentRead=True,
         )
-        return [from_item(item) for page in pages for item in page.get("Items", [])]
+        states: list[AlertState] = []
+        unreadable = 0
+        for page in pages:
+            for item in page.get("Items", []):
+                try:
+                    states.append(from_item(item))
+                except UnreadableItem as error:
+                    unreadable += 1
+                    key = (_str(item, "pk"), _str(item, "sk"))
+                    if not isinstance(error, NewerSchema):
+                        self._replaceable[key] = item.get("version")
+                    log.error(
+                        "Unreadable alert state item skipped",
+                        extra={
+                            "pk": key[0],
+                            "sk": key[1],
+                            "error": str(error),
+                            "replaced_on_next_write": key in self._replaceable,
+                        },
+                    )
+        return Loaded(states, unreadable)
 
     def write(self, state: AlertState) -> bool:
         """Store ``state`` if the item is still at ``state.version - 1``.
@@ -58,8 +104,19 @@ class DynamoDbStateStore:
         """
         if state.version < 1:
             raise ValueError("a state to write must carry its new version (>= 1)")
-        request: dict[str, Any] = {"TableName": self._table, "Item": to_item(state, retention=self._retention)}
-        if state.version == 1:
+        item = to_item(state, retention=self._retention)
+        request: dict[str, Any] = {"TableName": self._table, "Item": item}
+        key = (item["pk"]["S"], item["sk"]["S"])
+        if state.version == 1 and key in self._replaceable:
+            # Replace the unreadable item load skipped, unless someone changed it since.
+            old = self._replaceable[key]
+            request["ExpressionAttributeNames"] = {"#version": "version"}
+            if old is None:
+                request["ConditionExpression"] = "attribute_exists(pk) AND attribute_not_exists(#version)"
+            else:
+                request["ConditionExpression"] = "#version = :old"
+                request["ExpressionAttributeValues"] = {":old": old}
+        elif state.version == 1:
             request["ConditionExpression"] = "attribute_not_exists(pk)"
         else:
             request["ConditionExpression"] = "#version = :expected"
@@ -71,6 +128,7 @@ class DynamoDbStateStore:
             if error_code(error) == "ConditionalCheckFailedException":
                 return False
             raise
+        self._replaceable.pop(key, None)
         return True
 
 
@@ -103,11 +161,13 @@ def to_item(state: AlertState, *, retention: timedelta = DEFAULT_RETENTION) -> d
         "delivered_channels": _list(state.delivered_channels),
         "announced_channels": _list(state.announced_channels),
         "version": {"N": str(state.version)},
+        "schema": {"N": str(SCHEMA)},
     }
     optional = {
         "last_notified": _iso(state.last_notified) if state.last_notified else "",
         "resolved_at": _iso(state.resolved_at) if state.resolved_at else "",
         "reason": state.reason,
+        "cause": state.cause,
         "pending_event": state.pending_event.value if state.pending_event else "",
         "pending_since": _iso(state.pending_since) if state.pending_since else "",
         "lease_owner": state.lease_owner,
@@ -125,11 +185,35 @@ def to_item(state: AlertState, *, retention: timedelta = DEFAULT_RETENTION) -> d
 
 
 def from_item(item: dict[str, Any]) -> AlertState:
+    """The state an item holds, migrated from an older schema if need be. Raises UnreadableItem."""
+    try:
+        schema = int(item.get("schema", {"N": "1"})["N"])
+    except (KeyError, TypeError, ValueError):
+        raise UnreadableItem("schema attribute is not a number") from None
+    if schema > SCHEMA:
+        raise NewerSchema(f"item has schema {schema}; this version reads up to {SCHEMA}")
+    reader = READERS.get(schema)
+    if reader is None:
+        raise UnreadableItem(f"no reader for schema {schema}")
+    try:
+        return reader(item)
+    except UnreadableItem:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise UnreadableItem(f"{type(error).__name__}: {error}") from None
+
+
+def _from_schema_1(item: dict[str, Any]) -> AlertState:
     def s(name: str) -> str:
         return item[name]["S"] if name in item else ""
 
     def moment(name: str) -> datetime | None:
-        return datetime.fromisoformat(item[name]["S"]) if name in item else None
+        if name not in item:
+            return None
+        value = datetime.fromisoformat(item[name]["S"])
+        if value.tzinfo is None:
+            raise UnreadableItem(f"{name} has no time zone")
+        return value
 
     def names(name: str) -> tuple[str, ...]:
         return tuple(v["S"] for v in item.get(name, {}).get("L", []))
@@ -141,7 +225,10 @@ def from_item(item: dict[str, Any]) -> AlertState:
     first_seen = moment("first_seen")
     last_seen = moment("last_seen")
     if first_seen is None or last_seen is None:
-        raise ValueError(f"state item {s('pk')}/{s('sk')} has no first_seen/last_seen")
+        raise UnreadableItem("no first_seen/last_seen")
+    for required in ("account", "region", "identity", "finding_key", "check"):
+        if not s(required):
+            raise UnreadableItem(f"no {required}")
     return AlertState(
         account=s("account"),
         region=s("region"),
@@ -152,6 +239,7 @@ def from_item(item: dict[str, Any]) -> AlertState:
         message=s("message"),
         fix=s("fix"),
         record=record,
+        cause=s("cause"),
         status=AlertStatus(s("status")),
         first_seen=first_seen,
         last_seen=last_seen,
@@ -168,6 +256,17 @@ def from_item(item: dict[str, Any]) -> AlertState:
         lease_until=moment("lease_until"),
         version=int(item["version"]["N"]),
     )
+
+
+# Schema -> reader. A layout change adds a reader for the new schema and keeps
+# the old ones (each returning today's AlertState), so old items migrate on read
+# and are rewritten in the new layout by the next write.
+READERS: dict[int, Callable[[dict[str, Any]], AlertState]] = {1: _from_schema_1}
+
+
+def _str(item: dict[str, Any], name: str) -> str:
+    value = item.get(name, {})
+    return str(value.get("S", "")) if isinstance(value, dict) else ""
 
 
 def _s(value: str) -> dict[str, str]:

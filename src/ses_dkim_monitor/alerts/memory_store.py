@@ -7,14 +7,15 @@ in tests/alerts/test_state_stores.py run against both stores.
 from __future__ import annotations
 
 from .model import AlertState
+from .ports import Loaded
 
 
 class InMemoryStateStore:
     def __init__(self, states: list[AlertState] | None = None) -> None:
         self.states: dict[str, AlertState] = {s.state_id: s for s in states or ()}
 
-    def load(self, account: str, region: str) -> list[AlertState]:
-        return [s for s in self.states.values() if s.account == account and s.region == region]
+    def load(self, account: str, region: str) -> Loaded:
+        return Loaded([s for s in self.states.values() if s.account == account and s.region == region])
 
     def write(self, state: AlertState) -> bool:
         if state.version < 1:

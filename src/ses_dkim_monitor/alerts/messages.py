@@ -3,8 +3,13 @@
 The channels differ in markup (SNS email is plain text, Slack is Block Kit)
 but not in content: the headline, the observation, the exact fix and the
 structured payload are built here once, so an on-call person reads the same
-words whichever channel reached them. Texts here are raw (unescaped);
-a channel escapes them for its own markup.
+words whichever channel reached them.
+
+Identity names, messages, fixes, reasons and records carry text from DNS and
+SES. Every text built here passes it through ``untrusted.visible`` so that it
+stays on its line and shows any control or format character it holds; the
+structured ``payload`` keeps the raw values for machines. A channel escapes
+the result once more for its own markup (Slack's ``&<>``).
 """
 
 from __future__ import annotations
@@ -14,8 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .. import catalogue as c
-from ..catalogue import CHECKS
+from ..catalogue import CAUSES, CHECKS
+from ..fix_command import fix_command
 from ..models import Severity
+from ..untrusted import visible
 from .model import Event, Notification
 
 SCHEMA_NOTIFICATION = "ses-dkim-monitor/notification/v1"
@@ -45,11 +52,31 @@ def label(n: Notification, *, reminder: str = "REMINDER", sep: str = " ") -> str
 
 def headline(n: Notification) -> str:
     """One line naming the event, the severity, the problem and the identity."""
+    who = f"{visible(n.identity)} ({n.region})"
     if n.event is Event.RESOLVED:
-        return f"RESOLVED: {title(n.check)} - {n.identity} ({n.region})"
+        return f"RESOLVED: {title(n.check)} - {who}"
     if n.check == c.MONITOR_CANNOT_VERIFY:
-        return f"{label(n)}: monitor cannot verify {n.identity} ({n.region})"
-    return f"{label(n)}: {title(n.check)} - {n.identity} ({n.region})"
+        return f"{label(n)}: monitor cannot verify {who}"
+    return f"{label(n)}: {title(n.check)} - {who}"
+
+
+def cause_line(n: Notification) -> str:
+    """The cause code and what it means, or "" when the finding has none."""
+    if not n.cause:
+        return ""
+    entry = CAUSES.get(n.cause)
+    return f"{n.cause} ({entry.title})" if entry else n.cause
+
+
+# Findings a DNS change fixes: the alert carries the `fix` command that plans it.
+DNS_FIXABLE = frozenset(
+    {c.DKIM_RECORD_MISSING, c.DKIM_RECORD_WRONG_TARGET, c.DMARC_RECORD_MISSING, c.MAIL_FROM_RECORD_MISSING}
+)
+
+
+def fix_command_for(n: Notification) -> str:
+    """The exact ``ses-dkim-monitor fix`` command for this notification's identity, or ""."""
+    return fix_command(region=n.region, identity=n.identity) if n.check in DNS_FIXABLE else ""
 
 
 def sns_subject(n: Notification) -> str:
@@ -93,23 +120,30 @@ def observed_line(n: Notification) -> str:
 
 def text(n: Notification) -> str:
     """Readable plain text, for email subscribers of the SNS topic."""
+    subject = subject_of(n.key, n.check)
     lines = [headline(n), ""]
     lines += [
-        f"Identity: {n.identity}",
+        f"Identity: {visible(n.identity)}",
         f"Region:   {n.region}",
         f"Account:  {n.account}",
-        f"Check:    {n.check}" + (f" ({subject_of(n.key, n.check)})" if subject_of(n.key, n.check) else ""),
+        f"Check:    {n.check}" + (f" ({visible(subject)})" if subject else ""),
         f"Severity: {n.severity.value}",
         f"When:     {observed_line(n)}",
     ]
+    if n.cause:
+        lines.append(f"Cause:    {cause_line(n)}")
     if n.reason:
-        lines.append(f"Reason:   {n.reason}")
+        lines.append(f"Reason:   {visible(n.reason)}")
     if n.event is Event.RESOLVED:
-        lines += ["", "Was:", f"  {n.message}"]
+        lines += ["", "Was:", f"  {visible(n.message)}"]
     else:
-        lines += ["", "What the monitor saw:", f"  {n.message}", "", "Fix:", f"  {n.fix}"]
+        lines += ["", "What the monitor saw:", f"  {visible(n.message)}", "", "Fix:", f"  {visible(n.fix)}"]
         if n.record is not None:
-            lines += ["", "Record to publish:", f"  {n.record.name}  {n.record.type}  {n.record.value}"]
+            record = n.record
+            lines += ["", "Record to publish:", f"  {visible(f'{record.name}  {record.type}  {record.value}')}"]
+        command = fix_command_for(n)
+        if command:
+            lines += ["", "Plan the DNS change (add --apply to make it in Route 53):", f"  {visible(command)}"]
     return "\n".join(lines) + "\n"
 
 
@@ -128,6 +162,8 @@ def payload(n: Notification) -> dict[str, Any]:
         "message": n.message,
         "fix": n.fix,
         "record": None if n.record is None else {"name": n.record.name, "type": n.record.type, "value": n.record.value},
+        "cause": n.cause or None,
+        "fix_command": fix_command_for(n) or None,
         "reason": n.reason or None,
         "first_seen": _iso(n.first_seen),
         "at": _iso(n.at),
@@ -139,12 +175,14 @@ def digest_text(notifications: Sequence[Notification], *, part: int = 1, parts: 
     head = digest_subject(notifications, part=part, parts=parts)
     lines = [head, ""]
     for n in sort_for_digest(notifications):
-        lines.append(f"* {headline(n)}")
+        lines.append(f"* {headline(n)} [account {n.account}]")
         if n.event is Event.RESOLVED:
-            lines.append(f"    Reason: {n.reason or 'resolved'}")
+            lines.append(f"    Reason: {visible(n.reason or 'resolved')}")
         else:
-            lines.append(f"    Saw: {n.message}")
-            lines.append(f"    Fix: {n.fix}")
+            if n.cause:
+                lines.append(f"    Cause: {cause_line(n)}")
+            lines.append(f"    Saw: {visible(n.message)}")
+            lines.append(f"    Fix: {visible(n.fix)}")
         lines.append("")
     return "\n".join(lines)
 

@@ -78,6 +78,7 @@ class AlertState:
     message: str
     fix: str
     record: DnsRecord | None = None
+    cause: str = ""
     status: AlertStatus = AlertStatus.OPEN
     first_seen: datetime
     last_seen: datetime
@@ -97,6 +98,11 @@ class AlertState:
     @property
     def state_id(self) -> str:
         return state_id(self.account, self.region, self.identity, self.key)
+
+    @property
+    def decided_at(self) -> datetime:
+        """The latest scan time any run wrote into this state (a run that scanned earlier must leave it alone)."""
+        return max(t for t in (self.last_seen, self.resolved_at, self.last_notified, self.pending_since) if t)
 
     def leased_at(self, now: datetime) -> bool:
         """True while another run holds this state to deliver its pending event."""
@@ -124,6 +130,7 @@ class Notification:
     channels: tuple[str, ...]
     reason: str = ""
     record: DnsRecord | None = None
+    cause: str = ""
 
     @property
     def state_id(self) -> str:
@@ -137,9 +144,11 @@ class Decision:
     ``new_states`` holds only states that change, each with ``version`` one
     above what was loaded. Every notification has exactly one state in
     ``new_states`` (same ``state_id``). ``in_flight`` counts states left alone
-    because another run holds their lease.
+    because another run holds their lease; ``newer`` those left alone because
+    a run that scanned later already wrote them.
     """
 
     notifications: tuple[Notification, ...]
     new_states: tuple[AlertState, ...]
     in_flight: int = 0
+    newer: int = 0

@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -65,6 +65,8 @@ class AlertRunResult:
     in_flight: int = 0
     states_written: int = 0
     write_errors: int = 0
+    unreadable_items: int = 0
+    newer_states: int = 0
 
     @property
     def delivered(self) -> int:
@@ -96,19 +98,29 @@ def run_alerting(
     Without a ``store`` the run is stateless: every current finding is sent
     as ``opened`` (useful for a one-off ``--notify`` from the CLI), with no
     reminders, resolutions or deduplication.
-    A failure to load state raises: alerting blind would re-send everything.
+
+    A failure to load state raises (the run fails and the Errors alarm
+    fires): alerting blind would re-send everything. A failure to *write*
+    state does not stop delivery: the notification goes out anyway
+    (at-least-once: the next run, not knowing it was sent, sends it again),
+    and the error is counted in ``write_errors`` for the StateWriteErrors
+    alarm. Losing an alert is worse than hearing it twice.
     """
     regions = tuple(dict.fromkeys([*report.regions, *(e.region for e in report.errors)]))
     previous: list[AlertState] = []
+    unreadable = 0
     if store is not None:
         for region in regions:
-            previous.extend(store.load(account_id, region))
+            loaded = store.load(account_id, region)
+            previous.extend(loaded.states)
+            unreadable += loaded.unreadable
     channels = tuple(n.name for n in notifiers)
     decision = decide(previous, report, now=now, policy=policy, channels=channels, account_id=account_id)
     notes = {n.state_id: n for n in decision.notifications}
 
     owner = run_id or uuid.uuid4().hex
     claimed: dict[str, AlertState] = {}
+    unclaimed: set[str] = set()  # delivered although the claim could not be written
     conflicts = written = errors = 0
     for state in decision.new_states:
         note = notes.get(state.state_id)
@@ -116,6 +128,10 @@ def run_alerting(
         outcome = _write(store, candidate)
         if outcome is None:
             errors += 1
+            if note:
+                log.error("Alert state could not be claimed; delivering anyway", extra=_fields(state))
+                claimed[state.state_id] = candidate
+                unclaimed.add(state.state_id)
             continue
         if not outcome:
             conflicts += 1
@@ -150,7 +166,11 @@ def run_alerting(
 
     if store is not None:
         for sid, state in claimed.items():
-            outcome = _write(store, after_delivery(state, delivered=succeeded[sid], now=now))
+            committed = after_delivery(state, delivered=succeeded[sid], now=now)
+            if sid in unclaimed:
+                # The claim never reached the table: record the delivery in its place if the table works again.
+                committed = replace(committed, version=state.version)
+            outcome = _write(store, committed)
             if outcome:
                 written += 1
             else:
@@ -166,6 +186,8 @@ def run_alerting(
         in_flight=decision.in_flight,
         states_written=written,
         write_errors=errors,
+        unreadable_items=unreadable,
+        newer_states=decision.newer,
     )
 
 

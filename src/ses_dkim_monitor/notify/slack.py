@@ -1,9 +1,12 @@
 """Posting notifications to a Slack incoming webhook.
 
 Everything that came from DNS or SES (identity names, messages, fixes that
-quote TXT content) is escaped for Slack (``&``, ``<``, ``>``) and sent with
-``verbatim: true``, so a hostile TXT record cannot ping ``<!channel>``,
-forge a ``<https://evil|link>`` or get a bare URL auto-linked.
+quote TXT content) is made visible (``untrusted.visible``: no line breaks,
+no control or bidi characters), escaped for Slack (``&``, ``<``, ``>``), and
+placed in ``plain_text`` objects where Slack applies no markup, so a hostile
+TXT record cannot start a line, ping ``<!channel>``, forge a
+``<https://evil|link>``, get a bare URL auto-linked or turn text bold. Our own
+labels are ``mrkdwn`` with ``verbatim: true``.
 
 Retries are written here rather than left to slack_sdk's retry handlers
 because those sleep with ``time.sleep`` where tests and the Lambda deadline
@@ -16,19 +19,40 @@ messages are left pending instead of each burning its own retries.
 from __future__ import annotations
 
 import enum
+import ipaddress
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_sdk.webhook import WebhookClient
 
 from ..alerts import messages
 from ..alerts.model import Event, Notification
 from ..models import Severity
+from ..untrusted import visible
 
 log = logging.getLogger(__name__)
+
+
+def _silent_sdk_logger() -> logging.Logger:
+    """The logger handed to slack_sdk: it drops everything.
+
+    slack_sdk logs request failures at ERROR and requests at DEBUG with the
+    full URL (the webhook's token) in the message. Its own default logger
+    propagates to the root logger (the CLI's stderr, the Lambda's log), so
+    it gets a logger of ours that neither propagates nor handles anything;
+    our own log lines say what failed, with the URL redacted.
+    """
+    sdk = logging.getLogger(f"{__name__}.sdk")
+    sdk.propagate = False
+    sdk.handlers = [logging.NullHandler()]
+    sdk.setLevel(logging.CRITICAL + 1)  # slack_sdk also checks the level before building DEBUG lines
+    return sdk
+
 
 IAM_ACTIONS: tuple[str, ...] = ("secretsmanager:GetSecretValue",)
 
@@ -42,6 +66,69 @@ COLOUR = {Severity.CRITICAL: "#D40E0D", Severity.WARNING: "#ECB22E", Severity.IN
 RESOLVED_COLOUR = "#2EB67D"
 SEP = " \u00b7 "
 EMOJI = {Severity.CRITICAL: ":red_circle:", Severity.WARNING: ":warning:", Severity.INFO: ":information_source:"}
+
+
+class WebhookUrlError(ValueError):
+    """The secret does not hold a usable webhook URL. The message never contains the URL."""
+
+
+# Incoming webhooks live at /services/<team>/<bot>/<secret> (hooks.slack.com, hooks.slack-gov.com).
+_SLACK_PATH = re.compile(r"^/services/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+/[A-Za-z0-9_-]+$")
+
+
+def validate_webhook_url(url: str, *, secret_arn: str) -> str:
+    """The URL if it is a well-formed Slack incoming-webhook URL; raises WebhookUrlError otherwise.
+
+    Strict on purpose: a malformed URL handed to slack_sdk fails inside
+    urllib, whose error messages quote the URL, that is the token. https
+    only; plain http only to a loopback address (local stand-ins in tests);
+    no whitespace or control characters; a numeric port; a Slack-shaped
+    path. Errors name the secret and what is wrong, never the value.
+    """
+
+    def bad(why: str) -> WebhookUrlError:
+        return WebhookUrlError(f"secret {secret_arn} holds no usable Slack webhook URL: {why}")
+
+    if not url:
+        raise bad("it is empty (store the URL, or JSON with webhook_url)")
+    if any(ch.isspace() or not ch.isprintable() for ch in url):
+        raise bad("it contains whitespace or control characters")
+    parts = urlsplit(url)
+    try:
+        _ = parts.port  # raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise bad("its port is not a number from 1 to 65535") from None
+    host = parts.hostname or ""
+    if parts.scheme == "http":
+        if not _is_loopback(host):
+            raise bad("plain http is only accepted for a loopback address; use https")
+    elif parts.scheme != "https":
+        raise bad("it is not an https URL")
+    if not host:
+        raise bad("it has no host")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise bad("it has a query, fragment or user part, which webhook URLs do not")
+    if not _SLACK_PATH.match(parts.path):
+        raise bad("its path is not /services/<team>/<bot>/<secret>")
+    return url
+
+
+def redact(url: str) -> str:
+    """A webhook URL safe to log: scheme and host only."""
+    try:
+        parts = urlsplit(url)
+        return f"{parts.scheme}://{parts.hostname}/..." if parts.hostname else "<webhook URL>"
+    except ValueError:
+        return "<webhook URL>"
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SecretWebhookUrl:
@@ -60,17 +147,14 @@ class SecretWebhookUrl:
     def __call__(self) -> str:
         raw = self._provider.get(self._secret_arn, max_age=self._max_age)
         if isinstance(raw, bytes):
-            raw = raw.decode("utf-8")
+            raw = raw.decode("utf-8", errors="replace")
         value = str(raw or "").strip()
         if value.startswith("{"):
             try:
                 value = str(json.loads(value).get("webhook_url") or "").strip()
             except (ValueError, AttributeError):
-                value = ""
-        if not value.lower().startswith(("https://", "http://")):
-            # Never echo the value: it is a credential.
-            raise ValueError(f"secret {self._secret_arn} holds no webhook URL (plain URL or JSON with webhook_url)")
-        return value
+                raise WebhookUrlError(f"secret {self._secret_arn} holds JSON without a webhook_url string") from None
+        return validate_webhook_url(value, secret_arn=self._secret_arn)
 
 
 class _Outcome(enum.Enum):
@@ -102,9 +186,7 @@ class SlackNotifier:
         self._backoff = backoff
         self._max_retry_after = max_retry_after
         self._sleep = sleep
-        # slack_sdk logs the full URL at DEBUG; its logger is kept at WARNING.
-        self._sdk_log = logging.getLogger(f"{__name__}.sdk")
-        self._sdk_log.setLevel(logging.WARNING)
+        self._sdk_log = _silent_sdk_logger()
 
     def deliver(self, notifications: Sequence[Notification]) -> dict[str, bool]:
         """Post; the result maps each notification's ``state_id`` to success."""
@@ -113,8 +195,11 @@ class SlackNotifier:
         results = {n.state_id: False for n in notifications}
         try:
             url = self._webhook_url()
-        except Exception as error:  # a missing or malformed secret must not stop SNS
-            log.error("Slack webhook URL unavailable", extra={"channel": self.name, "error": str(error)})
+        except WebhookUrlError as error:  # a malformed secret must not stop SNS; its message holds no URL
+            log.error("Slack webhook URL unusable", extra={"channel": self.name, "error": str(error)})
+            return results
+        except Exception as error:  # a missing secret, access denied: the error type is enough
+            log.error("Slack webhook URL unavailable", extra={"channel": self.name, "error": type(error).__name__})
             return results
         # No slack_sdk retry handlers: they sleep with time.sleep; _post retries instead.
         client = WebhookClient(url, timeout=self._timeout, retry_handlers=[], logger=self._sdk_log)
@@ -195,54 +280,86 @@ def fit(escaped: str, limit: int) -> str:
 
 
 def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    """Our own markup (labels, titles). Anything untrusted inside must already be ``_safe``."""
     return {"type": "mrkdwn", "text": fit(text, limit), "verbatim": True}
+
+
+def _plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    """Untrusted text: a plain_text object, which Slack renders without any markup."""
+    return {"type": "plain_text", "text": fit(_safe(text), limit), "emoji": False}
+
+
+def _safe(text: str) -> str:
+    """Text from DNS or SES for Slack: on one line, control characters shown, ``&<>`` escaped."""
+    return escape(visible(text))
 
 
 def _section(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
     return {"type": "section", "text": _mrkdwn(text, limit)}
 
 
-def _code(raw: str) -> str:
-    # A backtick in DNS-derived text could close the code block early: show it plain then.
-    return f"```{escape(raw)}```" if "`" not in raw else escape(raw)
+def _plain_section(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    return {"type": "section", "text": _plain(text, limit)}
+
+
+def _label(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [_mrkdwn(f"*{text}*")]}
+
+
+def _code(raw: str) -> dict[str, Any]:
+    """A fix to copy: a code block, unless a backtick in it could close the block early."""
+    if "`" in raw:
+        return _plain_section(raw)
+    return _section(f"```{_safe(raw)}```")
 
 
 def _footer(n: Notification) -> dict[str, Any]:
     parts = [messages.observed_line(n), f"account {n.account}", "ses-dkim-monitor"]
     if n.reason and n.event is not Event.RESOLVED:
         parts.insert(0, n.reason)
-    return {"type": "context", "elements": [_mrkdwn(escape(" \u00b7 ".join(parts)))]}
+    return {"type": "context", "elements": [_plain(SEP.join(parts))]}
 
 
 def single_body(n: Notification) -> dict[str, Any]:
-    """The webhook payload for one notification."""
+    """The webhook payload for one notification.
+
+    Text from DNS and SES (the message, fix, reason, record) goes into
+    plain_text objects, where no Slack markup applies, after ``_safe``; our
+    labels and titles are mrkdwn.
+    """
     fallback = fit(escape(messages.headline(n)), 300)
     if n.event is Event.RESOLVED:
         blocks = [
             _section(
                 f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} for "
-                f"*{escape(n.identity)}* ({escape(n.region)})\n{escape(n.reason or 'resolved')}"
+                f"*{_safe(n.identity)}* ({escape(n.region)})"
             ),
+            _plain_section(n.reason or "resolved"),
             _footer(n),
         ]
         return {"text": fallback, "attachments": [{"color": RESOLVED_COLOUR, "blocks": blocks}]}
     label = messages.label(n, reminder="Reminder", sep=SEP)
     subject = messages.subject_of(n.key, n.check)
+    fields = [
+        _mrkdwn(f"*Identity*\n{_safe(n.identity)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*Account · region*\n{escape(n.account)} · {escape(n.region)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*Severity*\n{escape(n.severity.value)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*Check*\n{escape(n.check)}" + (f" ({_safe(subject)})" if subject else ""), MAX_FIELD_TEXT),
+    ]
+    if n.cause:
+        fields.append(_mrkdwn(f"*Cause*\n{escape(messages.cause_line(n))}", MAX_FIELD_TEXT))
     blocks = [
         _section(f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))}"),
-        {
-            "type": "section",
-            "fields": [
-                _mrkdwn(f"*Identity*\n{escape(n.identity)}", MAX_FIELD_TEXT),
-                _mrkdwn(f"*Region*\n{escape(n.region)}", MAX_FIELD_TEXT),
-                _mrkdwn(f"*Severity*\n{escape(n.severity.value)}", MAX_FIELD_TEXT),
-                _mrkdwn(f"*Check*\n{escape(n.check)}" + (f" ({escape(subject)})" if subject else ""), MAX_FIELD_TEXT),
-            ],
-        },
-        _section(f"*What the monitor saw*\n{escape(n.message)}"),
-        _section(f"*Fix*\n{_code(n.fix)}"),
-        _footer(n),
+        {"type": "section", "fields": fields},
+        _label("What the monitor saw"),
+        _plain_section(n.message),
+        _label("Fix"),
+        _code(n.fix),
     ]
+    command = messages.fix_command_for(n)
+    if command:
+        blocks += [_label("Plan the DNS change (add --apply to make it in Route 53)"), _code(command)]
+    blocks.append(_footer(n))
     return {"text": fallback, "attachments": [{"color": COLOUR[n.severity], "blocks": blocks}]}
 
 
@@ -253,11 +370,9 @@ def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Noti
     bodies = []
     for part, chunk in enumerate(chunks, start=1):
         heading = escape(messages.digest_subject(chunk, part=part, parts=len(chunks)))
-        items = [_section(_digest_item(n), DIGEST_ITEM_TEXT) for n in chunk]
-        footer = {
-            "type": "context",
-            "elements": [_mrkdwn(f"account {escape(chunk[0].account)} \u00b7 ses-dkim-monitor")],
-        }
+        items = [_digest_item(n) for n in chunk]
+        accounts = ", ".join(sorted({n.account for n in chunk}))
+        footer = {"type": "context", "elements": [_plain(f"account {accounts}{SEP}ses-dkim-monitor")]}
         worst = messages.worst_severity([n for n in chunk if n.event is not Event.RESOLVED] or chunk)
         colour = COLOUR[worst] if any(n.event is not Event.RESOLVED for n in chunk) else RESOLVED_COLOUR
         body = {
@@ -269,15 +384,19 @@ def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Noti
     return bodies
 
 
-def _digest_item(n: Notification) -> str:
-    where = f"*{escape(n.identity)}* ({escape(n.region)})"
+def _digest_item(n: Notification) -> dict[str, Any]:
+    """One section: our headline in mrkdwn, and what DNS/SES said as a plain_text field."""
+    where = f"*{_safe(n.identity)}* ({escape(n.region)}, account {escape(n.account)})"
     if n.event is Event.RESOLVED:
-        return (
-            f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}\n"
-            f"{escape(n.reason or 'resolved')}"
-        )
-    label = messages.label(n, reminder="Reminder", sep=SEP)
-    return (
-        f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}\n"
-        f"{escape(n.message)}\n*Fix:* {escape(n.fix)}"
-    )
+        head = f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}"
+        body = n.reason or "resolved"
+    else:
+        label = messages.label(n, reminder="Reminder", sep=SEP)
+        head = f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}"
+        cause = f"Cause: {messages.cause_line(n)}\n" if n.cause else ""
+        body = f"{cause}Saw: {visible(n.message)}\nFix: {visible(n.fix)}"
+    return {
+        "type": "section",
+        "text": _mrkdwn(head, DIGEST_ITEM_TEXT),
+        "fields": [_plain(body, MAX_FIELD_TEXT)],
+    }

@@ -3,8 +3,9 @@
 Each message is published with ``MessageStructure=json``: email subscribers
 get the readable text (``default``/``email``), machine subscribers (SQS,
 Lambda, HTTP(S), Firehose, email-json) get the structured payload of
-``messages.payload``. Message attributes ``severity``, ``event``, ``check``
-and ``region`` let subscribers filter with a subscription filter policy.
+``messages.payload``. Message attributes ``severity``, ``event``, ``check``,
+``region``, ``account`` and (only when the finding has one) ``cause`` let
+subscribers filter with a subscription filter policy.
 
 When more than ``digest_threshold`` notifications are due in one run they go
 out as a digest, split into parts that each fit SNS's 256 KiB limit. A
@@ -88,6 +89,8 @@ def single_message(n: Notification) -> dict[str, Any]:
             "event": _string(n.event.value),
             "check": _string(n.check),
             "region": _string(n.region),
+            "account": _string(n.account),
+            **({"cause": _string(n.cause)} if n.cause else {}),
         },
     }
 
@@ -104,6 +107,8 @@ def digest_message(notifications: Sequence[Notification], *, part: int = 1, part
             "event": _array(["digest", *(n.event.value for n in notifications)]),
             "check": _array(n.check for n in notifications),
             "region": _array(n.region for n in notifications),
+            "account": _array(n.account for n in notifications),
+            **({"cause": _array(causes)} if (causes := [n.cause for n in notifications if n.cause]) else {}),
         },
     }
 

@@ -1,29 +1,15 @@
 """The terminal report: problems first, each with its fix.
 
 Text from DNS and SES is untrusted: every control and format character is
-replaced with a visible escape, so a TXT record cannot send terminal escape
-sequences to the user's screen.
+replaced with a visible escape (``untrusted.visible``), so a TXT record cannot
+send terminal escape sequences to the user's screen.
 """
 
 from __future__ import annotations
 
-import unicodedata
-
 from ..models import ScanReport
+from ..untrusted import visible
 from .json_report import summary
-
-
-def escape_terminal(text: str) -> str:
-    """Make untrusted text safe to print: control/format characters become escapes."""
-    out = []
-    for ch in text:
-        if unicodedata.category(ch)[0] == "C" and ch != " ":
-            code = ord(ch)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
-
 
 _COLOURS = {
     "critical": "\033[1;31m",
@@ -44,11 +30,11 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
     for r in report.identities:
         ident = r.identity
         status = paint(r.status.value.upper(), r.status.value)
-        lines.append(f"{status:<8} {escape_terminal(ident.name)}  [{ident.region}, {ident.type.value}]")
+        lines.append(f"{status:<8} {visible(ident.name)}  [{ident.region}, {ident.type.value}]")
         for f in r.findings:
             lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}")
-            lines.append(f"    {escape_terminal(f.message)}")
-            lines.append(f"    fix: {escape_terminal(f.fix)}")
+            lines.append(f"    {visible(f.message)}")
+            lines.append(f"    fix: {visible(f.fix)}")
     s = summary(report)
     if not report.identities:
         lines.append("no SES identities found in " + ", ".join(report.regions))
@@ -59,5 +45,5 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
         f"{s['findings']['info']} info; {s['dns_lookups']} DNS lookups ({s['dns_lookups_failed']} failed)"
     )
     for e in report.errors:
-        lines.append(paint("INCOMPLETE", "critical") + f" {e.region}: {escape_terminal(e.reason)}")
+        lines.append(paint("INCOMPLETE", "critical") + f" {e.region}: {visible(e.reason)}")
     return "\n".join(lines) + "\n"

@@ -23,17 +23,13 @@ from ..models import (
     Severity,
     domain_and_parents,
 )
+from ..untrusted import quoted, shorten
 from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from .parsers import is_dmarc_record, parse_dkim_key, spf_authorises_ses, spf_records
 
-MAX_SHOWN = 120  # characters of a DNS value quoted in a message
 DMARC_STARTER = '"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"'
 SPF_FOR_SES = '"v=spf1 include:amazonses.com ~all"'
 _SEVERE_STATUSES = {SesStatus.FAILED, SesStatus.TEMPORARY_FAILURE}
-
-
-def _shown(value: str) -> str:
-    return value if len(value) <= MAX_SHOWN else value[: MAX_SHOWN - 3] + "..."
 
 
 def _fqdn(name: str) -> str:
@@ -152,7 +148,7 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             found.append(
                 finding(
                     c.DKIM_RECORD_WRONG_TARGET,
-                    f"{lookup.name} is a CNAME to {_shown(target)}, expected {expected}{hint}",
+                    f"{lookup.name} is a CNAME to {shorten(target)}, expected {expected}{hint}",
                     subject=tok.token,
                     source="dns",
                     record=record,
@@ -170,7 +166,7 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             found.append(
                 finding(
                     c.DKIM_KEY_MISSING,
-                    f"none of the DKIM CNAME targets of {domain} ({_shown(targets)}) holds a TXT record with a "
+                    f"none of the DKIM CNAME targets of {domain} ({shorten(targets)}) holds a TXT record with a "
                     f"non-empty p= public key, so receivers cannot verify the signature",
                     source="dns",
                     fix_detail=(
@@ -198,7 +194,7 @@ def check_byodkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             if txt.outcome is Outcome.NXDOMAIN
             else "has no TXT record"
             if not values
-            else f'has no usable p= key (found "{_shown(" | ".join(values))}")'
+            else f"has no usable p= key (found {quoted(' | '.join(values))})"
         )
         name = _fqdn(f"{tok.token}._domainkey.{identity.domain}")
         found.append(
@@ -220,7 +216,7 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     if lookup.outcome is Outcome.ANSWER and any(is_dmarc_record(v) for v in lookup.values):
         return []
     observed = (
-        f'holds no v=DMARC1 record (found "{_shown(" | ".join(lookup.values))}")'
+        f"holds no v=DMARC1 record (found {quoted(' | '.join(lookup.values))})"
         if lookup.outcome is Outcome.ANSWER
         else "has no TXT record"
     )
@@ -276,7 +272,7 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     if txt is not None and not txt.failed:
         spf = spf_records(txt.values) if txt.outcome is Outcome.ANSWER else []
         if not any(spf_authorises_ses(v) for v in spf):
-            observed = f'its SPF record is "{_shown(spf[0])}"' if spf else "it has no SPF record"
+            observed = f"its SPF record is {quoted(spf[0])}" if spf else "it has no SPF record"
             found.append(
                 finding(
                     c.MAIL_FROM_RECORD_MISSING,
