@@ -1,0 +1,181 @@
+"""DKIM key records (RFC 6376 section 3.6.1; Ed25519 per RFC 8463).
+
+The public key is read with pyasn1, a pure-Python ASN.1 library, so the
+Lambda package carries no compiled code and builds the same for arm64 and
+x86_64.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pyasn1.codec.der import decoder as der_decoder
+from pyasn1.error import PyAsn1Error
+from pyasn1_modules import rfc3447, rfc5280
+
+from .common import KEY_MALFORMED, KEY_REVOKED, Problem, _colon_list, _show, _tag_list
+
+_DKIM_TAGS = ("v", "h", "k", "n", "p", "s", "t")
+_DKIM_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_MIN_RSA_BITS = 1024  # RFC 8301: verifiers must not accept signatures made with smaller RSA keys
+
+
+@dataclass(frozen=True, slots=True)
+class DkimKey:
+    """A DKIM key record: tags as RFC 6376 defines them, and ``key_bits`` when ``p=`` holds a key of type ``k=``."""
+
+    version: str | None
+    key_type: str
+    public_key: str
+    flags: tuple[str, ...]
+    hash_algorithms: tuple[str, ...]
+    services: tuple[str, ...]
+    key_bits: int | None
+    problems: tuple[Problem, ...]
+
+    @property
+    def testing(self) -> bool:
+        return "y" in self.flags
+
+    @property
+    def revoked(self) -> bool:
+        """``p=`` is present and empty: RFC 6376's revoked key (or an Easy DKIM rotation placeholder)."""
+        return any(p.cause == KEY_REVOKED for p in self.problems)
+
+    @property
+    def usable(self) -> bool:
+        return self.key_bits is not None and not self.problems
+
+
+def parse_dkim_key_record(txt: str) -> DkimKey:
+    """Parse the TXT of a DKIM key record (joined from its strings, as the probe does).
+
+    Tag names are case-sensitive (RFC 6376 3.2): ``P=`` is not ``p=``. The
+    empty record ``""`` (an Easy DKIM rotation placeholder) has no ``p=``.
+    """
+    problems: list[Problem] = []
+
+    def malformed(detail: str) -> None:
+        problems.append(Problem(KEY_MALFORMED, detail))
+
+    parts = _tag_list(txt)
+    tags: dict[str, str] = {}
+    for name, value in parts:
+        if name is None:
+            if value:
+                malformed(f"The part {_show(value)} has no '=', so the tag list does not parse.")
+            else:
+                # dkimpy, for one, refuses a key record with ";;" in it.
+                malformed("The tag list has an empty part between two ';'.")
+        elif not name:
+            malformed(f"A tag has an empty name (its value is {_show(value)}).")
+        elif not _DKIM_TAG_NAME.fullmatch(name):
+            malformed(f"The tag name {_show(name)} is not a valid tag name.")
+        elif name in tags:
+            malformed(f"The tag {_show(name)} appears more than once, which makes the whole record invalid.")
+        else:
+            tags[name] = value
+            if name not in _DKIM_TAGS and name.lower() in _DKIM_TAGS:
+                malformed(f"The tag {_show(name)} is not {name.lower()}=: DKIM tag names are case-sensitive.")
+
+    version = tags.get("v")
+    if version is not None:
+        if version != "DKIM1":
+            malformed(f"v= is {_show(version)}; a DKIM key record says v=DKIM1 or leaves v= out.")
+        if parts[0][0] != "v":
+            malformed("v= is not the first tag, where RFC 6376 requires it.")
+
+    key_type = tags.get("k", "rsa").lower()
+    flags = _colon_list(tags.get("t", ""))
+    hash_algorithms = _colon_list(tags.get("h", ""))
+    services = _colon_list(tags["s"]) if "s" in tags else ("*",)
+    if "h" in tags and "sha256" not in hash_algorithms:
+        malformed(f"h= is {_show(tags['h'])}, without sha256, the one hash verifiers accept (RFC 8301).")
+    if not {"*", "email"} & set(services):
+        malformed(f"s= is {_show(tags['s'])}, without email or *, so the key may not verify email.")
+    if key_type not in ("rsa", "ed25519"):
+        malformed(f"k= is {_show(tags['k'])}, not a key type verifiers know (rsa or ed25519).")
+
+    public_key = "".join(tags.get("p", "").split())
+    key_bits: int | None = None
+    if "p" not in tags:
+        malformed("The record has no p= tag, so it holds no key.")
+    elif not public_key:
+        problems.append(Problem(KEY_REVOKED, "p= is empty, which RFC 6376 defines as a revoked key."))
+    else:
+        try:
+            der = base64.b64decode(public_key, validate=True)
+        except ValueError:  # binascii.Error, and non-ASCII text
+            malformed(f"p= is not valid base64: {_show(public_key)}.")
+        else:
+            if key_type in ("rsa", "ed25519"):
+                key_bits, why_not = _key_bits(key_type, der)
+                if why_not:
+                    malformed(why_not)
+    return DkimKey(
+        version=version,
+        key_type=key_type,
+        public_key=public_key,
+        flags=flags,
+        hash_algorithms=hash_algorithms,
+        services=services,
+        key_bits=key_bits,
+        problems=tuple(problems),
+    )
+
+
+def _key_bits(key_type: str, der: bytes) -> tuple[int | None, str | None]:
+    """(key size in bits, None) for a key of ``key_type``; (size or None, why it is unusable) otherwise."""
+    if key_type == "ed25519":
+        if len(der) != 32:
+            return None, f"p= decodes to {len(der)} bytes, but an Ed25519 key is the raw 32 bytes (RFC 8463)."
+        return 256, None
+    spki = _decode(der, rfc5280.SubjectPublicKeyInfo())
+    if spki is not None:
+        algorithm = str(spki["algorithm"]["algorithm"])
+        if algorithm != _RSA_ENCRYPTION:
+            return None, f"p= holds {_KEY_KINDS.get(algorithm, 'a ' + algorithm)} public key, but k= says rsa."
+        modulus = _rsa_modulus(spki["subjectPublicKey"].asOctets())
+    else:
+        # Some signers publish a bare PKCS#1 RSAPublicKey instead of a SubjectPublicKeyInfo.
+        modulus = _rsa_modulus(der)
+    if modulus is None:
+        return None, f"p= is base64 but not an RSA public key (DER SubjectPublicKeyInfo or PKCS#1, {len(der)} bytes)."
+    bits = modulus.bit_length()
+    if bits < _MIN_RSA_BITS:
+        return bits, f"p= is a {bits}-bit RSA key; verifiers reject keys under 1024 bits (RFC 8301)."
+    return bits, None
+
+
+_RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
+_KEY_KINDS = {"1.3.101.112": "an Ed25519", "1.2.840.10045.2.1": "an elliptic-curve (ECDSA)"}
+
+
+def _decode(der: bytes, spec: Any) -> Any:
+    """``der`` decoded as ``spec``, or None unless it is exactly one valid DER value of that shape."""
+    try:
+        value, rest = der_decoder.decode(der, asn1Spec=spec)
+    except (PyAsn1Error, ValueError, TypeError):
+        return None
+    return None if rest else value
+
+
+def _rsa_modulus(der: bytes) -> int | None:
+    """The modulus of a PKCS#1 RSAPublicKey, if ``der`` is one with a plausible modulus and exponent."""
+    key = _decode(der, rfc3447.RSAPublicKey())
+    if key is None:
+        return None
+    modulus, exponent = int(key["modulus"]), int(key["publicExponent"])
+    return modulus if modulus > 1 and exponent > 1 and modulus % 2 == 1 else None
+
+
+def parse_dkim_key(txt: str) -> str | None:
+    """The ``p=`` value of a DKIM key record, white space removed, if it holds a usable key; otherwise None."""
+    key = parse_dkim_key_record(txt)
+    return key.public_key if key.usable else None
+
+
+# ---------------------------------------------------------------- DMARC record (RFC 7489, RFC 9989)
