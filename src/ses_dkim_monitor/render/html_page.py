@@ -1,0 +1,496 @@
+"""The status page: one self-contained HTML file that takes on-call from an alert to the fix.
+
+``ses-dkim-monitor check --format html > status.html`` writes it. It must open
+from a mail attachment, a CI artefact or a shared drive, so it is one file
+with inline CSS only: no script, no stylesheet, font or image from anywhere,
+and a Content-Security-Policy that forbids them should a bug ever let one in.
+It reads the same with JavaScript off, in light and dark mode, and on paper.
+
+Layout, top to bottom, and why:
+
+- The title, when the scan ran, and an **incomplete** banner when an
+  (account, region) shard could not be read. A page that silently leaves out
+  an account reads as "all healthy", so the banner comes before anything else.
+- Summary tiles whose numbers are :func:`json_report.summary`'s, so the page,
+  the JSON report, the terminal report and the Lambda's metrics never disagree;
+  then the accounts and regions scanned.
+- Three tiers in the report's order: problems, could not check (``unknown``),
+  OK. Every problem is above every unknown identity, and every unknown above
+  every OK one, whatever account it is in.
+- Within the problem and unknown tiers, one section per (account, region) in
+  the order the pair first appears in that tier. Sections rather than one big
+  table with account and region columns: a problem identity carries several
+  findings, each with a message, a fix, a record and a command to copy, which
+  are cramped and hard to copy in table cells; and the account and region are
+  the first thing on-call needs (which credentials, which console), so they
+  are headings, which a screen reader can also jump between. Each identity
+  repeats its account and region on its own line for a reader who lands on it
+  with Ctrl-F or prints one page.
+- OK identities last, one table row each with account and region columns:
+  there is nothing to say about them but that they are fine. Informational
+  findings on an OK identity are folded into a ``<details>``.
+
+Problem content is never folded into ``<details>``: every finding there is
+something to act on, and a closed ``<details>`` does not print.
+
+Everything from SES and DNS (names, messages, fixes, records, reasons,
+account ids) is untrusted. It is HTML-escaped, its control and format
+characters (newline, ESC, bidi overrides, zero-width characters) are shown as
+marked ``\\u202e``-style escapes, and it is wrapped in ``<bdi>`` so right-to-left
+text cannot reorder the page around it. A record can therefore neither inject
+markup nor hide or reorder what the page says.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from .. import catalogue
+from ..fix_command import fix_command
+from ..models import DnsRecord, Finding, IdentityReport, IdentityStatus, IdentityType, ScanReport, ShardError
+from .json_report import summary
+
+# Findings a DNS change fixes: for these the page prints the `ses-dkim-monitor fix` command.
+DNS_FIXABLE_CHECKS = frozenset(
+    {
+        catalogue.DKIM_RECORD_MISSING,
+        catalogue.DKIM_RECORD_WRONG_TARGET,
+        catalogue.DMARC_RECORD_MISSING,
+        catalogue.MAIL_FROM_RECORD_MISSING,
+    }
+)
+
+_TIERS = (
+    (IdentityStatus.PROBLEM, "problems", "Problems"),
+    (IdentityStatus.UNKNOWN, "unknown", "Could not be checked"),
+)
+
+# Line and paragraph separators are not "C" characters but break lines like a newline does.
+_SHOWN_CATEGORIES = ("Zl", "Zp")
+
+
+def _codepoint(ch: str) -> str:
+    """The escape the terminal report prints for ``ch`` (``\\x1b``, ``\\u202e``), so the two agree."""
+    code = ord(ch)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def _hidden(ch: str) -> bool:
+    category = unicodedata.category(ch)
+    return category[0] == "C" or category in _SHOWN_CATEGORIES
+
+
+def escape_attr(text: str) -> str:
+    """Untrusted text for an attribute or ``<title>``: escaped, control/format characters as escapes."""
+    return html.escape("".join(_codepoint(ch) if _hidden(ch) else ch for ch in text), quote=True)
+
+
+def escape_html(text: str) -> str:
+    """Untrusted text for the page body: escaped, isolated, invisible characters made visible.
+
+    Each control or format character becomes a marked escape (``\\u202e`` in a
+    dashed box, its Unicode name on hover) so it cannot be mistaken for text
+    the record really shows.
+    """
+    if text.isprintable():  # the common case: no control, format or separator character but the space
+        return f"<bdi>{html.escape(text, quote=True)}</bdi>"
+    out = []
+    for ch in text:
+        if _hidden(ch):
+            name = unicodedata.name(ch, "")
+            label = f"U+{ord(ch):04X} {name}".strip()
+            out.append(f'<span class="esc" title="{html.escape(label, quote=True)}">{_codepoint(ch)}</span>')
+        else:
+            out.append(html.escape(ch, quote=True))
+    return "<bdi>" + "".join(out) + "</bdi>"
+
+
+def _badge(word: str, kind: str) -> str:
+    """A status or severity: always the word, the colour only repeats it."""
+    return f'<span class="badge b-{kind}">{html.escape(word.upper())}</span>'
+
+
+def _plural(n: int, word: str, words: str | None = None) -> str:
+    return f"{n} {word if n == 1 else words or word + 's'}"
+
+
+def _account(account: str) -> str:
+    return f"account {escape_html(account)}" if account else "account not recorded"
+
+
+def _kind(r: IdentityReport) -> str:
+    return "email address" if r.identity.type is IdentityType.EMAIL_ADDRESS else "domain"
+
+
+_STYLE = """
+:root{color-scheme:light dark;
+--bg:#fff;--fg:#1f2328;--muted:#59636e;--line:#d1d9e0;--card:#f6f8fa;--code:#eaeef2;--link:#0550ae;
+--crit-bg:#ffebe9;--crit-fg:#82071e;--crit-line:#cf222e;
+--warn-bg:#fff8c5;--warn-fg:#6c4400;--warn-line:#bf8700;
+--info-bg:#ddf4ff;--info-fg:#0a3069;--info-line:#0969da;
+--ok-bg:#dafbe1;--ok-fg:#0f5323;--ok-line:#1a7f37;
+--unk-bg:#fbefff;--unk-fg:#512a97;--unk-line:#8250df}
+@media (prefers-color-scheme:dark){:root{
+--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--line:#3d444d;--card:#151b23;--code:#212830;--link:#71b7ff;
+--crit-bg:#3c0d12;--crit-fg:#ffb8b0;--crit-line:#f85149;
+--warn-bg:#342600;--warn-fg:#f2cc60;--warn-line:#d29922;
+--info-bg:#0c2a4a;--info-fg:#a5d6ff;--info-line:#4493f8;
+--ok-bg:#0d2e1a;--ok-fg:#7ee2a8;--ok-line:#3fb950;
+--unk-bg:#2a1748;--unk-fg:#dcbdfb;--unk-line:#ab7df8}}
+*{box-sizing:border-box}
+html{background:var(--bg);color:var(--fg)}
+body{margin:0 auto;max-width:72rem;padding:1.5rem;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
+"Helvetica Neue",Arial,sans-serif;overflow-wrap:break-word}
+dd,pre,.any{overflow-wrap:anywhere}
+.nowrap{white-space:nowrap}
+h1{font-size:1.6rem;margin:0 0 .25rem}
+h2{font-size:1.3rem;margin:2rem 0 .75rem;padding-bottom:.3rem;border-bottom:1px solid var(--line)}
+h3{font-size:1.05rem;margin:1.5rem 0 .5rem;color:var(--muted)}
+h3 bdi{color:var(--fg)}
+h4{font-size:1.05rem;margin:0;display:flex;gap:.5rem;align-items:baseline;flex-wrap:wrap}
+h5{font-size:.95rem;margin:0 0 .25rem}
+a{color:var(--link)}
+code,pre,.mono{font-family:ui-monospace,SFMono-Regular,"SF Mono",Menlo,Consolas,"Liberation Mono",monospace;
+font-size:.9em}
+code{background:var(--code);padding:.05em .3em;border-radius:4px}
+pre{background:var(--code);padding:.6rem .8rem;border-radius:6px;margin:.25rem 0 0;white-space:pre-wrap}
+pre code{background:none;padding:0}
+.muted,.meta{color:var(--muted)}
+.meta{margin:.15rem 0 .6rem;font-size:.9rem}
+.badge{display:inline-block;font:700 .72rem/1.1 system-ui,sans-serif;letter-spacing:.04em;padding:.22em .5em;
+border-radius:4px;border:1px solid;white-space:nowrap;vertical-align:.1em}
+.b-critical,.b-problem,.b-incomplete{background:var(--crit-bg);color:var(--crit-fg);border-color:var(--crit-line)}
+.b-warning{background:var(--warn-bg);color:var(--warn-fg);border-color:var(--warn-line)}
+.b-info{background:var(--info-bg);color:var(--info-fg);border-color:var(--info-line)}
+.b-ok{background:var(--ok-bg);color:var(--ok-fg);border-color:var(--ok-line)}
+.b-unknown{background:var(--unk-bg);color:var(--unk-fg);border-color:var(--unk-line)}
+.esc{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85em;border:1px dashed var(--crit-line);
+color:var(--crit-fg);background:var(--crit-bg);border-radius:3px;padding:0 .15em;margin:0 .05em}
+.scanned{margin:0;color:var(--muted)}
+.incomplete{border:2px solid var(--crit-line);background:var(--crit-bg);border-radius:8px;padding:.25rem 1rem 1rem;
+margin:1.25rem 0}
+.incomplete h2{border:0;margin:.6rem 0 .25rem;color:var(--crit-fg)}
+.incomplete table{background:var(--bg)}
+.tiles{list-style:none;display:flex;flex-wrap:wrap;gap:.6rem;margin:.5rem 0;padding:0}
+.tile{border:1px solid var(--line);border-left-width:6px;border-radius:8px;padding:.4rem .9rem;min-width:9rem;
+background:var(--card)}
+.tile .n{display:block;font-size:1.6rem;font-weight:700;line-height:1.2}
+.tile a{color:inherit;text-decoration:none}
+.tile a:hover .l,.tile a:focus .l{text-decoration:underline}
+.t-problem,.t-critical{border-left-color:var(--crit-line)}
+.t-warning{border-left-color:var(--warn-line)}
+.t-info{border-left-color:var(--info-line)}
+.t-ok{border-left-color:var(--ok-line)}
+.t-unknown{border-left-color:var(--unk-line)}
+table{border-collapse:collapse;width:100%;margin:.4rem 0}
+th,td{text-align:left;vertical-align:top;padding:.35rem .6rem;border-bottom:1px solid var(--line)}
+thead th{font-size:.85rem;color:var(--muted);border-bottom-width:2px}
+.facts{width:auto}
+.facts th{font-weight:600;padding-right:1.5rem}
+.facts td{overflow-wrap:anywhere}
+.scroll{overflow-x:auto}
+.identity{border:1px solid var(--line);border-left:6px solid var(--line);border-radius:8px;padding:.8rem 1rem;
+margin:.75rem 0;background:var(--card)}
+.st-problem{border-left-color:var(--crit-line)}
+.st-unknown{border-left-color:var(--unk-line)}
+.name{font-size:1.1rem}
+.findings{list-style:none;margin:0;padding:0}
+.finding{border-top:1px solid var(--line);padding:.6rem 0 .5rem}
+.finding-head{margin:0 0 .35rem;display:flex;gap:.5rem;align-items:baseline;flex-wrap:wrap}
+.finding dl{display:grid;grid-template-columns:4rem 1fr;gap:.2rem .9rem;margin:0}
+.finding dt{color:var(--muted);font-size:.85rem;padding-top:.1rem}
+.finding dd{margin:0}
+.record{background:var(--bg);font-size:.9rem;margin:.1rem 0}
+.record th,.record td{padding:.25rem .5rem}
+.fixcmd{margin-top:.6rem;padding-top:.6rem;border-top:1px solid var(--line)}
+.fixcmd p{margin:0 0 .2rem;font-size:.9rem}
+.ok-list{font-size:.92rem}
+.ok-list th[scope=row]{font-weight:600}
+.ok-list td,.ok-list th{padding:.25rem .6rem}
+details summary{cursor:pointer;color:var(--link)}
+details ul{margin:.3rem 0;padding-left:1.2rem}
+.none{padding:.6rem 1rem;border:1px solid var(--line);border-radius:8px;background:var(--card)}
+.vh{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+footer{margin-top:2.5rem;font-size:.85rem;color:var(--muted)}
+@media print{
+:root{--bg:#fff;--fg:#000;--muted:#333;--line:#999;--card:#fff;--code:#f2f2f2;--link:#000;
+--crit-bg:#fff;--crit-fg:#000;--crit-line:#000;--warn-bg:#fff;--warn-fg:#000;--warn-line:#555;
+--info-bg:#fff;--info-fg:#000;--info-line:#999;--ok-bg:#fff;--ok-fg:#000;--ok-line:#999;
+--unk-bg:#fff;--unk-fg:#000;--unk-line:#555}
+body{max-width:none;padding:0;font-size:11pt}
+.identity,.finding,.incomplete,tr{break-inside:avoid}
+h2,h3,h4{break-after:avoid}
+a{text-decoration:none}
+}
+"""
+
+# default-src 'none' forbids every fetch and script; only the inline <style> (and data: images) may load.
+_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+
+
+def to_html(report: ScanReport, *, title: str = "SES DKIM status") -> str:
+    """The whole page for ``report``: one HTML5 document, nothing fetched from anywhere."""
+    counts = summary(report)
+    tiers = {status: [r for r in report.identities if r.status is status] for status in IdentityStatus}
+    ids = _Ids()
+    body: list[str] = [
+        "<header>",
+        f"<h1>{escape_html(title)}</h1>",
+        f'<p class="scanned">Scanned at <time datetime="{escape_attr(report.generated_at)}">'
+        f"{escape_html(_when(report.generated_at))}</time></p>",
+        "</header>",
+        "<main>",
+        _incomplete(report.errors),
+        _summary(report, counts),
+    ]
+    for status, anchor, heading in _TIERS:
+        reports = tiers[status]
+        if status is IdentityStatus.UNKNOWN and not reports:
+            continue
+        body.append(_tier(anchor, heading, reports, ids, complete=not report.errors))
+    body.append(_ok_tier(tiers[IdentityStatus.OK]))
+    body.append("</main>")
+    body.append(
+        "<footer><p>Written by ses-dkim-monitor. Text taken from SES and DNS is shown escaped: "
+        '<span class="esc">\\u202e</span>-style boxes stand for invisible or control characters the '
+        "record really contains.</p></footer>"
+    )
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
+            '<meta name="color-scheme" content="light dark">',
+            '<meta name="referrer" content="no-referrer">',
+            f"<title>{escape_attr(title)}</title>",
+            f"<style>{_STYLE}</style>",
+            "</head>",
+            "<body>",
+            *(part for part in body if part),
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def _when(generated_at: str) -> str:
+    """``2026-11-20T07:30:00Z`` as ``2026-11-20 07:30:00 UTC``; anything unparseable as it is."""
+    try:
+        moment = datetime.fromisoformat(generated_at)
+    except ValueError:
+        return generated_at
+    if moment.tzinfo is None:
+        return moment.strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+class _Ids:
+    """Anchor ids made by the page, never from untrusted text."""
+
+    def __init__(self) -> None:
+        self._n = 0
+
+    def new(self, prefix: str) -> str:
+        self._n += 1
+        return f"{prefix}-{self._n}"
+
+
+def _incomplete(errors: Iterable[ShardError]) -> str:
+    errors = list(errors)
+    if not errors:
+        return ""
+    rows = "".join(
+        f'<tr><td class="mono nowrap">{escape_html(e.account) if e.account else "not recorded"}</td>'
+        f'<td class="mono nowrap">{escape_html(e.region)}</td><td class="any">{escape_html(e.reason)}</td></tr>'
+        for e in errors
+    )
+    return (
+        '<section class="incomplete" aria-labelledby="incomplete">'
+        f'<h2 id="incomplete">{_badge("incomplete", "incomplete")} '
+        f"{_plural(len(errors), 'account/region could', 'accounts/regions could')} not be read</h2>"
+        "<p>Identities there are missing from this page: nothing below says they are healthy.</p>"
+        '<table><thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Reason</th></tr>'
+        f"</thead><tbody>{rows}</tbody></table></section>"
+    )
+
+
+def _summary(report: ScanReport, counts: dict[str, Any]) -> str:
+    def tile(n: int, label: str, kind: str, anchor: str = "") -> str:
+        inner = f'<span class="n">{n}</span> <span class="l">{label}</span>'
+        if anchor and n:
+            inner = f'<a href="#{anchor}">{inner}</a>'
+        return f'<li class="tile t-{kind}" data-key="{kind}">{inner}</li>'
+
+    statuses = [
+        tile(counts["identities"], "identities", "identities"),
+        tile(counts["problem"], "with problems", "problem", "problems"),
+        tile(counts["unknown"], "could not be checked", "unknown", "unknown"),
+        tile(counts["ok"], "ok", "ok", "ok"),
+    ]
+    findings = [tile(counts["findings"][s], f"{s} findings", s) for s in ("critical", "warning", "info")]
+    accounts = report.accounts or tuple(
+        dict.fromkeys(r.identity.account for r in report.identities if r.identity.account)
+    )
+    failed_lookups = f" ({counts['dns_lookups_failed']} failed)" if counts["dns_lookups_failed"] else ""
+    complete = (
+        "yes: every account and region was read"
+        if counts["complete"]
+        else f"{_badge('incomplete', 'incomplete')} {_plural(len(report.errors), 'shard')} could not be read "
+        '(<a href="#incomplete">see above</a>)'
+    )
+    facts = [
+        ("Accounts", ", ".join(escape_html(a) for a in accounts) or "not recorded"),
+        ("Regions", ", ".join(escape_html(r) for r in report.regions) or "none"),
+        ("Complete", complete),
+        ("DNS lookups", f"{counts['dns_lookups']}{failed_lookups}"),
+    ]
+    if report.ses_calls:
+        facts.append(("SES API calls", ", ".join(f"{escape_html(op)} {n}" for op, n in counts["ses_calls"].items())))
+    rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
+    return (
+        '<section aria-labelledby="summary">'
+        '<h2 id="summary">Summary</h2>'
+        f'<ul class="tiles" aria-label="Identities by status">{"".join(statuses)}</ul>'
+        f'<ul class="tiles" aria-label="Findings by severity">{"".join(findings)}</ul>'
+        f'<table class="facts"><caption class="vh">What was scanned</caption><tbody>{rows}</tbody></table>'
+        "</section>"
+    )
+
+
+def _groups(reports: list[IdentityReport]) -> dict[tuple[str, str], list[IdentityReport]]:
+    """Identities per (account, region), in the order each pair first appears; report order within."""
+    groups: dict[tuple[str, str], list[IdentityReport]] = {}
+    for r in reports:
+        groups.setdefault((r.identity.account, r.identity.region), []).append(r)
+    return groups
+
+
+def _tier(anchor: str, heading: str, reports: list[IdentityReport], ids: _Ids, *, complete: bool) -> str:
+    parts = [f'<section aria-labelledby="{anchor}">', f'<h2 id="{anchor}">{heading} ({len(reports)})</h2>']
+    if not reports:
+        scope = "" if complete else " in the accounts and regions that could be read"
+        parts.append(f'<p class="none">{_badge("ok", "ok")} No identity has a problem{scope}.</p>')
+    for (account, region), members in _groups(reports).items():
+        group_id = ids.new("group")
+        parts.append(f'<section class="group" aria-labelledby="{group_id}">')
+        parts.append(
+            f'<h3 id="{group_id}">{"Account " + escape_html(account) if account else "Account not recorded"}'
+            f" · region {escape_html(region)} · {_plural(len(members), 'identity', 'identities')}</h3>"
+        )
+        parts.extend(_identity(r, ids) for r in members)
+        parts.append("</section>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _identity(r: IdentityReport, ids: _Ids) -> str:
+    ident = r.identity
+    heading_id = ids.new("identity")
+    status = r.status.value
+    findings = "".join(_finding(f) for f in r.findings)
+    worst = f" · worst: {r.worst.value}" if r.worst else ""
+    parts = [
+        f'<article class="identity st-{status}" aria-labelledby="{heading_id}">',
+        f'<h4 id="{heading_id}">{_badge(status, status)} <span class="name">{escape_html(ident.name)}</span></h4>',
+        f'<p class="meta">{_kind(r)} · {_account(ident.account)} · region {escape_html(ident.region)} · '
+        f"{_plural(len(r.findings), 'finding')}{worst}</p>",
+        f'<ol class="findings">{findings}</ol>' if findings else "",
+        _fix_command(r),
+        "</article>",
+    ]
+    return "\n".join(p for p in parts if p)
+
+
+def _finding(f: Finding) -> str:
+    check = catalogue.CHECKS.get(f.check)
+    title = f" <strong>{html.escape(check.title)}</strong>" if check else ""
+    rows = []
+    if f.cause:
+        cause = catalogue.CAUSES.get(f.cause)
+        cause_title = f" {escape_html(cause.title)}" if cause else ""
+        rows.append(("Cause", f'<code class="cause">{escape_html(f.cause)}</code>{cause_title}'))
+    rows.append(("Seen", escape_html(f.message)))
+    rows.append(("Fix", escape_html(f.fix)))
+    if f.record is not None:
+        rows.append(("Record", _record(f.record)))
+    body = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    return (
+        f'<li class="finding sev-{f.severity.value}">'
+        f'<p class="finding-head">{_badge(f.severity.value, f.severity.value)}{title} '
+        f'<code class="check">{escape_html(f.check)}</code></p>'
+        f"<dl>{body}</dl></li>"
+    )
+
+
+def _record(record: DnsRecord) -> str:
+    return (
+        '<table class="record"><caption class="vh">Record to publish</caption><thead><tr>'
+        '<th scope="col">Name</th><th scope="col">Type</th><th scope="col">Value</th></tr></thead><tbody><tr>'
+        f'<td class="mono any">{escape_html(record.name)}</td><td class="mono nowrap">{escape_html(record.type)}</td>'
+        f'<td class="mono any">{escape_html(record.value)}</td></tr></tbody></table>'
+    )
+
+
+def _fix_command(r: IdentityReport) -> str:
+    fixable = list(dict.fromkeys(f.check for f in r.findings if f.check in DNS_FIXABLE_CHECKS))
+    if not fixable:
+        return ""
+    command = fix_command(region=r.identity.region, identity=r.identity.name)
+    covers = ", ".join(f"<code>{html.escape(c)}</code>" for c in fixable)
+    return (
+        '<div class="fixcmd"><h5>Fix the DNS records</h5>'
+        f"<p>Plans the DNS changes for {covers} (a dry run; add <code>--apply</code> to make them):</p>"
+        f'<pre><code class="fix-command">{escape_html(command)}</code></pre></div>'
+    )
+
+
+def _ok_tier(reports: list[IdentityReport]) -> str:
+    parts = ['<section aria-labelledby="ok">', f'<h2 id="ok">OK ({len(reports)})</h2>']
+    if not reports:
+        parts.append('<p class="none">No identity passed every check.</p>')
+        parts.append("</section>")
+        return "\n".join(parts)
+    notes = any(r.findings for r in reports)
+    head = "".join(
+        f'<th scope="col">{h}</th>'
+        for h in ("Status", "Identity", "Type", "Account", "Region", *(("Notes",) if notes else ()))
+    )
+    rows = []
+    for r in reports:
+        ident = r.identity
+        cells = [
+            f"<td>{_badge(r.status.value, r.status.value)}</td>",
+            f'<th scope="row" class="any">{escape_html(ident.name)}</th>',
+            f"<td>{_kind(r)}</td>",
+            f'<td class="mono nowrap">{escape_html(ident.account) if ident.account else "not recorded"}</td>',
+            f'<td class="mono nowrap">{escape_html(ident.region)}</td>',
+        ]
+        if notes:
+            cells.append(f"<td>{_notes(r)}</td>")
+        rows.append(f'<tr class="identity-row">{"".join(cells)}</tr>')
+    parts.append(
+        '<div class="scroll"><table class="ok-list"><caption class="vh">Identities with no problem</caption>'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
+    )
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def _notes(r: IdentityReport) -> str:
+    """Informational findings on an OK identity: folded, since nothing needs doing."""
+    if not r.findings:
+        return ""
+    items = "".join(
+        f"<li>{_badge(f.severity.value, f.severity.value)} <code>{escape_html(f.check)}</code> "
+        f"{escape_html(f.message)}<br>Fix: {escape_html(f.fix)}</li>"
+        for f in r.findings
+    )
+    return f"<details><summary>{_plural(len(r.findings), 'note')}</summary><ul>{items}</ul></details>"
