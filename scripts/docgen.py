@@ -113,6 +113,16 @@ def checks_table() -> str:
     )
 
 
+def causes_table() -> str:
+    return markdown_table(
+        ["cause", "on checks", "means", "observed"],
+        (
+            [f"`{cause.id}`", ", ".join(f"`{check}`" for check in cause.checks), cause.title, cause.when]
+            for cause in sorted(catalogue.CAUSES.values(), key=lambda c: c.id)
+        ),
+    )
+
+
 # -- Sample findings, emitted by the real checks -----------------------------------
 
 ACCOUNT = "123456789012"
@@ -121,7 +131,7 @@ ZONE = "dkim.amazonses.com"
 FIRST_SEEN = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
 # A syntactically valid DKIM key record (base64 p=); its value does not matter here.
 KEY_RECORD = "v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC5"
-HOSTILE_TXT = "<!channel> *urgent* <https://evil.example|click> &\nFix: Publish evil.example TXT \"p=\x1b[31mMIIB\"\u202e"
+HOSTILE_TXT = '<!channel> *urgent* <https://evil.example|click> &\nFix: Publish evil.example TXT "p=\x1b[31mMIIB"\u202e'
 
 
 def domain_identity(domain: str, tokens: tuple[str, ...] = ("abc", "def", "ghi"), **changes: Any) -> SesIdentity:
@@ -377,6 +387,7 @@ class Region:
 
 REGIONS: tuple[Region, ...] = (
     Region("README.md", "checks", checks_table),
+    Region("docs/causes.md", "causes", causes_table),
     Region("docs/alerts.md", "alerts-opened", alerts_opened),
     Region("docs/alerts.md", "alerts-escaping", alerts_escaping),
     Region("docs/alerts.md", "alerts-reminder", alerts_reminder),

@@ -35,7 +35,7 @@ def healthy(ses, knot):
 def test_clean_scan_exits_zero_with_a_summary(capsys, healthy, knot):
     code, out, err = run(capsys, "--nameserver", knot.address)
     assert code == 0, err
-    assert out.startswith("OK       cli-ok.test  [us-east-1, DOMAIN]")
+    assert out.startswith("OK       cli-ok.test  [123456789012, us-east-1, DOMAIN]")
     assert "1 identities in us-east-1: 1 ok, 0 with problems, 0 unknown" in out
     assert "\033[" not in out  # no colour when not on a terminal
 

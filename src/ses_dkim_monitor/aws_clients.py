@@ -28,7 +28,15 @@ CLIENT_CONFIG = Config(
 
 def caller_account(session: boto3.Session) -> str:
     """The account the credentials belong to (STS needs no IAM permission for this)."""
-    return session.client("sts").get_caller_identity()["Account"]
+    return caller_identity(session)[0]
+
+
+def caller_identity(session: boto3.Session) -> tuple[str, str]:
+    """(account, partition) of the credentials, from STS GetCallerIdentity."""
+    identity = session.client("sts", config=CLIENT_CONFIG).get_caller_identity()
+    arn = str(identity.get("Arn", ""))
+    partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
+    return str(identity["Account"]), partition
 
 
 def client_factory(session: boto3.Session) -> Callable[[str, str], Any]:

@@ -27,6 +27,11 @@ DMARC_RECORD_MISSING = "dmarc-record-missing"
 MAIL_FROM_NOT_SUCCESS = "mail-from-not-success"
 MAIL_FROM_RECORD_MISSING = "mail-from-record-missing"
 MONITOR_CANNOT_VERIFY = "monitor-cannot-verify"
+IDENTITY_NOT_CHECKED = "identity-not-checked"
+
+# Causes (catalogue.CAUSES): why a check fired, when there is more to say.
+OUT_OF_TIME = "out-of-time"
+ZONE_UNCONFIRMED = "zone-unconfirmed"
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,14 @@ CHECKS: dict[str, Check] = {
             "including `amazonses.com`",
         ),
         Check(
+            IDENTITY_NOT_CHECKED,
+            Severity.WARNING,
+            "The monitor did not finish checking this identity this run",
+            "Nothing to fix in DNS: the monitor checks {identity} again on its next run. If this repeats, {remedy}",
+            when="the run stopped before this identity's checks were complete; its status is `unknown`, never "
+            "`ok` and never a problem it did not see (see the cause)",
+        ),
+        Check(
             MONITOR_CANNOT_VERIFY,
             Severity.WARNING,
             "The monitor could not check this identity for several runs",
@@ -170,6 +183,23 @@ def _causes(*causes: Cause) -> None:
         assert cause.id not in CAUSES, cause.id
         assert all(check in CHECKS for check in cause.checks), cause
         CAUSES[cause.id] = cause
+
+
+_causes(
+    Cause(
+        OUT_OF_TIME,
+        (IDENTITY_NOT_CHECKED,),
+        "The run reached its time budget first",
+        when="the Lambda's time budget (or the CLI's) ran out before the identity was checked",
+    ),
+    Cause(
+        ZONE_UNCONFIRMED,
+        (IDENTITY_NOT_CHECKED,),
+        "A DKIM CNAME points outside the predicted zone and SES has not confirmed the real one yet",
+        when="confirming the signing zone with GetEmailIdentity would exceed the run's cap "
+        "(`MAX_ZONE_CONFIRMATIONS`); the next run confirms more, and each confirmation is remembered",
+    ),
+)
 
 
 def finding(

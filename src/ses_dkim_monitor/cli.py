@@ -1,9 +1,10 @@
 """The ``ses-dkim-monitor`` command: the same scan as the Lambda, from a terminal.
 
 Exit status: 0 clean, 1 a finding at or above ``--fail-on``, 2 usage or
-configuration error, 3 the scan could not complete (SES unreachable, access
-denied), 4 ``--notify`` could not deliver every notification. Errors are one
-line on stderr, never a traceback.
+configuration error, 3 the scan could not complete (an account or region
+could not be read: SES unreachable, access denied, a role that cannot be
+assumed; the others are still reported), 4 ``--notify`` could not deliver
+every notification. Errors are one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -13,22 +14,82 @@ import dataclasses
 import logging
 import os
 import sys
+import uuid
 from collections.abc import Sequence
 from datetime import UTC
 
 import boto3
-from botocore.exceptions import BotoCoreError
+from botocore.exceptions import BotoCoreError, ClientError
 
-from . import __version__
-from .aws_clients import caller_account, client_factory
+from . import __version__, runs
+from .aws_clients import caller_identity
+from .aws_errors import error_code, error_message
 from .models import ScanReport, Severity
-from .render.json_report import to_json
+from .render.html_page import to_html
+from .render.json_report import write_json
 from .render.text_report import to_text
 from .scan.engine import run_scan
+from .scan.zone_memory import InMemoryZoneMemory
 from .settings import ConfigError, Settings
-from .wiring import build_alerting, build_probe
+from .wiring import build_alerting, build_probe, build_shards
+
+log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
+
+
+def scope_arguments() -> argparse.ArgumentParser:
+    """Options that say what to scan and how to reach it, shared by every subcommand."""
+    scope = argparse.ArgumentParser(add_help=False)
+    scope.add_argument(
+        "--region",
+        action="append",
+        default=[],
+        metavar="REGION",
+        help="region to scan (repeatable; default: SCAN_REGIONS or the configured AWS region)",
+    )
+    scope.add_argument(
+        "--identity",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="only this identity (repeatable), e.g. before and after a DNS change",
+    )
+    scope.add_argument(
+        "--role-arn",
+        action="append",
+        default=[],
+        metavar="ARN",
+        help="scan the account of this role, assumed with STS (repeatable; default: the credentials' own account)",
+    )
+    scope.add_argument(
+        "--organization",
+        action="store_true",
+        help="scan every ACTIVE account of the organization (with --role-name), the management account included",
+    )
+    scope.add_argument("--role-name", metavar="NAME", help="with --organization: the role to assume in each account")
+    scope.add_argument("--external-id", metavar="ID", help="the external id the roles' trust policies require")
+    scope.add_argument(
+        "--nameserver",
+        action="append",
+        default=[],
+        metavar="IP[:PORT]",
+        help="recursive resolver to ask (repeatable; default: DNS_NAMESERVERS or the system's)",
+    )
+    scope.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)",
+    )
+    scope.add_argument(
+        "--ses-requests-per-second",
+        type=float,
+        metavar="N",
+        help="SES calls per second per account and region (default: SES_REQUESTS_PER_SECOND or 1, SES's limit)",
+    )
+    scope.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
+    return scope
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,40 +99,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    check = sub.add_parser("check", help="scan SES identities and report problems (problems first)")
+    scope = scope_arguments()
+    check = sub.add_parser("check", parents=[scope], help="scan SES identities and report problems (problems first)")
     check.add_argument(
-        "--region",
-        action="append",
-        default=[],
-        metavar="REGION",
-        help="region to scan (repeatable; default: SCAN_REGIONS or the configured AWS region)",
+        "--format",
+        choices=("text", "json", "html"),
+        default="text",
+        help="output format (default text; html: one self-contained status page)",
     )
-    check.add_argument(
-        "--nameserver",
-        action="append",
-        default=[],
-        metavar="IP[:PORT]",
-        help="recursive resolver to ask (repeatable; default: DNS_NAMESERVERS or the system's)",
-    )
-    check.add_argument(
-        "--identity",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="report only this identity (repeatable), e.g. before and after a DNS change",
-    )
-    check.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     check.add_argument(
         "--fail-on",
         choices=("critical", "warning", "never"),
         default="critical",
         help="exit 1 when a finding at or above this severity exists (default critical)",
-    )
-    check.add_argument(
-        "--timeout",
-        type=float,
-        metavar="SECONDS",
-        help="DNS timeout per server and attempt (default: DNS_TIMEOUT_SECONDS or 2)",
     )
     check.add_argument("--no-dmarc", action="store_true", help="skip the DMARC record check")
     check.add_argument(
@@ -86,7 +126,6 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ARN",
         help="with --notify: secret holding the Slack webhook URL (default SLACK_WEBHOOK_SECRET_ARN)",
     )
-    check.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
     check.add_argument(
         "--color",
         choices=("auto", "always", "never"),
@@ -108,13 +147,58 @@ def _settings(args: argparse.Namespace, env: dict[str, str]) -> Settings:
         merged["DNS_NAMESERVERS"] = ",".join(args.nameserver)
     if args.timeout is not None:
         merged["DNS_TIMEOUT_SECONDS"] = str(args.timeout)
-    if args.no_dmarc:
+    if args.ses_requests_per_second is not None:
+        merged["SES_REQUESTS_PER_SECOND"] = str(args.ses_requests_per_second)
+    if args.role_arn or args.organization:
+        # The command line says which accounts: the environment's choice does not mix in.
+        merged.pop("SCAN_ROLE_ARNS", None)
+        merged.pop("SCAN_ORGANIZATION_ROLE_NAME", None)
+    if args.role_arn:
+        merged["SCAN_ROLE_ARNS"] = ",".join(args.role_arn)
+    if args.organization:
+        if not args.role_name:
+            raise ConfigError("--organization: needs --role-name, the role to assume in each account")
+        merged["SCAN_ORGANIZATION_ROLE_NAME"] = args.role_name
+    elif args.role_name:
+        raise ConfigError("--role-name: only with --organization (use --role-arn for single roles)")
+    if args.external_id:
+        merged["SCAN_ROLE_EXTERNAL_ID"] = args.external_id
+    if getattr(args, "no_dmarc", False):
         merged["CHECK_DMARC"] = "false"
-    if args.topic_arn:
+    if getattr(args, "topic_arn", None):
         merged["ALERT_TOPIC_ARN"] = args.topic_arn
-    if args.slack_secret_arn:
+    if getattr(args, "slack_secret_arn", None):
         merged["SLACK_WEBHOOK_SECRET_ARN"] = args.slack_secret_arn
     return Settings.from_env(merged)
+
+
+def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> ScanReport:
+    """The same scan as the Lambda, for the CLI: every configured account and region, side by side.
+
+    Confirmed signing zones are kept for this process only: the CLI never
+    writes into a deployed monitor's table. Raises BotoCoreError/ClientError
+    when the credentials' own account cannot be read.
+    """
+    if settings.multi_account:
+        own_account, partition = caller_identity(session)
+    else:
+        try:
+            own_account, partition = caller_identity(session)
+        except Exception as exc:  # STS unreachable: SES will say what is wrong, per region, below
+            log.debug("own account unknown", extra={"error": type(exc).__name__})
+            own_account, partition = "", "aws"
+    targets, failed = runs.targets_for(settings, session, own_account=own_account, partition=partition)
+    plan = build_shards(settings, session, targets, regions=settings.regions, run_id=uuid.uuid4().hex[:12])
+    return run_scan(
+        plan.shards,
+        build_probe(settings),
+        check_dmarc=settings.check_dmarc,
+        only=only,
+        zones=InMemoryZoneMemory(),
+        max_confirmations=settings.max_zone_confirmations,
+        failed=[*failed, *plan.failed],
+        throttled=lambda: plan.pacing.total().throttled,
+    )
 
 
 def _exit_status(report: ScanReport, fail_on: str) -> int:
@@ -134,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = _settings(args, dict(os.environ))
         session = boto3.Session()
-        probe = build_probe(settings)
+        build_probe(settings)  # a resolver that cannot be configured is a configuration error
     except ConfigError as exc:
         print(f"ses-dkim-monitor: configuration error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -146,13 +230,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
 
     try:
-        report = run_scan(
-            regions=settings.regions,
-            client=client_factory(session),
-            probe=probe,
-            check_dmarc=settings.check_dmarc,
-            only=args.identity,
-        )
+        report = scan(settings, session, only=args.identity)
+    except (BotoCoreError, ClientError) as exc:  # the credentials' own account cannot be read
+        print(f"ses-dkim-monitor: cannot read AWS: {error_code(exc)}: {error_message(exc)}", file=sys.stderr)
+        return EXIT_INCOMPLETE
     except Exception as exc:  # a bug or an environment we did not foresee: one line, exit 3
         print(f"ses-dkim-monitor: scan failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_INCOMPLETE
@@ -165,16 +246,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return EXIT_USAGE
 
-    if len(report.errors) < len(report.regions):
+    if report.identities or not report.errors:
         if args.format == "json":
-            sys.stdout.write(to_json(report) + "\n")
+            write_json(report, sys.stdout)
+            sys.stdout.write("\n")
+        elif args.format == "html":
+            sys.stdout.write(to_html(report))
         else:
             colour = args.color == "always" or (
                 args.color == "auto" and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
             )
             sys.stdout.write(to_text(report, colour=colour))
     for error in report.errors:
-        print(f"ses-dkim-monitor: scan incomplete: {error.region}: {error.reason}", file=sys.stderr)
+        shard = f"{error.account}/{error.region}" if error.account else error.region
+        print(f"ses-dkim-monitor: scan incomplete: {shard}: {error.reason}", file=sys.stderr)
     status = _exit_status(report, args.fail_on)
     if args.notify:
         notified = _notify(report, settings, session)
@@ -204,23 +289,28 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
                 file=sys.stderr,
             )
             return EXIT_USAGE
-        result = run_alerting(
-            report,
-            account_id=_account_id(session),
-            store=None,
-            notifiers=notifiers,
-            now=datetime.now(UTC),
-            policy=policy,
-        )
+        results = [
+            run_alerting(
+                report.for_account(account),
+                account_id=account,
+                store=None,
+                notifiers=notifiers,
+                now=datetime.now(UTC),
+                policy=policy,
+            )
+            for account in report.accounts
+        ]
     except Exception as exc:
         print(f"ses-dkim-monitor: --notify failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_NOT_DELIVERED
+    sent = sum(len(r.notifications) for r in results)
+    delivered, failed = sum(r.delivered for r in results), sum(r.failed for r in results)
     print(
-        f"ses-dkim-monitor: notified {len(result.notifications)} finding(s) through "
-        f"{', '.join(n.name for n in notifiers)}: {result.delivered} delivered, {result.failed} failed",
+        f"ses-dkim-monitor: notified {sent} finding(s) through "
+        f"{', '.join(n.name for n in notifiers)}: {delivered} delivered, {failed} failed",
         file=sys.stderr,
     )
-    return EXIT_NOT_DELIVERED if result.failed else EXIT_OK
+    return EXIT_NOT_DELIVERED if failed else EXIT_OK
 
 
 def _configure_logging(*, verbose: bool) -> None:
@@ -235,13 +325,6 @@ def _configure_logging(*, verbose: bool) -> None:
     package.handlers = [handler]
     package.setLevel(logging.INFO if verbose else logging.WARNING)
     package.propagate = False
-
-
-def _account_id(session: boto3.Session) -> str:
-    try:
-        return caller_account(session)
-    except Exception:  # only a label in the messages; not worth failing the run
-        return "unknown"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,15 +1,24 @@
-"""Lambda entry point: a thin shell over the scan engine and the alerting.
+"""Lambda entry point: a thin shell that tells events apart and hands them to ``runs``.
 
-Accepts an EventBridge scheduled event, or a manual event
-``{"source": "ses-dkim-monitor.manual", "regions": [...], "notify": false}``
-for a one-off run (regions override, ``notify: false`` scans without
-alerting). Raises when a region could not be scanned, so the function's
-Errors alarm fires and the heartbeat metric is not written.
+* An EventBridge scheduled event: the hourly scan of every configured
+  account and region; fanned out over SQS when it plans more shards than one
+  invocation should take on (``SHARDS_PER_INVOCATION``, ``FANOUT_QUEUE_URL``).
+* SQS records of that queue: one shard each, scanned and alerted; failures
+  are reported per record (partial batch response) so SQS retries only them
+  and, after ``maxReceiveCount``, moves them to the dead-letter queue.
+* A manual event ``{"source": "ses-dkim-monitor.manual", "regions": [...],
+  "notify": false}`` for a one-off run.
+
+Raises when a shard could not be scanned, so the function's Errors alarm
+fires and the heartbeat metric is not written.
 """
 
 from __future__ import annotations
 
 import os
+import time
+import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,13 +26,16 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from .aws_clients import caller_account, client_factory
-from .models import IdentityStatus, ScanReport
+from . import runs
+from .accounts import AccountTarget
+from .aws_clients import caller_identity
+from .models import IdentityStatus
 from .render.json_report import summary
-from .scan.engine import run_scan
+from .scan.deadline import Deadline
 from .settings import ConfigError, Settings, parse_region
-from .wiring import build_alerting, build_probe
 
 # Powertools objects hold no AWS client and no connection: safe at import.
 logger = Logger()
@@ -33,10 +45,11 @@ metrics = Metrics()
 copy_config_to_registered_loggers(source_logger=logger, include={"ses_dkim_monitor"})
 
 MANUAL_SOURCE = "ses-dkim-monitor.manual"
+_alerting_cache = runs._alerting_cache  # kept as a name the tests clear between runs
 
 
 class ScanIncomplete(RuntimeError):
-    """At least one region could not be scanned; the run must show as failed."""
+    """At least one shard could not be scanned; the run must show as failed."""
 
 
 def _regions_override(event: Any) -> tuple[str, ...]:
@@ -57,21 +70,26 @@ def _wants_notify(event: Any) -> bool:
     return True
 
 
-def _account_id(context: Any) -> str:
-    arn = getattr(context, "invoked_function_arn", "") or ""
-    parts = arn.split(":")
-    return parts[4] if len(parts) > 4 and parts[4] else ""
+def _own_account(context: Any, session: boto3.Session) -> tuple[str, str]:
+    """(account, partition) of the function, from its ARN; STS when there is none (tests, local runs)."""
+    parts = (getattr(context, "invoked_function_arn", "") or "").split(":")
+    if len(parts) > 4 and parts[4]:
+        return parts[4], parts[1]
+    return caller_identity(session)
 
 
-def _publish_metrics(report: ScanReport) -> None:
-    s = summary(report)
-    metrics.add_metric(name="IdentitiesChecked", unit=MetricUnit.Count, value=s["identities"])
-    metrics.add_metric(name="IdentitiesUnknown", unit=MetricUnit.Count, value=s[IdentityStatus.UNKNOWN.value])
-    metrics.add_metric(name="FindingsCritical", unit=MetricUnit.Count, value=s["findings"]["critical"])
-    metrics.add_metric(name="FindingsWarning", unit=MetricUnit.Count, value=s["findings"]["warning"])
-    metrics.add_metric(name="FindingsInfo", unit=MetricUnit.Count, value=s["findings"]["info"])
-    metrics.add_metric(name="DnsLookupsFailed", unit=MetricUnit.Count, value=s["dns_lookups_failed"])
-    metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(report.errors))
+def _deadline(context: Any, settings: Settings, clock: Callable[[], float]) -> Deadline:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return Deadline.never()
+    return Deadline.after(remaining() / 1000 - settings.time_reserve_seconds, clock=clock)
+
+
+def _is_sqs(event: Any) -> bool:
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list) or not records:
+        return False
+    return all(isinstance(r, dict) and r.get("eventSource") == "aws:sqs" for r in records)
 
 
 def run(
@@ -81,21 +99,43 @@ def run(
     env: dict[str, str] | None = None,
     session: boto3.Session | None = None,
     now: datetime | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
     """The handler's work, with its dependencies injectable for tests."""
     settings = Settings.from_env(os.environ if env is None else env)
-    regions = _regions_override(event) or settings.regions
     session = session or boto3.Session()
     started = now or datetime.now(UTC)
-    report = run_scan(
+    if _is_sqs(event):
+        return _shards_from_queue(event, context, settings, session, clock)
+    regions = _regions_override(event) or settings.regions
+    notify = _wants_notify(event)
+    own_account, partition = _own_account(context, session)
+    targets, failed = runs.targets_for(settings, session, own_account=own_account, partition=partition)
+    run_id = uuid.uuid4().hex[:12]
+    keys = runs.shard_keys(targets, regions)
+    if notify and not failed and runs.should_fan_out(settings, keys):
+        queued = runs.fan_out(settings, session, keys, run_id=run_id, scan_time=started)
+        metrics.add_metric(name="ShardsQueued", unit=MetricUnit.Count, value=queued)
+        logger.info("scan fanned out", extra={"run_id": run_id, "shards": queued})
+        return {"fanned_out": queued, "run_id": run_id}
+    outcome = runs.scan_and_alert(
+        settings,
+        session,
+        targets,
         regions=regions,
-        client=client_factory(session),
-        probe=build_probe(settings),
-        check_dmarc=settings.check_dmarc,
-        now=lambda: started,
+        run_id=run_id,
+        started=started,
+        deadline=_deadline(context, settings, clock),
+        notify=notify,
+        metrics=metrics,
+        failed=failed,
     )
-    _publish_metrics(report)
+    return _finish(outcome, regions)
 
+
+def _finish(outcome: runs.Outcome, regions: tuple[str, ...] | list[str], *, heartbeat: bool = True) -> dict[str, Any]:
+    report = outcome.report
+    assert report is not None
     s = summary(report)
     result: dict[str, Any] = {
         "identities_checked": s["identities"],
@@ -103,50 +143,51 @@ def run(
         "unknown": s[IdentityStatus.UNKNOWN.value],
         "findings": s["findings"],
         "regions": list(regions),
+        "accounts": list(report.accounts),
         "regions_failed": s["regions_failed"],
+        "shards_failed": s["shards_failed"],
+        "ses_throttled": report.ses_throttled,
+        "out_of_time": report.out_of_time,
         "notifications_delivered": 0,
         "notifications_failed": 0,
     }
-    if _wants_notify(event):
-        result.update(_alert(report, settings, session, _account_id(context) or caller_account(session), started))
-
+    result.update(outcome.alerting)
     if report.errors:
-        raise ScanIncomplete("; ".join(f"{e.region}: {e.reason}" for e in report.errors))
-    metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
+        raise ScanIncomplete("; ".join(f"{e.account or '-'}/{e.region}: {e.reason}" for e in report.errors))
+    if heartbeat:
+        metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
     logger.info("scan completed", extra={"summary": result})
     return result
 
 
-# One set of alerting clients per cold start and configuration, so the Slack
-# webhook secret cached by Powertools Parameters survives between invocations.
-_alerting_cache: dict[Settings, tuple[Any, list[Any], Any]] = {}
+def _shards_from_queue(
+    event: dict[str, Any], context: Any, settings: Settings, session: boto3.Session, clock: Callable[[], float]
+) -> dict[str, Any]:
+    """Each SQS record is one shard of a fanned-out run: scan it, alert, and count it done."""
 
-
-def _alert(
-    report: ScanReport, settings: Settings, session: boto3.Session, account_id: str, now: datetime
-) -> dict[str, int]:
-    from .alerts.run import run_alerting
-
-    if settings not in _alerting_cache:
-        _alerting_cache[settings] = build_alerting(settings, session)
-    store, notifiers, policy = _alerting_cache[settings]
-    if store is None or not notifiers:
-        logger.warning(
-            "alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)}
+    def one(record: SQSRecord) -> dict[str, Any]:
+        key, run_id, scan_time = runs.parse_shard_message(record.body)
+        target = AccountTarget(account_id=key.account, role_arn=key.role_arn)
+        outcome = runs.scan_and_alert(
+            settings,
+            session,
+            [target],
+            regions=[key.region],
+            run_id=run_id,
+            started=scan_time,
+            deadline=_deadline(context, settings, clock),
+            notify=True,
+            metrics=metrics,
         )
-        return {}
-    outcome = run_alerting(report, account_id=account_id, store=store, notifiers=notifiers, now=now, policy=policy)
-    metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=outcome.delivered)
-    metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=outcome.failed)
-    # Written on every alerting run (0 included) so their alarms go back to OK on a good run.
-    metrics.add_metric(name="StateWriteErrors", unit=MetricUnit.Count, value=outcome.write_errors)
-    metrics.add_metric(name="StateItemsUnreadable", unit=MetricUnit.Count, value=outcome.unreadable_items)
-    return {
-        "notifications_delivered": outcome.delivered,
-        "notifications_failed": outcome.failed,
-        "state_write_errors": outcome.write_errors,
-        "state_items_unreadable": outcome.unreadable_items,
-    }
+        result = _finish(outcome, [key.region], heartbeat=False)
+        if runs.shard_done(settings, session, key, run_id=run_id):
+            # The heartbeat means "every shard of the last run completed".
+            metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
+            logger.info("fanned-out scan completed", extra={"run_id": run_id})
+        return result
+
+    processor = BatchProcessor(event_type=EventType.SQS)
+    return dict(process_partial_response(event=event, record_handler=one, processor=processor, context=context))
 
 
 @metrics.log_metrics

@@ -9,7 +9,7 @@ editing the previous step's.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 
 def domain_and_parents(domain: str) -> list[str]:
@@ -72,7 +72,7 @@ class IdentityStatus(str, enum.Enum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MailFrom:
     """Custom MAIL FROM settings from SES v1 GetIdentityMailFromDomainAttributes."""
 
@@ -81,7 +81,7 @@ class MailFrom:
     behavior_on_mx_failure: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class SesIdentity:
     """One identity as SES reports it, merged from the list and batch calls.
 
@@ -103,6 +103,9 @@ class SesIdentity:
     signing_hosted_zone: str | None = None
     zone_confirmed: bool = False
     mail_from: MailFrom | None = None
+    # From GetEmailIdentity's VerificationInfo, when it was called: what SES saw and when.
+    verification_error: str | None = None
+    verification_checked_at: str | None = None
 
     @property
     def domain(self) -> str:
@@ -120,7 +123,7 @@ class SesIdentity:
         return f"{token}.{self.signing_hosted_zone}".lower()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DnsRecord:
     """A record a user should publish: the machine-readable form of a fix."""
 
@@ -129,7 +132,7 @@ class DnsRecord:
     value: str
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Finding:
     """One problem with one identity.
 
@@ -153,7 +156,7 @@ class Finding:
         return f"{self.check}#{self.subject}" if self.subject else self.check
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class IdentityReport:
     identity: SesIdentity
     status: IdentityStatus
@@ -185,3 +188,14 @@ class ScanReport:
     ses_calls: dict[str, int] = field(default_factory=dict)
     errors: tuple[ShardError, ...] = ()
     accounts: tuple[str, ...] = ()
+    ses_throttled: int = 0  # SES responses that said "slow down" (the pacer should keep this near 0)
+    out_of_time: int = 0  # identities not checked because the run reached its time budget
+
+    def for_account(self, account: str) -> ScanReport:
+        """This report restricted to one account's identities and shards (alert state is per account)."""
+        return replace(
+            self,
+            identities=tuple(r for r in self.identities if r.identity.account == account),
+            errors=tuple(e for e in self.errors if e.account == account),
+            accounts=(account,),
+        )

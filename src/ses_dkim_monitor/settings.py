@@ -12,12 +12,16 @@ import ipaddress
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
 
 from .models import Severity
 
-REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$")
 ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
+ROLE_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):iam::(\d{12}):role/([\w+=,.@/-]{1,512})$")
+ROLE_NAME_RE = re.compile(r"^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
+QUEUE_URL_RE = re.compile(r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}$")  # http: local stand-ins
 
 
 class ConfigError(ValueError):
@@ -54,11 +58,37 @@ def parse_nameserver(text: str, *, setting: str) -> Nameserver:
     return Nameserver(address, int(port))
 
 
+@cache
+def ses_regions() -> frozenset[str]:
+    """Every region where botocore's endpoint data offers SES (v2), across all partitions.
+
+    A regex cannot know that ``eusc-de-east-1`` is real or that ``xx-east-9``
+    is not; botocore's own data can, and it is what the clients will use.
+    """
+    import botocore.session
+
+    session = botocore.session.get_session()
+    found: set[str] = set()
+    for partition in session.get_available_partitions():
+        found.update(session.get_available_regions("sesv2", partition_name=partition))
+    return frozenset(found)
+
+
 def parse_region(text: str, *, setting: str) -> str:
     region = text.strip()
-    if not REGION_RE.match(region):
-        raise ConfigError(f"{setting}: {text!r} is not an AWS region name (e.g. us-east-1)")
+    if region not in ses_regions():
+        raise ConfigError(
+            f"{setting}: {text!r} is not a region where SES is offered (botocore knows {len(ses_regions())} "
+            "SES regions, e.g. us-east-1, eu-west-1; a brand-new region needs a newer botocore)"
+        )
     return region
+
+
+def parse_role_arn(text: str, *, setting: str) -> str:
+    arn = text.strip()
+    if not ROLE_ARN_RE.match(arn):
+        raise ConfigError(f"{setting}: {text!r} is not an IAM role ARN (arn:aws:iam::<12 digits>:role/<name>)")
+    return arn
 
 
 def _split(value: str) -> list[str]:
@@ -72,7 +102,27 @@ class Settings:
     dns_timeout: float = 2.0
     dns_lifetime: float = 6.0
     dns_max_in_flight: int = 50
+    # 0 means no cap. A VPC's Route 53 Resolver drops traffic above about 1,024 packets/s per
+    # network interface: set about 800 for a function in a VPC (docs/deploy.md).
+    dns_max_queries_per_second: float = 0.0
     check_dmarc: bool = True
+    check_nameservers: bool = True
+    # SES: about 1 management request/s per account and region (not adjustable).
+    ses_requests_per_second: float = 1.0
+    # GetEmailIdentity calls per shard and run to confirm a CNAME's zone before reporting a wrong
+    # target; the rest wait for the next run (each confirmation is remembered).
+    max_zone_confirmations: int = 60
+    # Accounts: the account of the credentials, or exactly these roles' accounts, or every
+    # ACTIVE account of the organization through a role of this name.
+    scan_role_arns: tuple[str, ...] = ()
+    organization_role_name: str = ""
+    role_external_id: str = ""
+    # Fan-out: when more shards than this are planned and a queue is configured, the scheduled run
+    # queues one message per shard instead of scanning them itself.
+    fanout_queue_url: str = ""
+    shards_per_invocation: int = 12
+    # Seconds of a Lambda invocation kept for alerting and reporting after the scan stops.
+    time_reserve_seconds: float = 90.0
     # Alerting; empty means the channel or the state store is not configured.
     state_table: str = ""
     topic_arn: str = ""
@@ -81,6 +131,10 @@ class Settings:
     min_severity: Severity = Severity.WARNING
     unknown_runs_threshold: int = 3
     digest_threshold: int = 10
+
+    @property
+    def multi_account(self) -> bool:
+        return bool(self.scan_role_arns or self.organization_role_name)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -105,6 +159,12 @@ class Settings:
                 raise ConfigError(f"{name}: {raw!r} is not an {service} ARN")
             return raw
 
+        def flag(name: str, default: bool) -> bool:
+            raw = get(name).lower() or ("true" if default else "false")
+            if raw not in ("true", "false"):
+                raise ConfigError(f"{name}: {raw!r} is not true or false")
+            return raw == "true"
+
         region_names = _split(get("SCAN_REGIONS")) or [
             r for r in (get("AWS_REGION") or get("AWS_DEFAULT_REGION"),) if r
         ]
@@ -123,19 +183,49 @@ class Settings:
         if table and not TABLE_RE.match(table):
             raise ConfigError(f"STATE_TABLE_NAME: {table!r} is not a DynamoDB table name")
 
-        dmarc_raw = get("CHECK_DMARC").lower() or "true"
-        if dmarc_raw not in ("true", "false"):
-            raise ConfigError(f"CHECK_DMARC: {dmarc_raw!r} is not true or false")
+        role_arns = tuple(
+            dict.fromkeys(parse_role_arn(a, setting="SCAN_ROLE_ARNS") for a in _split(get("SCAN_ROLE_ARNS")))
+        )
+        org_role = get("SCAN_ORGANIZATION_ROLE_NAME")
+        if org_role and not ROLE_NAME_RE.match(org_role):
+            raise ConfigError(f"SCAN_ORGANIZATION_ROLE_NAME: {org_role!r} is not an IAM role name")
+        if role_arns and org_role:
+            raise ConfigError(
+                "SCAN_ROLE_ARNS and SCAN_ORGANIZATION_ROLE_NAME: set one or the other (exactly these roles, or "
+                "every account of the organization)"
+            )
+        external_id = get("SCAN_ROLE_EXTERNAL_ID")
+        if external_id and not EXTERNAL_ID_RE.match(external_id):
+            raise ConfigError("SCAN_ROLE_EXTERNAL_ID: must be 2 to 1224 characters of letters, digits and +=,.@:/-")
+        if external_id and not (role_arns or org_role):
+            raise ConfigError("SCAN_ROLE_EXTERNAL_ID: set only with SCAN_ROLE_ARNS or SCAN_ORGANIZATION_ROLE_NAME")
+
+        queue = get("FANOUT_QUEUE_URL")
+        if queue and not QUEUE_URL_RE.match(queue):
+            raise ConfigError(f"FANOUT_QUEUE_URL: {queue!r} is not an SQS queue URL")
 
         timeout = number("DNS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
         lifetime = number("DNS_LIFETIME_SECONDS", max(6.0, timeout), minimum=timeout)
+        ses_rate = number("SES_REQUESTS_PER_SECOND", 1.0, minimum=0.01)
+        if ses_rate > 50:
+            raise ConfigError(f"SES_REQUESTS_PER_SECOND: {ses_rate} is above SES's limits; at most 50")
         return cls(
             regions=regions,
             nameservers=nameservers,
             dns_timeout=timeout,
             dns_lifetime=lifetime,
             dns_max_in_flight=int(number("DNS_MAX_IN_FLIGHT", 50, minimum=1, kind=int)),
-            check_dmarc=dmarc_raw == "true",
+            dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
+            check_dmarc=flag("CHECK_DMARC", True),
+            check_nameservers=flag("CHECK_NAMESERVERS", True),
+            ses_requests_per_second=ses_rate,
+            max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),
+            scan_role_arns=role_arns,
+            organization_role_name=org_role,
+            role_external_id=external_id,
+            fanout_queue_url=queue,
+            shards_per_invocation=int(number("SHARDS_PER_INVOCATION", 12, minimum=1, kind=int)),
+            time_reserve_seconds=number("TIME_RESERVE_SECONDS", 90.0, minimum=0.0),
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),
             slack_secret_arn=arn("SLACK_WEBHOOK_SECRET_ARN", "secretsmanager"),

@@ -9,19 +9,26 @@ still works.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from botocore.config import Config
 
+from .accounts import AccountError, AccountTarget, assumed_session, organization_targets, role_targets
 from .alerts.dynamodb_store import DynamoDbStateStore
 from .alerts.model import AlertPolicy
 from .alerts.ports import Notifier, StateStore
+from .aws_clients import CLIENT_CONFIG
+from .models import ShardError
 from .notify.slack import SecretWebhookUrl, SlackNotifier
 from .notify.sns import SnsNotifier
-from .scan.dns_probe import DnsProbe, make_resolver
+from .scan.dns_probe import DnsProbe, RateLimit, make_resolver
+from .scan.engine import Shard
+from .scan.pacer import PacerRegistry, pace_client
+from .scan.zone_memory import DynamoDbZoneMemory, InMemoryZoneMemory, ZoneMemory
 from .settings import Settings
 
 # Alerting clients: a few quick retries. A failed delivery stays pending and
@@ -31,7 +38,78 @@ ALERTING_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3},
 
 def build_probe(settings: Settings) -> DnsProbe:
     resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
-    return DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight)
+    rate = RateLimit(settings.dns_max_queries_per_second) if settings.dns_max_queries_per_second > 0 else None
+    return DnsProbe(resolver, max_in_flight=settings.dns_max_in_flight, rate=rate)
+
+
+@dataclass
+class ShardPlan:
+    """What a run scans: a shard per (account, region) with paced SES clients, and the shards that failed to start."""
+
+    shards: list[Shard]
+    failed: list[ShardError]
+    pacing: PacerRegistry
+
+    @property
+    def accounts(self) -> list[str]:
+        return list(dict.fromkeys([*(s.account for s in self.shards), *(e.account for e in self.failed)]))
+
+
+def account_targets(settings: Settings, session: Any, *, own_account: str, partition: str) -> list[AccountTarget]:
+    """The accounts to scan: exactly the configured roles', every ACTIVE account of the organization, or our own.
+
+    Raises AccountError when the organization's accounts cannot be listed.
+    """
+    if settings.scan_role_arns:
+        return role_targets(settings.scan_role_arns, own_account=own_account)
+    if settings.organization_role_name:
+        organizations = session.client("organizations", config=CLIENT_CONFIG)
+        return organization_targets(
+            organizations, role_name=settings.organization_role_name, own_account=own_account, partition=partition
+        )
+    return [AccountTarget(account_id=own_account, role_arn=None)]
+
+
+def build_shards(
+    settings: Settings,
+    session: Any,
+    targets: Sequence[AccountTarget],
+    *,
+    regions: Sequence[str],
+    run_id: str,
+    pacing: PacerRegistry | None = None,
+) -> ShardPlan:
+    """A shard per target account and region, its two SES clients sharing one pacer.
+
+    An account whose role cannot be assumed becomes a failed shard for every
+    region; the other accounts are scanned all the same.
+    """
+    pacing = pacing or PacerRegistry(settings.ses_requests_per_second)
+    shards: list[Shard] = []
+    failed: list[ShardError] = []
+    for target in targets:
+        try:
+            account_session = assumed_session(
+                session, target, run_id=run_id, external_id=settings.role_external_id or None
+            )
+        except AccountError as exc:
+            failed += [ShardError(region=r, reason=exc.reason, account=target.account_id) for r in regions]
+            continue
+        for region in regions:
+            sesv2 = account_session.client("sesv2", region_name=region, config=CLIENT_CONFIG)
+            ses = account_session.client("ses", region_name=region, config=CLIENT_CONFIG)
+            pacer, stats = pacing.pacer(target.account_id, region), pacing.stats(target.account_id, region)
+            pace_client(sesv2, pacer, stats)
+            pace_client(ses, pacer, stats)
+            shards.append(Shard(account=target.account_id, region=region, sesv2=sesv2, ses=ses))
+    return ShardPlan(shards, failed, pacing)
+
+
+def build_zone_memory(settings: Settings, session: Any) -> ZoneMemory:
+    """Confirmed signing zones: in the state table when there is one, else for this process only."""
+    if settings.state_table:
+        return DynamoDbZoneMemory(session.client("dynamodb", config=ALERTING_CLIENT_CONFIG), settings.state_table)
+    return InMemoryZoneMemory()
 
 
 def build_alerting(

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
 
-from ses_dkim_monitor.aws_clients import client_factory
 from ses_dkim_monitor.models import IdentityStatus, ScanReport
 from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
 from ses_dkim_monitor.scan.engine import run_scan
 from ses_dkim_monitor.settings import parse_nameserver
 from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
+from tests.support.shards import shards
 
 
 def scan(address: str, regions=("us-east-1",), *, timeout: float = 2.0, lifetime: float = 4.0, **kw) -> ScanReport:
     resolver = make_resolver([parse_nameserver(address, setting="test")], timeout=timeout, lifetime=lifetime)
-    return run_scan(regions=regions, client=client_factory(boto3.Session()), probe=DnsProbe(resolver), **kw)
+    return run_scan(shards(regions), DnsProbe(resolver), **kw)
 
 
 def by_name(report: ScanReport) -> dict[str, object]:
@@ -232,20 +231,15 @@ def test_access_denied_region_is_recorded_not_fatal(ses, knot, code):
 
     world = ses("us-east-1")
     world.add_email("ops@denied-scan.test")
-    session = boto3.Session()
-    real = client_factory(session)
-    stubbed = session.client("sesv2", region_name="eu-west-1")
-    stubber = Stubber(stubbed)
+    east, west = shards(("us-east-1", "eu-west-1"))
+    stubber = Stubber(west.sesv2)
     stubber.add_client_error(
         "list_email_identities", service_error_code=code, service_message="not allowed", http_status_code=403
     )
     stubber.activate()
 
-    def client(service, region):
-        return stubbed if (service, region) == ("sesv2", "eu-west-1") else real(service, region)
-
     resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=1, lifetime=2)
-    report = run_scan(regions=("us-east-1", "eu-west-1"), client=client, probe=DnsProbe(resolver))
+    report = run_scan([east, west], DnsProbe(resolver))
     assert [r.identity.name for r in report.identities] == ["ops@denied-scan.test"]
     [error] = report.errors
     assert error.region == "eu-west-1" and "access denied" in error.reason and code in error.reason

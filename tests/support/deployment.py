@@ -73,7 +73,13 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
         template,
         {"ScanRegions": ",".join(SCAN_REGIONS), "DnsNameservers": knot.address, "SlackWebhookSecretArn": secret_arn},
         region=REGION,
-        attrs={"StateTable": table, "AlertTopic": topic_arn},
+        attrs={
+            "StateTable": table,
+            "AlertTopic": topic_arn,
+            "FanOutQueue": boto3.client("sqs", region_name=REGION).create_queue(QueueName=f"{prefix}-fanout")[
+                "QueueUrl"
+            ],
+        },
     )
     return Deployment(
         env=env, topic_arn=topic_arn, table=table, healthy=healthy, broken=broken, broken_token=bad_tokens[2]

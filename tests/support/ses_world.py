@@ -84,6 +84,20 @@ def consistent_v1() -> Iterator[None]:
         SESBackend.get_identity_dkim_attributes, SESBackend.get_identity_mail_from_domain_attributes = saved
 
 
+def account_session(account: str) -> boto3.Session:
+    """A session in ``account``: moto maps an assumed role's credentials to the role's account."""
+    if account == ACCOUNT_ID:
+        return boto3.Session()
+    creds = boto3.client("sts").assume_role(RoleArn=f"arn:aws:iam::{account}:role/test-seeder", RoleSessionName="seed")[
+        "Credentials"
+    ]
+    return boto3.Session(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+
+
 def tokens_for(domain: str, region: str = "") -> list[str]:
     """Three stable Easy DKIM-looking tokens per domain (32 base32 characters)."""
     alphabet = "abcdefghijklmnopqrstuvwxyz234567"
@@ -97,14 +111,15 @@ def tokens_for(domain: str, region: str = "") -> list[str]:
 class SesWorld:
     """Identities of one region, created over HTTP and forced through moto's backend."""
 
-    def __init__(self, region: str = "us-east-1"):
+    def __init__(self, region: str = "us-east-1", *, account: str = ACCOUNT_ID):
         self.region = region
-        self.client = boto3.client("sesv2", region_name=region)
+        self.account = account
+        self.client = account_session(account).client("sesv2", region_name=region)
 
     def _backend(self) -> Any:
         from moto.ses.models import ses_backends
 
-        return ses_backends[ACCOUNT_ID][self.region]
+        return ses_backends[self.account][self.region]
 
     def _identity(self, name: str) -> Any:
         return self._backend().email_identities[name]

@@ -57,10 +57,13 @@ def deployed_environment(
         "HasScanRegions": params["ScanRegions"] != "",
         "HasAlertEmail": params["AlertEmail"] != "",
         "HasSlackSecret": params["SlackWebhookSecretArn"] != "",
+        "HasScanRoleArns": params["ScanRoleArns"] != "",
+        "HasOrganizationRole": params["ScanOrganizationRoleName"] != "",
     }
     attrs = attrs or {
         "StateTable": f"{stack}-StateTable-1A2B3C",
         "AlertTopic": f"arn:aws:sns:{region}:123456789012:{stack}-AlertTopic-1A2B3C",
+        "FanOutQueue": f"https://sqs.{region}.amazonaws.com/123456789012/{stack}-FanOutQueue-1A2B3C",
     }
     env = {
         **template["Globals"]["Function"]["Environment"]["Variables"],

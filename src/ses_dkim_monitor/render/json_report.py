@@ -7,8 +7,9 @@ metrics and result are built from.
 
 from __future__ import annotations
 
+import io
 import json
-from typing import Any
+from typing import Any, TextIO
 
 from ..models import Finding, IdentityReport, IdentityStatus, ScanReport, Severity
 
@@ -29,17 +30,23 @@ def summary(report: ScanReport) -> dict[str, Any]:
         **statuses,
         "findings": severities,
         "regions": list(report.regions),
+        "accounts": list(report.accounts),
         "regions_failed": [{"region": e.region, "reason": e.reason} for e in report.errors],
+        "shards_failed": [{"account": e.account, "region": e.region, "reason": e.reason} for e in report.errors],
         "complete": not report.errors,
         "dns_lookups": report.dns_lookups,
         "dns_lookups_failed": report.dns_lookups_failed,
         "ses_calls": dict(sorted(report.ses_calls.items())),
+        "ses_throttled": report.ses_throttled,
+        "out_of_time": report.out_of_time,
         "generated_at": report.generated_at,
     }
 
 
 def finding_json(f: Finding) -> dict[str, Any]:
     out: dict[str, Any] = {"check": f.check, "severity": f.severity.value, "message": f.message, "fix": f.fix}
+    if f.cause:
+        out["cause"] = f.cause
     if f.record is not None:
         out["record"] = {"name": f.record.name, "type": f.record.type, "value": f.record.value}
     return out
@@ -49,6 +56,7 @@ def identity_json(r: IdentityReport) -> dict[str, Any]:
     ident = r.identity
     out: dict[str, Any] = {
         "name": ident.name,
+        "account": ident.account,
         "region": ident.region,
         "type": ident.type.value,
         "status": r.status.value,
@@ -66,9 +74,22 @@ def identity_json(r: IdentityReport) -> dict[str, Any]:
 
 
 def to_json(report: ScanReport) -> str:
-    document = {
-        "version": REPORT_VERSION,
-        "identities": [identity_json(r) for r in report.identities],
-        "summary": summary(report),
-    }
-    return json.dumps(document, indent=2, ensure_ascii=True)
+    out = io.StringIO()
+    write_json(report, out)
+    return out.getvalue()
+
+
+def write_json(report: ScanReport, out: TextIO) -> None:
+    """The report as one JSON document, written an identity at a time.
+
+    The same document as ``json.dumps`` of the whole would give (indent 2),
+    without building it in memory first: 10,000 identities' text would
+    otherwise be held twice, as objects and as one string.
+    """
+    out.write(f'{{\n  "version": {REPORT_VERSION},\n  "identities": [')
+    for i, r in enumerate(report.identities):
+        body = json.dumps(identity_json(r), indent=2, ensure_ascii=True).replace("\n", "\n    ")
+        out.write(("," if i else "") + "\n    " + body)
+    out.write("\n  ]," if report.identities else "],")
+    body = json.dumps(summary(report), indent=2, ensure_ascii=True).replace("\n", "\n  ")
+    out.write(f'\n  "summary": {body}\n}}')

@@ -29,21 +29,26 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
     lines: list[str] = []
     for r in report.identities:
         ident = r.identity
-        status = paint(r.status.value.upper(), r.status.value)
-        lines.append(f"{status:<8} {visible(ident.name)}  [{ident.region}, {ident.type.value}]")
+        status = paint(f"{r.status.value.upper():<8}", r.status.value)
+        where = ", ".join(part for part in (ident.account, ident.region, ident.type.value) if part)
+        lines.append(f"{status} {visible(ident.name)}  [{where}]")
         for f in r.findings:
-            lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}")
+            cause = f" ({f.cause})" if f.cause else ""
+            lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}{cause}")
             lines.append(f"    {visible(f.message)}")
             lines.append(f"    fix: {visible(f.fix)}")
     s = summary(report)
     if not report.identities:
         lines.append("no SES identities found in " + ", ".join(report.regions))
     lines.append("")
+    accounts = f"{len(report.accounts)} accounts, " if len(report.accounts) > 1 else ""
     lines.append(
-        f"{s['identities']} identities in {', '.join(report.regions)}: {s['ok']} ok, {s['problem']} with problems, "
+        f"{s['identities']} identities in {accounts}{', '.join(report.regions)}: {s['ok']} ok, "
+        f"{s['problem']} with problems, "
         f"{s['unknown']} unknown; findings: {s['findings']['critical']} critical, {s['findings']['warning']} warning, "
         f"{s['findings']['info']} info; {s['dns_lookups']} DNS lookups ({s['dns_lookups_failed']} failed)"
     )
     for e in report.errors:
-        lines.append(paint("INCOMPLETE", "critical") + f" {e.region}: {visible(e.reason)}")
+        shard = f"{e.account}/{e.region}" if e.account else e.region
+        lines.append(paint("INCOMPLETE", "critical") + f" {shard}: {visible(e.reason)}")
     return "\n".join(lines) + "\n"

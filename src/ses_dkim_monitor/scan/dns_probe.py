@@ -14,7 +14,8 @@ take many minutes, while thousands of queries in flight lose packets.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import dns.asyncresolver
@@ -77,26 +78,79 @@ def dmarc_candidates(domain: str) -> list[str]:
     return [f"_dmarc.{name}" for name in domain_and_parents(domain)]
 
 
-class DnsProbe:
-    """Runs the lookups. Receives its resolver; counts what it asked."""
+class RateLimit:
+    """An asyncio token bucket for the whole run's queries (``DNS_MAX_QUERIES_PER_SECOND``).
 
-    def __init__(self, resolver: dns.asyncresolver.Resolver, *, max_in_flight: int = 20, confirm_negative: bool = True):
+    The clock and the sleep are injected so tests need no real time.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ):
+        if rate <= 0:
+            raise ValueError("rate must be positive")
+        self.rate = rate
+        self._clock = clock
+        self._sleep = sleep
+        self._next = clock()
+
+    async def wait(self) -> None:
+        now = self._clock()
+        start = max(now, self._next)
+        self._next = start + 1.0 / self.rate  # reserve this slot before sleeping: arrival order is kept
+        if start > now:
+            await self._sleep(start - now)
+
+
+class DnsProbe:
+    """Runs the lookups. Receives its resolver; counts what it asked.
+
+    ``max_in_flight`` bounds the queries in flight across everything this
+    probe does; ``rate`` optionally caps the queries per second.
+    """
+
+    def __init__(
+        self,
+        resolver: dns.asyncresolver.Resolver,
+        *,
+        max_in_flight: int = 20,
+        confirm_negative: bool = True,
+        rate: RateLimit | None = None,
+    ):
         self._resolver = resolver
         self._max_in_flight = max_in_flight
         self._confirm = confirm_negative
+        self._rate = rate
+        self._sem: asyncio.Semaphore | None = None
+        self._sem_loop: asyncio.AbstractEventLoop | None = None
         self.lookups = 0
         self.failed = 0
 
+    @property
+    def max_in_flight(self) -> int:
+        return self._max_in_flight
+
     def probe_all(self, requests: Iterable[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
-        """Synchronous entry point for the engine: one event loop per run."""
+        """Synchronous entry point for a handful of domains: one event loop for the call."""
         return asyncio.run(self._probe_all(list(requests)))
 
     async def _probe_all(self, requests: list[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
-        self._sem = asyncio.Semaphore(self._max_in_flight)
-        results = await asyncio.gather(*(self._probe(req) for req in requests))
+        results = await asyncio.gather(*(self.probe(req) for req in requests))
         return dict(zip(requests, results, strict=True))
 
-    async def _probe(self, req: ProbeRequest) -> DomainDns:
+    def _semaphore(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._sem is None or self._sem_loop is not loop:
+            self._sem = asyncio.Semaphore(self._max_in_flight)
+            self._sem_loop = loop
+        return self._sem
+
+    async def probe(self, req: ProbeRequest) -> DomainDns:
+        """Every lookup one domain needs, run concurrently within the probe's bounds."""
         token_jobs = [self._byodkim(req.domain, t) if req.byodkim else self._easy(req.domain, t) for t in req.tokens]
         dmarc_job = self._dmarc(req.domain) if req.dmarc else _none()
         mx_job = self.query(req.mail_from, "MX") if req.mail_from else _none()
@@ -161,7 +215,9 @@ class DnsProbe:
             qname = dns.name.from_text(name)
         except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
             return Lookup(name, rdtype, Outcome.FAILED, error=f"invalid name: {exc}")
-        async with self._sem:
+        if self._rate is not None:
+            await self._rate.wait()
+        async with self._semaphore():
             try:
                 answer = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
             except dns.resolver.NXDOMAIN:

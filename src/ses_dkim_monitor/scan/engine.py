@@ -1,17 +1,41 @@
-"""The scan engine: inventory -> DNS probe -> checks, for every region.
+"""The scan engine: inventory -> DNS probe -> checks, for every (account, region) shard side by side.
 
-One engine behind the CLI and the Lambda. It receives a client factory and a
-DNS probe, so the composition roots decide how those are built.
+One engine behind the CLI and the Lambda. It receives shards (each with its
+own paced SES clients), a DNS probe and a deadline; the composition roots
+decide how those are built.
+
+How the work flows, and why:
+
+* Each shard's SES inventory is read in a thread of its own: SES limits each
+  account and region to about 1 request/s, so shards side by side cost the
+  time of the slowest one, not the sum.
+* Identities go from those threads into one bounded queue that a pool of
+  asyncio workers drains through the shared DNS probe (one bound on queries
+  in flight, an optional rate cap). A full queue blocks the readers, so
+  memory does not grow with the number of identities, and DNS work on the
+  first batch starts while SES is still being read.
+* Before a CNAME is reported as pointing at the wrong target, or a fix is
+  printed from a predicted zone, SES is asked for the real signing zone
+  (GetEmailIdentity). Those answers are remembered across runs and at most
+  ``max_confirmations`` new ones are asked per shard and run, so nobody who
+  controls some domains' DNS can make a run too long. What is left
+  unconfirmed is reported as not checked, never as a false wrong target.
+* At the deadline, whatever is not finished is reported ``unknown`` with the
+  cause ``out-of-time``: never healthy, never missing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from .. import catalogue as c
+from ..catalogue import finding
 from ..models import (
     IdentityReport,
     IdentityStatus,
@@ -19,146 +43,334 @@ from ..models import (
     ScanReport,
     SesIdentity,
     ShardError,
+    domain_and_parents,
 )
 from .checks import evaluate
+from .deadline import Deadline
 from .dns_answers import DomainDns, points_elsewhere
 from .dns_probe import DnsProbe, ProbeRequest
-from .inventory import InventoryError, SesInventory, with_signing_detail
+from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
+from .zone_memory import ConfirmedZone, ZoneMemory, tokens_fingerprint
 
 log = logging.getLogger(__name__)
 
-ClientFactory = Callable[[str, str], Any]  # (service name, region) -> boto3 client
+QUEUE_SIZE = 500  # identities waiting for DNS at most: bounds memory whatever the inventory's size
+MAX_READER_THREADS = 32
 
 
-def _probe_request(identity: SesIdentity, check_dmarc: bool) -> ProbeRequest:
-    return ProbeRequest(
-        domain=identity.domain,
-        tokens=identity.dkim_tokens,
-        byodkim=identity.is_byodkim,
-        mail_from=identity.mail_from.domain if identity.mail_from else None,
-        dmarc=check_dmarc,
-    )
+@dataclass(frozen=True)
+class Shard:
+    """One account and region, with the SES clients (already paced) to read it."""
+
+    account: str
+    region: str
+    sesv2: Any
+    ses: Any
 
 
-def _off_zone_targets(identity: SesIdentity, dns: DomainDns) -> bool:
-    """True when a CNAME points somewhere other than the predicted zone.
+@dataclass
+class _ShardRun:
+    """One shard's working state during a scan."""
 
-    Before reporting a wrong target from a predicted zone, the engine asks
-    GetEmailIdentity for the real SigningHostedZone (Deterministic Easy DKIM
-    and new regional zones point elsewhere legitimately).
-    """
-    if identity.zone_confirmed:
-        return False
-    return any(points_elsewhere(identity, tok) for tok in dns.tokens)
-
-
-def _confirm_zone(
-    ident: SesIdentity, dns: DomainDns, inventory: SesInventory, learned_zone: dict[str, str]
-) -> SesIdentity | None:
-    """The identity with its real SigningHostedZone, before a wrong target is reported.
-
-    A zone learnt from an earlier identity of the same region is tried first,
-    so a region missing from the prediction table costs one GetEmailIdentity,
-    not one per identity. None means the identity was deleted meanwhile.
-    """
-    learned = learned_zone.get(ident.region)
-    if learned and learned != ident.signing_hosted_zone:
-        relearned = replace(ident, signing_hosted_zone=learned)
-        if not _off_zone_targets(relearned, dns):
-            return relearned
-    try:
-        detail = inventory.signing_detail(ident.name)
-    except InventoryError as exc:
-        # Report against the predicted zone; the next run tries again.
-        log.warning(
-            "could not confirm signing zone",
-            extra={"identity": ident.name, "region": ident.region, "reason": exc.reason},
-        )
-        return ident
-    if detail is None:
-        return None
-    if detail.hosted_zone and detail.origin == "AWS_SES":
-        learned_zone[ident.region] = detail.hosted_zone
-    return with_signing_detail(ident, detail)
-
-
-def _sort_key(report: IdentityReport) -> tuple[int, int, str, str]:
-    order = {IdentityStatus.PROBLEM: 0, IdentityStatus.UNKNOWN: 1, IdentityStatus.OK: 2}[report.status]
-    worst = report.worst.rank if report.worst else 0
-    return (order, -worst, report.identity.region, report.identity.name)
+    shard: Shard
+    inventory: SesInventory
+    domains: dict[str, SesIdentity] = field(default_factory=dict)
+    emails: list[SesIdentity] = field(default_factory=list)
+    reports: list[IdentityReport] = field(default_factory=list)
+    off_zone: list[tuple[SesIdentity, DomainDns]] = field(default_factory=list)
+    predicted: list[tuple[SesIdentity, DomainDns]] = field(default_factory=list)
+    unfinished_domains: set[str] = field(default_factory=set)
+    remembered: dict[str, ConfirmedZone] = field(default_factory=dict)
+    learned_zone: str | None = None
+    error: ShardError | None = None
 
 
 def run_scan(
-    *,
-    regions: Iterable[str],
-    client: ClientFactory,
+    shards: Sequence[Shard],
     probe: DnsProbe,
+    *,
     check_dmarc: bool = True,
     only: Iterable[str] = (),
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    deadline: Deadline | None = None,
+    zones: ZoneMemory | None = None,
+    max_confirmations: int = 60,
+    failed: Sequence[ShardError] = (),
+    throttled: Callable[[], int] = lambda: 0,
 ) -> ScanReport:
-    """Scan every region; a region that cannot be read is recorded, not fatal.
+    """Scan every shard; a shard that cannot be read is recorded, not fatal.
 
     ``only`` restricts the report (and the DNS work) to the named identities;
-    the whole region is still listed so an address can find its domain.
+    their shards are still listed so an address can find its domain.
+    ``failed`` are shards that could not even start (a role that could not be
+    assumed). ``throttled`` reports the throttled SES responses seen so far.
     """
-    wanted = {name.lower() for name in only}
-    regions = tuple(dict.fromkeys(regions))
-    errors: list[ShardError] = []
-    inventories: dict[str, SesInventory] = {}  # every region's, failed ones too (their calls count)
-    identities: list[SesIdentity] = []
-
-    for region in regions:
-        inventory = SesInventory(sesv2=client("sesv2", region), ses=client("ses", region), region=region)
-        inventories[region] = inventory
-        try:
-            found = inventory.load()
-        except InventoryError as exc:
-            log.error("region could not be scanned", extra={"region": region, "reason": exc.reason})
-            errors.append(ShardError(region=region, reason=exc.reason))
-            continue
-        identities.extend(found)
-
-    domains_by_region: dict[str, dict[str, SesIdentity]] = {}
-    for ident in identities:
-        if ident.type is IdentityType.DOMAIN:
-            domains_by_region.setdefault(ident.region, {})[ident.domain] = ident
-    selected = [i for i in identities if not wanted or i.name.lower() in wanted]
-
-    domain_idents = [i for i in selected if i.type is IdentityType.DOMAIN]
-    requests = {(i.region, i.name): _probe_request(i, check_dmarc) for i in domain_idents}
-    answers = probe.probe_all(set(requests.values()))
-
-    reports: list[IdentityReport] = []
-    learned_zone: dict[str, str] = {}
-    for ident in selected:
-        dns = answers.get(requests[(ident.region, ident.name)]) if ident.type is IdentityType.DOMAIN else None
-        if dns is not None and _off_zone_targets(ident, dns):
-            confirmed = _confirm_zone(ident, dns, inventories[ident.region], learned_zone)
-            if confirmed is None:
-                continue  # deleted since it was listed
-            if confirmed.dkim_tokens != ident.dkim_tokens:
-                dns = probe.probe_all([_probe_request(confirmed, check_dmarc)]).popitem()[1]
-            ident = confirmed
-        report = evaluate(ident, dns, domains_by_region.get(ident.region, {}))
-        for f in report.findings:
-            log.info(
-                "finding",
-                extra={"identity": ident.name, "region": ident.region, "check": f.check, "severity": f.severity.value},
-            )
-        reports.append(report)
-
-    reports.sort(key=_sort_key)
+    engine = _Engine(
+        probe=probe,
+        check_dmarc=check_dmarc,
+        only={name.lower() for name in only},
+        deadline=deadline or Deadline.never(),
+        zones=zones,
+        max_confirmations=max_confirmations,
+    )
+    started = now()
+    runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
+    if runs:
+        asyncio.run(engine.main(runs))
+    reports = sorted((r for run in runs for r in run.reports), key=_sort_key)
     calls: dict[str, int] = {}
-    for inventory in inventories.values():
-        for op, count in inventory.calls.items():
+    for run in runs:
+        for op, count in run.inventory.calls.items():
             calls[op] = calls.get(op, 0) + count
+    errors = [*failed, *(run.error for run in runs if run.error is not None)]
+    accounts = dict.fromkeys([*(s.account for s in shards), *(e.account for e in failed)])
+    regions = dict.fromkeys([*(s.region for s in shards), *(e.region for e in failed)])
+    out_of_time = sum(1 for r in reports for f in r.findings if f.cause == c.OUT_OF_TIME)
+    if out_of_time:
+        log.warning("identities not checked: out of time", extra={"identities": out_of_time})
     return ScanReport(
         identities=tuple(reports),
-        regions=regions,
-        generated_at=now().isoformat(timespec="seconds"),
+        regions=tuple(regions),
+        generated_at=started.isoformat(timespec="seconds"),
         dns_lookups=probe.lookups,
         dns_lookups_failed=probe.failed,
         ses_calls=calls,
         errors=tuple(errors),
+        accounts=tuple(a for a in accounts if a),
+        ses_throttled=throttled(),
+        out_of_time=out_of_time,
     )
+
+
+class _Engine:
+    def __init__(
+        self,
+        *,
+        probe: DnsProbe,
+        check_dmarc: bool,
+        only: set[str],
+        deadline: Deadline,
+        zones: ZoneMemory | None,
+        max_confirmations: int,
+    ):
+        self.probe = probe
+        self.check_dmarc = check_dmarc
+        self.only = only
+        self.deadline = deadline
+        self.zones = zones
+        self.max_confirmations = max_confirmations
+        # Each worker checks one domain at a time, its lookups concurrent: about four in flight each.
+        self.workers = max(1, probe.max_in_flight // 4)
+
+    async def main(self, runs: list[_ShardRun]) -> None:
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[_ShardRun, SesIdentity] | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        with ThreadPoolExecutor(max_workers=min(MAX_READER_THREADS, len(runs)), thread_name_prefix="shard") as pool:
+            workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.workers)]
+            await asyncio.gather(*(loop.run_in_executor(pool, self._read, run, loop, queue) for run in runs))
+            for _ in workers:
+                await queue.put(None)
+            await asyncio.gather(*workers)
+            await asyncio.gather(*(loop.run_in_executor(pool, self._confirm, run, loop) for run in runs))
+        for run in runs:
+            self._finish_emails(run)
+
+    # -- SES, in one thread per shard -------------------------------------------
+
+    def _read(self, run: _ShardRun, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
+        shard = run.shard
+        if self.zones is not None:
+            try:
+                run.remembered = self.zones.load(shard.account, shard.region)
+            except Exception as exc:  # remembered zones only save SES calls: never fail the scan for them
+                log.warning("remembered zones unavailable", extra={**_where(shard), "error": type(exc).__name__})
+        try:
+            for batch in run.inventory.stream(self.deadline):
+                for ident in batch:
+                    if ident.type is IdentityType.EMAIL_ADDRESS:
+                        run.emails.append(ident)
+                        continue
+                    run.domains[ident.domain] = ident
+                    if self._selected(ident):
+                        asyncio.run_coroutine_threadsafe(queue.put((run, ident)), loop).result()
+        except InventoryError as exc:
+            log.error("shard could not be scanned", extra={**_where(shard), "reason": exc.reason})
+            run.error = ShardError(region=shard.region, reason=exc.reason, account=shard.account)
+        except OutOfTime as exc:
+            if not exc.listed:
+                reason = "out of time before its identities were listed"
+                log.error("shard could not be scanned", extra={**_where(shard), "reason": reason})
+                run.error = ShardError(region=shard.region, reason=reason, account=shard.account)
+                return
+            for ident in exc.unfinished:
+                run.unfinished_domains.add(ident.domain)
+                if self._selected(ident):
+                    run.reports.append(not_checked(ident, c.OUT_OF_TIME))
+
+    # -- DNS, in the event loop -------------------------------------------------
+
+    async def _worker(self, queue: asyncio.Queue[tuple[_ShardRun, SesIdentity] | None]) -> None:
+        while (item := await queue.get()) is not None:
+            run, ident = item
+            if self.deadline.passed():
+                run.reports.append(not_checked(ident, c.OUT_OF_TIME))
+                continue
+            ident = _remembered(run, ident)
+            dns = await self.probe.probe(self._request(ident))
+            if ident.zone_confirmed or ident.is_byodkim:
+                self._report(run, ident, dns)
+            elif _off_zone(ident, dns):
+                run.off_zone.append((ident, dns))
+            elif _fix_from_prediction(ident, dns):
+                run.predicted.append((ident, dns))
+            else:
+                self._report(run, ident, dns)
+
+    # -- zone confirmations, in the shard's thread (paced SES) ------------------
+
+    def _confirm(self, run: _ShardRun, loop: asyncio.AbstractEventLoop) -> None:
+        """Confirm signing zones: off-zone CNAMEs first (a false wrong target is the worse error)."""
+        budget = self.max_confirmations
+        for ident, dns in run.off_zone:
+            if run.learned_zone and not _off_zone(replace(ident, signing_hosted_zone=run.learned_zone), dns):
+                self._report(run, replace(ident, signing_hosted_zone=run.learned_zone), dns)
+                continue
+            if run.error is not None or budget <= 0 or self.deadline.passed():
+                cause = c.OUT_OF_TIME if self.deadline.passed() else c.ZONE_UNCONFIRMED
+                run.reports.append(not_checked(ident, cause))
+                continue
+            budget -= 1
+            confirmed = self._ask_ses(run, ident)
+            if confirmed is None:
+                continue
+            if confirmed.zone_confirmed or confirmed.is_byodkim:
+                self._report(run, confirmed, self._reprobe(confirmed, ident, dns, loop))
+            else:
+                run.reports.append(not_checked(ident, c.ZONE_UNCONFIRMED))
+        for ident, dns in run.predicted:
+            # A missing CNAME is certain; only its fix rests on the zone. Confirm while the budget
+            # lasts, otherwise report it with the zone learnt this run (or predicted).
+            if budget > 0 and run.error is None and not self.deadline.passed():
+                budget -= 1
+                confirmed = self._ask_ses(run, ident)
+                if confirmed is None:
+                    continue
+                self._report(run, confirmed, self._reprobe(confirmed, ident, dns, loop))
+            else:
+                zone = run.learned_zone or ident.signing_hosted_zone
+                self._report(run, replace(ident, signing_hosted_zone=zone), dns)
+
+    def _ask_ses(self, run: _ShardRun, ident: SesIdentity) -> SesIdentity | None:
+        """The identity with GetEmailIdentity's answer merged (None: deleted meanwhile)."""
+        shard = run.shard
+        try:
+            detail = run.inventory.signing_detail(ident.name)
+        except InventoryError as exc:
+            log.warning(
+                "could not confirm signing zone", extra={**_where(shard), "identity": ident.name, "reason": exc.reason}
+            )
+            return ident
+        if detail is None:
+            return None
+        if detail.hosted_zone and detail.origin == "AWS_SES":
+            run.learned_zone = detail.hosted_zone
+        confirmed = with_signing_detail(ident, detail)
+        if self.zones is not None:
+            memo = ConfirmedZone(
+                identity=ident.name,
+                tokens=tokens_fingerprint(confirmed.dkim_tokens),
+                zone=detail.hosted_zone,
+                origin=detail.origin,
+            )
+            try:
+                self.zones.remember(shard.account, shard.region, memo)
+            except Exception as exc:
+                log.warning("could not remember a signing zone", extra={**_where(shard), "error": type(exc).__name__})
+        return confirmed
+
+    def _reprobe(
+        self, confirmed: SesIdentity, before: SesIdentity, dns: DomainDns, loop: asyncio.AbstractEventLoop
+    ) -> DomainDns:
+        if confirmed.dkim_tokens == before.dkim_tokens and confirmed.is_byodkim == before.is_byodkim:
+            return dns
+        future = asyncio.run_coroutine_threadsafe(self.probe.probe(self._request(confirmed)), loop)
+        return future.result()
+
+    # -- reporting --------------------------------------------------------------
+
+    def _report(self, run: _ShardRun, ident: SesIdentity, dns: DomainDns | None) -> None:
+        report = evaluate(ident, dns, run.domains)
+        for f in report.findings:
+            log.info(
+                "finding",
+                extra={**_where(run.shard), "identity": ident.name, "check": f.check, "severity": f.severity.value},
+            )
+        run.reports.append(report)
+
+    def _finish_emails(self, run: _ShardRun) -> None:
+        if run.error is not None:
+            return  # the shard's domains are not all known: its addresses cannot be judged
+        for ident in run.emails:
+            if not self._selected(ident):
+                continue
+            if any(d in run.unfinished_domains for d in domain_and_parents(ident.domain)):
+                run.reports.append(not_checked(ident, c.OUT_OF_TIME))
+            else:
+                self._report(run, ident, None)
+
+    def _selected(self, ident: SesIdentity) -> bool:
+        return not self.only or ident.name.lower() in self.only
+
+    def _request(self, ident: SesIdentity) -> ProbeRequest:
+        return ProbeRequest(
+            domain=ident.domain,
+            tokens=ident.dkim_tokens,
+            byodkim=ident.is_byodkim,
+            mail_from=ident.mail_from.domain if ident.mail_from else None,
+            dmarc=self.check_dmarc,
+        )
+
+
+def _remembered(run: _ShardRun, ident: SesIdentity) -> SesIdentity:
+    """The identity with a zone SES confirmed on an earlier run, if its tokens are the same."""
+    memo = run.remembered.get(ident.name)
+    if memo is None or memo.tokens != tokens_fingerprint(ident.dkim_tokens) or not memo.zone:
+        return ident
+    return replace(ident, signing_hosted_zone=memo.zone, signing_origin=memo.origin, zone_confirmed=True)
+
+
+def _off_zone(ident: SesIdentity, dns: DomainDns) -> bool:
+    """A CNAME points somewhere other than the predicted zone: SES must confirm before it is called wrong."""
+    return any(points_elsewhere(ident, tok) for tok in dns.tokens)
+
+
+def _fix_from_prediction(ident: SesIdentity, dns: DomainDns) -> bool:
+    """A CNAME is missing and its fix would name a target built from a predicted zone."""
+    return any(tok.record.absent for tok in dns.tokens)
+
+
+def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
+    """An identity the run could not finish: ``unknown``, saying why."""
+    if cause == c.OUT_OF_TIME:
+        message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
+        remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
+    else:
+        budget = "its cap of GetEmailIdentity calls this run"
+        message = (
+            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside the predicted signing zone "
+            f"({ident.signing_hosted_zone}); SES was not asked for the real zone because {budget} was reached"
+        )
+        remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
+    f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
+    return IdentityReport(identity=ident, status=IdentityStatus.UNKNOWN, findings=(f,))
+
+
+def _where(shard: Shard) -> dict[str, str]:
+    return {"account": shard.account, "region": shard.region}
+
+
+def _sort_key(report: IdentityReport) -> tuple[int, int, str, str, str]:
+    order = {IdentityStatus.PROBLEM: 0, IdentityStatus.UNKNOWN: 1, IdentityStatus.OK: 2}[report.status]
+    worst = report.worst.rank if report.worst else 0
+    ident = report.identity
+    return (order, -worst, ident.account, ident.region, ident.name)

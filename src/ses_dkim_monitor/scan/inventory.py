@@ -1,35 +1,40 @@
-"""SES inventory: every identity of one region with its DKIM and MAIL FROM state.
+"""SES inventory: every identity of one (account, region) shard with its DKIM and MAIL FROM state.
 
 SES management calls are limited to about one request per second per
 account and region, and a region holds up to 10,000 identities, so this
 adapter never calls ``GetEmailIdentity`` per identity. The call budget per
-region, for N identities of which D are domains:
+shard, for N identities of which D are domains:
 
 * ``ListEmailIdentities``: ceil(N / 1000) calls (1,000 per page);
 * ``GetIdentityDkimAttributes`` (v1): ceil(D / 100) calls;
 * ``GetIdentityMailFromDomainAttributes`` (v1): ceil(D / 100) calls;
-* ``GetEmailIdentity``: only for identities whose signing origin the batch
-  calls cannot tell (DKIM tokens present but not the three of Easy DKIM) and,
-  from the scan engine, to confirm ``SigningHostedZone`` before a CNAME is
-  reported as pointing at the wrong target.
+* ``GetEmailIdentity``: only where the batch calls cannot tell (a token set
+  that is not Easy DKIM's three, or v1 and the v2 list disagreeing), and,
+  from the engine, to confirm a signing zone before a fix or a wrong target
+  is reported from a prediction (capped per run, remembered across runs).
 
 At 10,000 domains that is 10 + 100 + 100 = 210 calls, about 3.5 minutes at
-1 request/s, where one GetEmailIdentity each would take 2.8 hours.
-Throttling is left to botocore's ``adaptive`` retry mode (one retry policy
-per layer).
+1 request/s, where one GetEmailIdentity each would take 2.8 hours. The
+clients it receives are paced (scan/pacer.py); botocore's adaptive retries
+are the safety net. ``stream`` yields identities a batch of 100 domains at a
+time, so the DNS work on the first batch starts while SES is still being
+read, and stops at the deadline.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import DENIED_CODES, error_code, error_message
 from ..models import IdentityType, MailFrom, SesIdentity, SesStatus, SigningOrigin
+from .deadline import Deadline
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +48,8 @@ IAM_ACTIONS = (
 DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
 # Regions whose Easy DKIM CNAMEs point into a zone of their own (AWS General
 # Reference, "Amazon SES endpoints and quotas"). A prediction only: the engine
-# confirms with GetEmailIdentity before it reports a wrong target, and learns
-# a region's zone from that answer when this table is out of date.
+# confirms with GetEmailIdentity before it reports a wrong target or prints a
+# fix built from it, and learns a region's zone from that answer.
 REGIONAL_DKIM_ZONES = {
     region: f"dkim.{region}.amazonses.com"
     for region in (
@@ -71,12 +76,27 @@ def predicted_zone(region: str) -> str:
 
 
 class InventoryError(Exception):
-    """The region's inventory could not be read: the scan is incomplete."""
+    """The shard's inventory could not be read: the scan of it is incomplete."""
 
-    def __init__(self, region: str, reason: str):
+    def __init__(self, region: str, reason: str, *, account: str = ""):
         super().__init__(f"{region}: {reason}")
         self.region = region
         self.reason = reason
+        self.account = account
+
+
+class OutOfTime(Exception):
+    """The deadline passed while reading the inventory.
+
+    ``listed`` is False when even the list of identities is incomplete (the
+    shard cannot be reported); otherwise ``unfinished`` holds the identities
+    known from the list but not read in detail.
+    """
+
+    def __init__(self, *, listed: bool, unfinished: list[SesIdentity]):
+        super().__init__("out of time")
+        self.listed = listed
+        self.unfinished = unfinished
 
 
 @dataclass(frozen=True)
@@ -88,96 +108,132 @@ class SigningDetail:
     tokens: tuple[str, ...]
     status: SesStatus | None
     signing_enabled: bool
+    verification_error: str | None = None
+    verification_checked_at: str | None = None
 
 
-def _describe(region: str, exc: Exception) -> InventoryError:
+def _describe(region: str, account: str, exc: Exception) -> InventoryError:
     if isinstance(exc, ClientError):
         code, message = error_code(exc), error_message(exc)
         op = exc.operation_name
         if code in DENIED_CODES:
-            return InventoryError(region, f"access denied to SES {op} ({code}: {message})".strip())
-        return InventoryError(region, f"SES {op} failed ({code}: {message})")
-    return InventoryError(region, f"SES unreachable ({type(exc).__name__}: {exc})")
-
-
-def _chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
+            reason = f"access denied to SES {op} ({code}: {message})".strip()
+        else:
+            reason = f"SES {op} failed ({code}: {message})"
+    else:
+        reason = f"SES unreachable ({type(exc).__name__}: {exc})"
+    return InventoryError(region, reason, account=account)
 
 
 class SesInventory:
-    """Reads one region's identities. Receives its clients; builds none."""
+    """Reads one shard's identities. Receives its clients; builds none."""
 
-    def __init__(self, *, sesv2: Any, ses: Any, region: str):
+    def __init__(self, *, sesv2: Any, ses: Any, region: str, account: str = ""):
         self._v2 = sesv2
         self._v1 = ses
         self.region = region
+        self.account = account
         self.calls: Counter[str] = Counter()
 
     def load(self) -> list[SesIdentity]:
-        """List every identity and merge the batch attributes. Raises InventoryError."""
-        try:
-            listed = self._list()
-            domains = [item["IdentityName"] for item in listed if item.get("IdentityType") == IdentityType.DOMAIN.value]
-            dkim = self._batch("get_identity_dkim_attributes", "DkimAttributes", domains)
-            mail_from = self._batch("get_identity_mail_from_domain_attributes", "MailFromDomainAttributes", domains)
-        except (ClientError, BotoCoreError) as exc:
-            raise _describe(self.region, exc) from exc
+        """Every identity at once (no deadline). Raises InventoryError."""
+        return [ident for batch in self.stream(Deadline.never()) for ident in batch]
 
-        identities: list[SesIdentity] = []
+    def stream(self, deadline: Deadline) -> Iterator[list[SesIdentity]]:
+        """Identities in batches: the email addresses first, then 100 domains at a time.
+
+        Raises InventoryError when SES cannot be read, OutOfTime when the
+        deadline passes (before any further SES call).
+        """
+        try:
+            listed = self._list(deadline)
+        except (ClientError, BotoCoreError) as exc:
+            raise _describe(self.region, self.account, exc) from exc
+        emails: list[SesIdentity] = []
+        domains: list[SesIdentity] = []
         for item in listed:
-            name = item["IdentityName"]
+            base = self._base(item)
+            if base is None:
+                continue
+            (emails if base.type is IdentityType.EMAIL_ADDRESS else domains).append(base)
+        if emails:
+            yield emails
+        for start in range(0, len(domains), BATCH_SIZE):
+            chunk = domains[start : start + BATCH_SIZE]
+            if deadline.passed():
+                raise OutOfTime(listed=True, unfinished=domains[start:])
             try:
-                kind = IdentityType(item.get("IdentityType", ""))
-            except ValueError:
-                # MANAGED_DOMAIN and future types carry no DKIM of the account's own.
-                log.info(
-                    "skipping identity of unhandled type",
-                    extra={"identity": name, "region": self.region, "identity_type": item.get("IdentityType")},
-                )
-                continue
-            base = dict(
-                name=name,
-                region=self.region,
-                type=kind,
-                verification_status=SesStatus.parse(item.get("VerificationStatus")),
-                sending_enabled=bool(item.get("SendingEnabled", False)),
+                yield self._detail(chunk, deadline)
+            except (ClientError, BotoCoreError) as exc:
+                raise _describe(self.region, self.account, exc) from exc
+
+    def _base(self, item: dict[str, Any]) -> SesIdentity | None:
+        name = item["IdentityName"]
+        try:
+            kind = IdentityType(item.get("IdentityType", ""))
+        except ValueError:
+            # MANAGED_DOMAIN and future types carry no DKIM of the account's own.
+            log.info(
+                "skipping identity of unhandled type",
+                extra={"identity": name, "region": self.region, "identity_type": item.get("IdentityType")},
             )
-            if kind is IdentityType.EMAIL_ADDRESS:
-                identities.append(SesIdentity(**base))
-                continue
-            attrs = dkim.get(name)
-            if attrs is None:
-                # Listed, then gone before the batch call: deleted meanwhile.
-                log.info(
-                    "identity vanished between list and get; skipped", extra={"identity": name, "region": self.region}
-                )
-                continue
-            identity = SesIdentity(
-                **base,
-                dkim_enabled=bool(attrs.get("DkimEnabled", False)),
-                dkim_status=SesStatus.parse(attrs.get("DkimVerificationStatus")),
-                dkim_tokens=tuple(attrs.get("DkimTokens") or ()),
+            return None
+        return SesIdentity(
+            name=name,
+            region=self.region,
+            account=self.account,
+            type=kind,
+            verification_status=SesStatus.parse(item.get("VerificationStatus")),
+            sending_enabled=bool(item.get("SendingEnabled", False)),
+        )
+
+    def _detail(self, chunk: list[SesIdentity], deadline: Deadline) -> list[SesIdentity]:
+        names = [ident.name for ident in chunk]
+        dkim = self._batch("get_identity_dkim_attributes", "DkimAttributes", names)
+        mail_from = self._batch("get_identity_mail_from_domain_attributes", "MailFromDomainAttributes", names)
+        found: list[SesIdentity] = []
+        for base in chunk:
+            attrs = dkim.get(base.name)
+            identity = replace(
+                base,
+                dkim_enabled=bool((attrs or {}).get("DkimEnabled", False)),
+                dkim_status=SesStatus.parse((attrs or {}).get("DkimVerificationStatus")),
+                dkim_tokens=tuple((attrs or {}).get("DkimTokens") or ()),
                 signing_hosted_zone=predicted_zone(self.region),
-                mail_from=_mail_from(mail_from.get(name)),
+                mail_from=_mail_from(mail_from.get(base.name)),
             )
-            if self._needs_detail(identity):
-                detail = self.signing_detail(name)
+            if attrs is None or self._needs_detail(identity):
+                if deadline.passed():
+                    found.append(identity)  # the engine reports it from what the batch calls said
+                    continue
+                # Not in v1's answer (deleted meanwhile, or a shape v1 does not describe), or v1 and
+                # the v2 list disagree: GetEmailIdentity is the authority.
+                detail = self.signing_detail(base.name)
                 if detail is None:
                     continue
                 identity = with_signing_detail(identity, detail)
-            identities.append(identity)
-        return identities
+            found.append(identity)
+        return found
 
     @staticmethod
     def _needs_detail(identity: SesIdentity) -> bool:
-        # Easy DKIM always has three tokens; anything else (a BYODKIM selector,
-        # or tokens missing while DKIM is under way) needs the origin from v2.
-        return len(identity.dkim_tokens) not in (0, 3) or (
-            not identity.dkim_tokens and identity.dkim_status not in (None, SesStatus.NOT_STARTED)
-        )
+        """True when the batch answer cannot be the whole story for this domain.
+
+        Easy DKIM always has three tokens; bring-your-own DKIM may come back
+        from v1 either with its selector as the one token or as NotStarted
+        without tokens (v1's behaviour for it is undocumented), and a domain
+        the v2 list calls verified cannot have DKIM NotStarted without tokens
+        under Easy DKIM.
+        """
+        tokens, status = identity.dkim_tokens, identity.dkim_status
+        if len(tokens) not in (0, 3):
+            return True
+        if not tokens and status not in (None, SesStatus.NOT_STARTED):
+            return True
+        return not tokens and identity.verification_status is SesStatus.SUCCESS
 
     def signing_detail(self, name: str) -> SigningDetail | None:
-        """GetEmailIdentity for one identity; None if it was deleted meanwhile."""
+        """GetEmailIdentity for one identity; None if it was deleted meanwhile. Raises InventoryError."""
         try:
             self.calls["GetEmailIdentity"] += 1
             response = self._v2.get_email_identity(EmailIdentity=name)
@@ -187,23 +243,29 @@ class SesInventory:
                     "identity vanished between list and get; skipped", extra={"identity": name, "region": self.region}
                 )
                 return None
-            raise _describe(self.region, exc) from exc
+            raise _describe(self.region, self.account, exc) from exc
         except BotoCoreError as exc:
-            raise _describe(self.region, exc) from exc
+            raise _describe(self.region, self.account, exc) from exc
         attrs = response.get("DkimAttributes") or {}
+        info = response.get("VerificationInfo") or {}
+        checked = info.get("LastCheckedTimestamp")  # a datetime, parsed by botocore
         return SigningDetail(
             origin=attrs.get("SigningAttributesOrigin") or SigningOrigin.EASY_DKIM.value,
             hosted_zone=(attrs.get("SigningHostedZone") or "").rstrip(".").lower() or None,
             tokens=tuple(attrs.get("Tokens") or ()),
             status=SesStatus.parse(attrs.get("Status")),
             signing_enabled=bool(attrs.get("SigningEnabled", False)),
+            verification_error=info.get("ErrorType") or None,
+            verification_checked_at=checked.isoformat(timespec="seconds") if isinstance(checked, datetime) else None,
         )
 
-    def _list(self) -> list[dict[str, Any]]:
+    def _list(self, deadline: Deadline) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         kwargs: dict[str, Any] = {"PageSize": LIST_PAGE_SIZE}
         seen_tokens: set[str] = set()
         while True:
+            if deadline.passed():
+                raise OutOfTime(listed=False, unfinished=[])
             self.calls["ListEmailIdentities"] += 1
             page = self._v2.list_email_identities(**kwargs)
             items.extend(page.get("EmailIdentities", []))
@@ -215,12 +277,10 @@ class SesInventory:
             kwargs["NextToken"] = token
 
     def _batch(self, method: str, key: str, names: list[str]) -> dict[str, dict[str, Any]]:
-        merged: dict[str, dict[str, Any]] = {}
         api = "".join(part.title() for part in method.split("_"))
-        for chunk in _chunks(names, BATCH_SIZE):
-            self.calls[api] += 1
-            merged.update(getattr(self._v1, method)(Identities=chunk).get(key, {}))
-        return merged
+        self.calls[api] += 1
+        response: dict[str, dict[str, Any]] = getattr(self._v1, method)(Identities=names).get(key, {})
+        return response
 
 
 def _mail_from(attrs: dict[str, Any] | None) -> MailFrom | None:
@@ -235,8 +295,6 @@ def _mail_from(attrs: dict[str, Any] | None) -> MailFrom | None:
 
 def with_signing_detail(identity: SesIdentity, detail: SigningDetail) -> SesIdentity:
     """Merge GetEmailIdentity's answer; v2 is the authority where both speak."""
-    from dataclasses import replace
-
     return replace(
         identity,
         signing_origin=detail.origin,
@@ -245,4 +303,6 @@ def with_signing_detail(identity: SesIdentity, detail: SigningDetail) -> SesIden
         dkim_tokens=detail.tokens or identity.dkim_tokens,
         dkim_status=detail.status or identity.dkim_status,
         dkim_enabled=detail.signing_enabled,
+        verification_error=detail.verification_error,
+        verification_checked_at=detail.verification_checked_at,
     )

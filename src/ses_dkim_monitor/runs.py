@@ -1,0 +1,227 @@
+"""What one Lambda invocation does, once the handler knows which kind it is.
+
+A composition module, like ``wiring``: it builds nothing at import and holds
+no policy of its own. Three kinds of work:
+
+* ``scan_and_alert``: scan the planned shards and alert on what was found
+  (the scheduled run when it fits one invocation, a manual run, and each
+  fanned-out shard);
+* ``fan_out``: when a scheduled run plans more shards than one invocation
+  should take on, queue one message per shard on SQS (the same function
+  consumes them, with a bounded concurrency) and record the run's size, so
+  the heartbeat can say when every shard of it completed;
+* ``shard_done``: record one shard of a fanned-out run as complete; True
+  when it was the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+
+from .accounts import AccountError, AccountTarget
+from .alerts.run import run_alerting
+from .models import IdentityStatus, ScanReport, ShardError
+from .render.json_report import summary
+from .scan.deadline import Deadline
+from .scan.engine import run_scan
+from .scan.zone_memory import InMemoryZoneMemory
+from .settings import Settings
+from .wiring import account_targets, build_alerting, build_probe, build_shards, build_zone_memory
+
+log = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:UpdateItem")
+
+RUN_TTL = timedelta(days=3)  # a fanned-out run's progress item outlives any retry of its shards
+
+
+@dataclass(frozen=True)
+class ShardKey:
+    account: str
+    region: str
+    role_arn: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What an invocation reports (its return value and log line)."""
+
+    report: ScanReport | None = None
+    alerting: dict[str, int] = field(default_factory=dict)
+    fanned_out: int = 0
+
+
+def targets_for(
+    settings: Settings, session: Any, *, own_account: str, partition: str
+) -> tuple[list[AccountTarget], list[ShardError]]:
+    """The accounts to scan; when the organization cannot be listed, every region of our own account fails."""
+    try:
+        return account_targets(settings, session, own_account=own_account, partition=partition), []
+    except AccountError as exc:
+        return [], [ShardError(region=r, reason=exc.reason, account=exc.account_id) for r in settings.regions]
+
+
+def scan_and_alert(
+    settings: Settings,
+    session: Any,
+    targets: Sequence[AccountTarget],
+    *,
+    regions: Sequence[str],
+    run_id: str,
+    started: datetime,
+    deadline: Deadline,
+    notify: bool,
+    metrics: Any,
+    failed: Sequence[ShardError] = (),
+) -> Outcome:
+    plan = build_shards(settings, session, targets, regions=regions, run_id=run_id)
+    report = run_scan(
+        plan.shards,
+        build_probe(settings),
+        check_dmarc=settings.check_dmarc,
+        now=lambda: started,
+        deadline=deadline,
+        # A scan-only run (notify false) writes nothing anywhere, remembered zones included.
+        zones=build_zone_memory(settings, session) if notify else InMemoryZoneMemory(),
+        max_confirmations=settings.max_zone_confirmations,
+        failed=[*failed, *plan.failed],
+        throttled=lambda: plan.pacing.total().throttled,
+    )
+    publish_scan_metrics(report, metrics)
+    outcome = Outcome(report=report)
+    if notify:
+        outcome.alerting = alert(report, settings, session, started, metrics)
+    return outcome
+
+
+def publish_scan_metrics(report: ScanReport, metrics: Any) -> None:
+    s = summary(report)
+    metrics.add_metric(name="IdentitiesChecked", unit=MetricUnit.Count, value=s["identities"])
+    metrics.add_metric(name="IdentitiesUnknown", unit=MetricUnit.Count, value=s[IdentityStatus.UNKNOWN.value])
+    metrics.add_metric(name="FindingsCritical", unit=MetricUnit.Count, value=s["findings"]["critical"])
+    metrics.add_metric(name="FindingsWarning", unit=MetricUnit.Count, value=s["findings"]["warning"])
+    metrics.add_metric(name="FindingsInfo", unit=MetricUnit.Count, value=s["findings"]["info"])
+    metrics.add_metric(name="DnsLookupsFailed", unit=MetricUnit.Count, value=s["dns_lookups_failed"])
+    metrics.add_metric(name="RegionsFailed", unit=MetricUnit.Count, value=len(report.errors))
+    metrics.add_metric(name="ShardsFailed", unit=MetricUnit.Count, value=len(report.errors))
+    metrics.add_metric(name="SesThrottled", unit=MetricUnit.Count, value=report.ses_throttled)
+    metrics.add_metric(name="IdentitiesOutOfTime", unit=MetricUnit.Count, value=report.out_of_time)
+
+
+# One set of alerting clients per cold start and configuration, so the Slack
+# webhook secret cached by Powertools Parameters survives between invocations.
+_alerting_cache: dict[Settings, tuple[Any, list[Any], Any]] = {}
+
+
+def alert(report: ScanReport, settings: Settings, session: Any, now: datetime, metrics: Any) -> dict[str, int]:
+    """Alert on ``report``, account by account (alert state is kept per account)."""
+    if settings not in _alerting_cache:
+        _alerting_cache[settings] = build_alerting(settings, session)
+    store, notifiers, policy = _alerting_cache[settings]
+    if store is None or not notifiers:
+        log.warning(
+            "alerting not configured: scan only", extra={"state_table": bool(store), "channels": len(notifiers)}
+        )
+        return {}
+    totals = {
+        "notifications_delivered": 0,
+        "notifications_failed": 0,
+        "state_write_errors": 0,
+        "state_items_unreadable": 0,
+    }
+    for account in report.accounts:
+        outcome = run_alerting(
+            report.for_account(account), account_id=account, store=store, notifiers=notifiers, now=now, policy=policy
+        )
+        totals["notifications_delivered"] += outcome.delivered
+        totals["notifications_failed"] += outcome.failed
+        totals["state_write_errors"] += outcome.write_errors
+        totals["state_items_unreadable"] += outcome.unreadable_items
+    metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=totals["notifications_delivered"])
+    metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=totals["notifications_failed"])
+    # Written on every alerting run (0 included) so their alarms go back to OK on a good run.
+    metrics.add_metric(name="StateWriteErrors", unit=MetricUnit.Count, value=totals["state_write_errors"])
+    metrics.add_metric(name="StateItemsUnreadable", unit=MetricUnit.Count, value=totals["state_items_unreadable"])
+    return totals
+
+
+# -- fan-out ---------------------------------------------------------------------
+
+
+def shard_keys(targets: Sequence[AccountTarget], regions: Sequence[str]) -> list[ShardKey]:
+    return [ShardKey(t.account_id, r, t.role_arn) for t in targets for r in regions]
+
+
+def should_fan_out(settings: Settings, keys: Sequence[ShardKey]) -> bool:
+    return bool(settings.fanout_queue_url) and len(keys) > settings.shards_per_invocation
+
+
+def fan_out(settings: Settings, session: Any, keys: Sequence[ShardKey], *, run_id: str, scan_time: datetime) -> int:
+    """Record the run's size, then queue one message per shard. Returns the number queued."""
+    dynamodb = session.client("dynamodb")
+    dynamodb.put_item(
+        TableName=settings.state_table,
+        Item={
+            "pk": {"S": f"run#{run_id}"},
+            "sk": {"S": "progress"},
+            "expected": {"N": str(len(keys))},
+            "scan_time": {"S": scan_time.isoformat()},
+            "expires_at": {"N": str(int((scan_time + RUN_TTL).timestamp()))},
+        },
+    )
+    sqs = session.client("sqs")
+    for start in range(0, len(keys), 10):
+        entries = [
+            {"Id": str(i), "MessageBody": shard_message(key, run_id=run_id, scan_time=scan_time)}
+            for i, key in enumerate(keys[start : start + 10])
+        ]
+        response = sqs.send_message_batch(QueueUrl=settings.fanout_queue_url, Entries=entries)
+        if response.get("Failed"):
+            raise RuntimeError(f"could not queue {len(response['Failed'])} shard message(s): {response['Failed'][0]}")
+    return len(keys)
+
+
+SHARD_MESSAGE = "ses-dkim-monitor/shard/v1"
+
+
+def shard_message(key: ShardKey, *, run_id: str, scan_time: datetime) -> str:
+    return json.dumps(
+        {
+            "schema": SHARD_MESSAGE,
+            "run_id": run_id,
+            "account": key.account,
+            "region": key.region,
+            "role_arn": key.role_arn,
+            "scan_time": scan_time.isoformat(),
+        }
+    )
+
+
+def parse_shard_message(body: str) -> tuple[ShardKey, str, datetime]:
+    """(shard, run id, scan time) from a queued message; ValueError for anything else."""
+    data = json.loads(body)
+    if not isinstance(data, dict) or data.get("schema") != SHARD_MESSAGE:
+        raise ValueError("not a shard message of this version")
+    key = ShardKey(str(data["account"]), str(data["region"]), data.get("role_arn") or None)
+    return key, str(data["run_id"]), datetime.fromisoformat(str(data["scan_time"]))
+
+
+def shard_done(settings: Settings, session: Any, key: ShardKey, *, run_id: str) -> bool:
+    """Mark one shard of a fanned-out run complete (idempotent); True when every shard of the run is."""
+    response = session.client("dynamodb").update_item(
+        TableName=settings.state_table,
+        Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "progress"}},
+        UpdateExpression="ADD completed :shard",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":shard": {"SS": [f"{key.account}#{key.region}"]}},
+        ReturnValues="ALL_NEW",
+    )
+    item = response.get("Attributes", {})
+    return len(item.get("completed", {}).get("SS", [])) >= int(item.get("expected", {}).get("N", "0"))
