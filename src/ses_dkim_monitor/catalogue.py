@@ -211,6 +211,7 @@ def finding(
     source: str = "ses",
     record: DnsRecord | None = None,
     cause: str = "",
+    misplaced: DnsRecord | None = None,
     **fields: Any,
 ) -> Finding:
     """Build a Finding for a catalogued check, filling its fix template.
@@ -238,4 +239,5 @@ def finding(
         source=source,
         record=record,
         cause=cause,
+        misplaced=misplaced,
     )

@@ -150,6 +150,10 @@ class Finding:
     source: str = "ses"
     record: DnsRecord | None = None
     cause: str = ""  # why the check fired: an id of catalogue.CAUSES, or "" when there is nothing more to say
+    # A record published in the wrong place or form that the fix deletes (the doubled name, a TXT
+    # where the CNAME belongs, a CNAME whose target got the zone appended); ``record`` is the one
+    # to publish instead.
+    misplaced: DnsRecord | None = None
 
     @property
     def key(self) -> str:

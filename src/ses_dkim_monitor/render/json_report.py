@@ -49,6 +49,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
         out["cause"] = f.cause
     if f.record is not None:
         out["record"] = {"name": f.record.name, "type": f.record.type, "value": f.record.value}
+    if f.misplaced is not None:
+        out["misplaced"] = {"name": f.misplaced.name, "type": f.misplaced.type, "value": f.misplaced.value}
     return out
 
 
