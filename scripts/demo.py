@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.knot import KnotServer
+from tests.support.knot import BASE_ZONES, KnotServer
 from tests.support.ses_world import SesWorld, consistent_v1, customer_cname_records, easy_dkim_zone_records
 
 REGION = "us-east-1"
@@ -72,6 +72,7 @@ def main() -> int:
             ]
         )
         zones = {
+            **BASE_ZONES,  # the top-level zones and amazonses.com's SPF, as the real DNS tree has them
             "example.com": example_com,
             "example.org": example_org,
             "example.net": customer_cname_records(outage).replace("._domainkey", "._domainkey.outage"),
@@ -82,6 +83,7 @@ def main() -> int:
         del deleted
         with KnotServer(zones) as knot:
             knot.break_zone("example.net")  # its authoritative server is failing: SERVFAIL
+            env["DNS_AUTHORITATIVE_PORT"] = str(knot.port)  # where the zones' name servers listen here
             for fmt in ("text", "json"):
                 cmd = ["ses-dkim-monitor", "check", "--region", REGION, "--nameserver", knot.address, "--format", fmt]
                 print(f"$ {' '.join(cmd)}", flush=True)

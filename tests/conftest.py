@@ -78,13 +78,21 @@ def moto(moto_endpoint: str) -> str:
 @pytest.fixture(scope="session")
 def knot_server():
     """One knotd for the session; tests add zones of their own names with set_zone."""
-    from tests.support.knot import KnotServer
+    from tests.support.knot import BASE_ZONES, KnotServer
 
-    server = KnotServer({"test.invalid": ""}).start()
+    server = KnotServer(dict(BASE_ZONES)).start()
+    # The test zones' NS records name 127.0.0.1: the nameserver check asks them on this knotd's
+    # port, as a deployment asks real name servers on 53 (DNS_AUTHORITATIVE_PORT).
+    saved = os.environ.get("DNS_AUTHORITATIVE_PORT")
+    os.environ["DNS_AUTHORITATIVE_PORT"] = str(server.port)
     try:
         yield server
     finally:
         server.stop()
+        if saved is None:
+            os.environ.pop("DNS_AUTHORITATIVE_PORT", None)
+        else:
+            os.environ["DNS_AUTHORITATIVE_PORT"] = saved
 
 
 @pytest.fixture()

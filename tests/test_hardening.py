@@ -300,6 +300,7 @@ def test_malformed_webhook_url_never_reaches_logs_or_output_of_the_lambda(moto, 
     env = {
         "SCAN_REGIONS": REGION,
         "DNS_NAMESERVERS": knot.address,
+        "DNS_AUTHORITATIVE_PORT": str(knot.port),
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), f"leak-{shape}"),
         "ALERT_TOPIC_ARN": topic.arn,
         "SLACK_WEBHOOK_SECRET_ARN": secret,
@@ -371,6 +372,7 @@ def _monitor_env(knot, httpserver, name: str) -> dict[str, str]:
     env = {
         "SCAN_REGIONS": REGION,
         "DNS_NAMESERVERS": knot.address,
+        "DNS_AUTHORITATIVE_PORT": str(knot.port),
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), f"{name}-state"),
         "ALERT_TOPIC_ARN": boto3.client("sns").create_topic(Name=f"{name}-topic")["TopicArn"],
         "SLACK_WEBHOOK_SECRET_ARN": secret,

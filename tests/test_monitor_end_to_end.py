@@ -32,6 +32,7 @@ def deployed(ses, knot, httpserver, monkeypatch):
     env = {
         "SCAN_REGIONS": "us-east-1",
         "DNS_NAMESERVERS": knot.address,
+        "DNS_AUTHORITATIVE_PORT": str(knot.port),
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), "e2e-state"),
         "ALERT_TOPIC_ARN": topic.arn,
         "SLACK_WEBHOOK_SECRET_ARN": secret,

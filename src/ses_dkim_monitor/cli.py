@@ -10,12 +10,13 @@ every notification. Errors are one line on stderr, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import logging
 import os
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC
 
 import boto3
@@ -196,6 +197,7 @@ def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> 
         only=only,
         zones=InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
+        nameservers=settings.check_nameservers,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
     )
@@ -214,7 +216,11 @@ def _exit_status(report: ScanReport, fail_on: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # exits 2 on a usage error
-    _configure_logging(verbose=args.verbose)
+    with _package_logging(verbose=args.verbose):
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args, dict(os.environ))
         session = boto3.Session()
@@ -313,18 +319,24 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
     return EXIT_NOT_DELIVERED if failed else EXIT_OK
 
 
-def _configure_logging(*, verbose: bool) -> None:
+@contextlib.contextmanager
+def _package_logging(*, verbose: bool) -> Iterator[None]:
     """Log records are for --verbose only, so stderr stays one line per error.
 
     Only the package's own logger is configured (and kept from propagating),
-    so nothing global changes for a program that calls ``main``.
+    and only while ``main`` runs: nothing changes for a program that calls it.
     """
     package = logging.getLogger("ses_dkim_monitor")
+    saved = (package.handlers, package.level, package.propagate)
     handler: logging.Handler = logging.StreamHandler(sys.stderr) if verbose else logging.NullHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     package.handlers = [handler]
     package.setLevel(logging.INFO if verbose else logging.WARNING)
     package.propagate = False
+    try:
+        yield
+    finally:
+        package.handlers, package.level, package.propagate = saved
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,14 +12,15 @@ import enum
 from dataclasses import dataclass, field, replace
 
 
-def domain_and_parents(domain: str) -> list[str]:
-    """The domain, then each parent down to two labels (``a.b.example.com`` ...
-    ``example.com``). Without a public-suffix list, stopping at two labels
-    approximates the organisational domain; a name at a public suffix would
-    only ever be absent.
+def domain_and_parents(domain: str, *, down_to: int = 2) -> list[str]:
+    """The domain, then each parent down to ``down_to`` labels (``a.b.example.com`` ... ``example.com``).
+
+    Two labels approximates an organisation's domain (an address identity is
+    covered by a domain identity of its domain or a parent); callers that
+    must reach a top-level domain pass ``down_to=1``.
     """
     labels = domain.split(".")
-    return [".".join(labels[i:]) for i in range(max(1, len(labels) - 1))]
+    return [".".join(labels[i:]) for i in range(max(1, len(labels) - down_to + 1))]
 
 
 class IdentityType(str, enum.Enum):

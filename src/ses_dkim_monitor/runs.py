@@ -91,6 +91,7 @@ def scan_and_alert(
         # A scan-only run (notify false) writes nothing anywhere, remembered zones included.
         zones=build_zone_memory(settings, session) if notify else InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
+        nameservers=settings.check_nameservers,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
     )

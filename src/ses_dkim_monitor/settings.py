@@ -91,6 +91,13 @@ def parse_role_arn(text: str, *, setting: str) -> str:
     return arn
 
 
+def _nameserver_mode(raw: str) -> str:
+    mode = {"": "suspect", "true": "suspect", "false": "off"}.get(raw.lower(), raw.lower())
+    if mode not in ("suspect", "all", "off"):
+        raise ConfigError(f"CHECK_NAMESERVERS: {raw!r} is not one of suspect, all, off")
+    return mode
+
+
 def _split(value: str) -> list[str]:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
@@ -106,7 +113,10 @@ class Settings:
     # network interface: set about 800 for a function in a VPC (docs/deploy.md).
     dns_max_queries_per_second: float = 0.0
     check_dmarc: bool = True
-    check_nameservers: bool = True
+    # Ask each authoritative server directly for the DKIM names: "suspect" (where SES reports a failure
+    # or a DKIM record looks wrong: where a disagreement would explain it), "all", or "off".
+    check_nameservers: str = "suspect"
+    authoritative_port: int = 53  # where authoritative servers listen (53; other ports for local stand-ins)
     # SES: about 1 management request/s per account and region (not adjustable).
     ses_requests_per_second: float = 1.0
     # GetEmailIdentity calls per shard and run to confirm a CNAME's zone before reporting a wrong
@@ -217,7 +227,8 @@ class Settings:
             dns_max_in_flight=int(number("DNS_MAX_IN_FLIGHT", 50, minimum=1, kind=int)),
             dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
             check_dmarc=flag("CHECK_DMARC", True),
-            check_nameservers=flag("CHECK_NAMESERVERS", True),
+            check_nameservers=_nameserver_mode(get("CHECK_NAMESERVERS")),
+            authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, kind=int)),
             ses_requests_per_second=ses_rate,
             max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),
             scan_role_arns=role_arns,

@@ -161,11 +161,19 @@ def test_cname_published_at_doubled_name_is_named_in_the_message():
         record=Lookup(f"{token}._domainkey.mail.example.com", "CNAME", Outcome.NXDOMAIN),
         misplaced=answer(f"{token}._domainkey.mail.example.com.example.com", "CNAME", f"{token}.{ZONE}"),
     )
-    dns = replace(healthy_dns("mail.example.com"), tokens=(tok, *healthy_dns("mail.example.com").tokens[1:]))
+    dns = replace(
+        healthy_dns("mail.example.com"),
+        tokens=(tok, *healthy_dns("mail.example.com").tokens[1:]),
+        zone_apex="example.com",  # from SOA: the zone the provider appended
+    )
     report = evaluate(domain("mail.example.com"), dns, {})
     [f] = [f for f in report.findings if f.check == "dkim-record-missing"]
+    assert f.cause == "doubled-domain"
     assert f"published at {token}._domainkey.mail.example.com.example.com" in f.message
     assert f"enter only {token}._domainkey.mail as the host" in f.message
+    assert f.misplaced is not None and f.misplaced.name == f"{token}._domainkey.mail.example.com.example.com."
+    assert f.fix.startswith(f"Delete the record at {token}._domainkey.mail.example.com.example.com. and publish")
+    assert f.fix.endswith(f"enter only {token}._domainkey.mail as the host")
 
 
 def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
@@ -177,9 +185,11 @@ def test_every_token_at_a_doubled_name_gets_its_own_correct_fix():
         )
         for t in TOKENS
     )
-    report = evaluate(domain("mail.example.com"), replace(healthy_dns("mail.example.com"), tokens=toks), {})
-    fixes = sorted(f.fix for f in report.findings if f.check == "dkim-record-missing")
-    assert fixes == sorted(f"Publish {t}._domainkey.mail.example.com. CNAME {t}.dkim.amazonses.com." for t in TOKENS)
+    dns = replace(healthy_dns("mail.example.com"), tokens=toks, zone_apex="example.com")
+    report = evaluate(domain("mail.example.com"), dns, {})
+    records = sorted((f.record.name, f.record.value) for f in report.findings if f.check == "dkim-record-missing")
+    assert records == sorted((f"{t}._domainkey.mail.example.com.", f"{t}.dkim.amazonses.com.") for t in TOKENS)
+    assert all(f"publish {f.record.name} CNAME {f.record.value}" in f.fix for f in report.findings if f.record)
 
 
 def test_cname_to_another_target_says_what_it_points_at():
@@ -196,7 +206,7 @@ def test_target_missing_its_trailing_dot_gets_a_hint():
     tok = DkimTokenDns(token=t, record=answer(f"{t}._domainkey.example.com", "CNAME", f"{t}.{ZONE}.example.com"))
     report = evaluate(domain(), replace(healthy_dns(), tokens=(tok, *healthy_dns().tokens[1:])), {})
     [f] = [f for f in report.findings if f.check == "dkim-record-wrong-target"]
-    assert "without a trailing dot" in f.message
+    assert "typed without its trailing dot" in f.message
 
 
 def test_no_key_behind_any_target_is_key_missing():
@@ -204,7 +214,7 @@ def test_no_key_behind_any_target_is_key_missing():
     report = evaluate(domain(), replace(healthy_dns(), tokens=tokens), {})
     [f] = report.findings
     assert f.check == "dkim-key-missing" and f.severity is Severity.CRITICAL
-    assert "non-empty p=" in f.message
+    assert "usable p=" in f.message
 
 
 def test_key_check_waits_when_a_target_lookup_failed():
@@ -316,7 +326,7 @@ def test_mail_from_not_verified_and_records_missing():
         "mail-from-record-missing",
     ]
     not_success = next(f for f in report.findings if f.check == "mail-from-not-success")
-    assert "silently sends from amazonses.com" in not_success.message
+    assert "SES sends anyway, from amazonses.com" in not_success.message
     mx = next(f for f in report.findings if f.subject == "MX")
     assert mx.fix == "Publish bounce.example.com. MX 10 feedback-smtp.us-east-1.amazonses.com"
     spf = next(f for f in report.findings if f.subject == "TXT")

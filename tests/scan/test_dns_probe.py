@@ -10,7 +10,9 @@ from tests.support.ses_world import PUBLIC_KEY
 
 def probe_for(address: str, *, timeout: float = 2.0, lifetime: float = 4.0) -> DnsProbe:
     ns = parse_nameserver(address, setting="test")
-    return DnsProbe(make_resolver([ns], timeout=timeout, lifetime=lifetime), max_in_flight=8)
+    return DnsProbe(
+        make_resolver([ns], timeout=timeout, lifetime=lifetime), max_in_flight=8, authoritative_port=ns.port
+    )
 
 
 def test_follows_each_cname_and_reads_the_target_txt(knot):
@@ -36,9 +38,13 @@ def test_nxdomain_and_nodata_are_absent_and_confirmed_once(knot):
     by_token = {t.token: t for t in dns.tokens}
     assert by_token["tok1"].record.outcome is Outcome.NXDOMAIN
     assert by_token["tok2"].record.outcome is Outcome.NODATA  # a TXT where the CNAME should be
-    # Each negative answer was asked twice before it was believed; each missing
-    # token also looked for the doubled name at absent.test (1 label-level).
-    assert probe.lookups == 2 * 2 + 2
+    # Each negative answer was asked twice before it was believed (4); the zone's apex
+    # was asked once through SOA (1) for both tokens; each missing token looked for its
+    # doubled name at <name>.<apex> (2); the name that exists without a CNAME was asked
+    # what it holds instead, and its TXT answered (1).
+    assert probe.lookups == 2 * 2 + 1 + 2 + 1
+    assert by_token["tok2"].other is not None and by_token["tok2"].other.values == ("not a cname",)
+    assert dns.zone_apex == "absent.test"
 
 
 def test_doubled_name_is_found(knot):
@@ -109,13 +115,18 @@ def test_mail_from_mx_and_spf_are_read(knot):
     assert dns.mail_from_txt is not None and dns.mail_from_txt.values == ("v=spf1 include:amazonses.com ~all",)
 
 
-def test_dmarc_falls_back_to_parent_domains():
+def test_dmarc_walks_the_dns_tree_as_dmarcbis_does():
     assert dmarc_candidates("a.b.example.com") == [
         "_dmarc.a.b.example.com",
         "_dmarc.b.example.com",
         "_dmarc.example.com",
+        "_dmarc.com",  # a public-suffix operator may publish a psd=y policy there
     ]
-    assert dmarc_candidates("example.com") == ["_dmarc.example.com"]
+    assert dmarc_candidates("example.com") == ["_dmarc.example.com", "_dmarc.com"]
+    deep = "l1.l2.l3.l4.l5.l6.l7.l8.l9.example.com"
+    walk = dmarc_candidates(deep)
+    assert len(walk) == 8, "DMARCbis: at most eight queries"
+    assert walk[0] == f"_dmarc.{deep}" and walk[1] == "_dmarc.l5.l6.l7.l8.l9.example.com" and walk[-1] == "_dmarc.com"
 
 
 def test_dmarc_of_parent_is_used_for_a_subdomain(knot):

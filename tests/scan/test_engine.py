@@ -14,7 +14,8 @@ from tests.support.shards import shards
 
 def scan(address: str, regions=("us-east-1",), *, timeout: float = 2.0, lifetime: float = 4.0, **kw) -> ScanReport:
     resolver = make_resolver([parse_nameserver(address, setting="test")], timeout=timeout, lifetime=lifetime)
-    return run_scan(shards(regions), DnsProbe(resolver), **kw)
+    port = parse_nameserver(address, setting="test").port  # the zones' servers are the same knotd
+    return run_scan(shards(regions), DnsProbe(resolver, authoritative_port=port), **kw)
 
 
 def by_name(report: ScanReport) -> dict[str, object]:
@@ -239,7 +240,24 @@ def test_access_denied_region_is_recorded_not_fatal(ses, knot, code):
     stubber.activate()
 
     resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=1, lifetime=2)
-    report = run_scan([east, west], DnsProbe(resolver))
+    report = run_scan([east, west], DnsProbe(resolver, authoritative_port=knot.port))
     assert [r.identity.name for r in report.identities] == ["ops@denied-scan.test"]
     [error] = report.errors
     assert error.region == "eu-west-1" and "access denied" in error.reason and code in error.reason
+
+
+def test_deterministic_easy_dkim_points_at_its_parent_regions_zone_and_is_not_a_wrong_target(ses, knot):
+    """An identity copied from a parent region (origin AWS_SES_<REGION>) keeps the parent's tokens, so its
+    CNAMEs point into that region's zone: SES (GetEmailIdentity) says so, and the scan believes SES."""
+    world = ses("us-east-1")
+    zone = "dkim.af-south-1.amazonses.com"
+    tokens = world.add_domain("deterministic-scan.test", origin="AWS_SES_AF_SOUTH_1", zone=zone)
+    publish(knot, "deterministic-scan.test", tokens, target_zone=zone)
+    knot.set_zone(zone, easy_dkim_zone_records(tokens))
+
+    report = scan(knot.address)
+
+    [ident] = report.identities
+    assert ident.status is IdentityStatus.OK, ident.findings
+    assert ident.identity.signing_hosted_zone == zone and ident.identity.zone_confirmed
+    assert report.ses_calls.get("GetEmailIdentity") == 1

@@ -163,3 +163,66 @@ def test_access_denied_raises_inventory_error_naming_the_call(stubbed):
         SesInventory(sesv2=v2, ses=v1, region="us-east-1").load()
     assert exc.value.region == "us-east-1"
     assert exc.value.reason.startswith("access denied to SES ListEmailIdentities (AccessDeniedException")
+
+
+def test_byodkim_shown_by_v1_as_not_started_without_tokens_is_confirmed_with_v2(stubbed):
+    """The other plausible v1 shape of a bring-your-own-DKIM identity (v1's answer for it is undocumented):
+    NotStarted and no tokens, although the v2 list says the domain is verified. v1 and v2 disagree, so
+    GetEmailIdentity decides, and what SES last saw (VerificationInfo) comes along."""
+    from datetime import UTC, datetime
+
+    v2, v1, s2, s1 = stubbed
+    s2.add_response("list_email_identities", listed("byod-shape-b.test"), {"PageSize": 1000})
+    s1.add_response(
+        "get_identity_dkim_attributes",
+        {"DkimAttributes": {"byod-shape-b.test": {"DkimEnabled": True, "DkimVerificationStatus": "NotStarted"}}},
+        {"Identities": ["byod-shape-b.test"]},
+    )
+    s1.add_response(
+        "get_identity_mail_from_domain_attributes",
+        {"MailFromDomainAttributes": {}},
+        {"Identities": ["byod-shape-b.test"]},
+    )
+    checked = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+    s2.add_response(
+        "get_email_identity",
+        {
+            "IdentityType": "DOMAIN",
+            "VerificationStatus": "SUCCESS",
+            "DkimAttributes": {
+                "SigningEnabled": True,
+                "Status": "FAILED",
+                "Tokens": ["sel2"],
+                "SigningAttributesOrigin": "EXTERNAL",
+            },
+            "VerificationInfo": {"ErrorType": "HOST_NOT_FOUND", "LastCheckedTimestamp": checked},
+        },
+        {"EmailIdentity": "byod-shape-b.test"},
+    )
+
+    [ident] = SesInventory(sesv2=v2, ses=v1, region="us-east-1").load()
+
+    assert ident.is_byodkim and ident.dkim_tokens == ("sel2",) and ident.dkim_status is SesStatus.FAILED
+    assert ident.verification_error == "HOST_NOT_FOUND"
+    assert ident.verification_checked_at == "2026-11-28T09:30:00+00:00"
+
+
+def test_verified_easy_dkim_domain_needs_no_get_email_identity(stubbed):
+    """The common case stays within the batch budget: three tokens, Success, no extra call."""
+    v2, v1, s2, s1 = stubbed
+    s2.add_response("list_email_identities", listed("plain.test"), {"PageSize": 1000})
+    s1.add_response(
+        "get_identity_dkim_attributes",
+        {
+            "DkimAttributes": {
+                "plain.test": {"DkimEnabled": True, "DkimVerificationStatus": "Success", "DkimTokens": TOKENS}
+            }
+        },
+        {"Identities": ["plain.test"]},
+    )
+    s1.add_response(
+        "get_identity_mail_from_domain_attributes", {"MailFromDomainAttributes": {}}, {"Identities": ["plain.test"]}
+    )
+    inventory = SesInventory(sesv2=v2, ses=v1, region="us-east-1")
+    [ident] = inventory.load()
+    assert ident.dkim_tokens == tuple(TOKENS) and "GetEmailIdentity" not in inventory.calls

@@ -32,7 +32,8 @@ REGIONS = ("us-east-1", "eu-west-1")
 
 
 def probe(knot) -> DnsProbe:
-    return DnsProbe(make_resolver([parse_nameserver(knot.address, setting="t")], timeout=2, lifetime=4))
+    resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=2, lifetime=4)
+    return DnsProbe(resolver, authoritative_port=knot.port)
 
 
 def settings(**env: str) -> Settings:

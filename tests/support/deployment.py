@@ -81,6 +81,7 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
             ],
         },
     )
+    env["DNS_AUTHORITATIVE_PORT"] = str(knot.port)  # the stand-in's authoritative servers (53 in AWS)
     return Deployment(
         env=env, topic_arn=topic_arn, table=table, healthy=healthy, broken=broken, broken_token=bad_tokens[2]
     )

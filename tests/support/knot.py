@@ -68,10 +68,36 @@ class SilentResolver:
         self.tcp.close()
 
 
+# The parts of the public DNS tree every test relies on, as the real internet has them: the
+# top-level zones the tests' domains sit in (DMARCbis's tree walk asks up to the TLD, where a
+# public-suffix operator may publish a psd=y policy) and amazonses.com's SPF record (which a MAIL FROM
+# domain's "include:amazonses.com" makes receivers, and the monitor, look up).
+BASE_ZONES = {
+    "test": "",
+    "invalid": "",
+    "com": "",
+    "org": "",
+    "net": "",
+    "amazonses.com": '@ TXT "v=spf1 ip4:199.255.192.0/22 ip4:199.127.232.0/22 ip4:54.240.0.0/18 ip4:69.169.224.0/20 '
+    'ip4:23.249.208.0/20 ip4:23.251.224.0/19 ip4:76.223.176.0/20 ip4:54.240.64.0/19 ip4:54.240.96.0/19 -all"',
+}
+
+
 class KnotServer:
-    def __init__(self, zones: dict[str, str] | None = None):
+    def __init__(
+        self,
+        zones: dict[str, str] | None = None,
+        *,
+        ip: str = "127.0.0.1",
+        port: int | None = None,
+        ns: str | None = None,
+    ):
+        """``ip``/``port``: where to listen (another loopback address, the same port, makes a second server
+        of the same zones); ``ns``: the zones' NS and glue lines instead of one ns1 at 127.0.0.1."""
+        self.ip = ip
+        self.ns = ns
         self.dir = Path(tempfile.mkdtemp(prefix="knot-"))
-        self.port = free_port()
+        self.port = port or free_port()
         self.zones: dict[str, str] = {}
         self.serials: dict[str, int] = {}
         self.proc: subprocess.Popen | None = None
@@ -80,7 +106,7 @@ class KnotServer:
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.ip}:{self.port}"
 
     @property
     def socket_path(self) -> str:
@@ -94,10 +120,8 @@ class KnotServer:
         serial = self.serials.get(name, 0) + 1
         self.serials[name] = serial
         self.zones[name] = body
-        header = (
-            f"$ORIGIN {name}.\n$TTL 60\n"
-            f"@ SOA ns1.{name}. hostmaster.{name}. {serial} 3600 600 86400 60\n"
-            f"@ NS ns1.{name}.\nns1 A 127.0.0.1\n"
+        header = f"$ORIGIN {name}.\n$TTL 60\n@ SOA ns1.{name}. hostmaster.{name}. {serial} 3600 600 86400 60\n" + (
+            self.ns if self.ns is not None else f"@ NS ns1.{name}.\nns1 A 127.0.0.1\n"
         )
         self._zone_file(name).write_text(header + body + "\n")
 
@@ -106,7 +130,7 @@ class KnotServer:
         (self.dir / "knot.conf").write_text(
             "server:\n"
             f"  rundir: {self.dir}\n"
-            f"  listen: 127.0.0.1@{self.port}\n"
+            f"  listen: {self.ip}@{self.port}\n"
             "  background-workers: 1\n"
             "  udp-workers: 2\n"
             "  tcp-workers: 2\n"
@@ -146,7 +170,7 @@ class KnotServer:
             name = pending[0]
             try:
                 response = dns.query.udp(
-                    dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=0.5
+                    dns.message.make_query(name + ".", "SOA"), self.ip, port=self.port, timeout=0.5
                 )
                 if response.rcode() == dns.rcode.NOERROR and response.answer:
                     pending.pop(0)
@@ -185,7 +209,7 @@ class KnotServer:
     def _wait_serial(self, name: str, timeout: float = 20.0) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), self.ip, port=self.port, timeout=1)
             if response.answer and response.answer[0][0].serial == self.serials[name]:
                 return
             if time.monotonic() > deadline:
@@ -203,7 +227,7 @@ class KnotServer:
         )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
-            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), "127.0.0.1", port=self.port, timeout=1)
+            response = dns.query.udp(dns.message.make_query(name + ".", "SOA"), self.ip, port=self.port, timeout=1)
             if response.rcode() == dns.rcode.SERVFAIL:
                 return
             time.sleep(0.01)

@@ -186,10 +186,18 @@ class SesWorld:
         self.client.delete_email_identity(EmailIdentity=name)
 
 
-# A 1024-bit RSA public key (SubjectPublicKeyInfo, base64), generated for tests.
-PUBLIC_KEY = (
+# A 1024-bit RSA public key (SubjectPublicKeyInfo, base64), generated for tests: too short (RFC 8301).
+PUBLIC_KEY_1024 = (
     "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQCvrr4Q0FktWDxaoor++eD0SRAtOnv0aaI/vqVulGT9RypoB9PsqRessieGbP77Urb"
     "W6FsVrigVQdynVaW/yu4Y1u6g8yfbOs+PWtejuHKh5nysSv/1nSXnnKZBdCkaLlYDp4UjExJSOfP+jsyowjY4jHM2YT3AXEJuzU48ksBgcwIDAQAB"
+)
+
+# A 2048-bit RSA public key (SubjectPublicKeyInfo, base64), generated for tests: what SES publishes.
+PUBLIC_KEY = (
+    "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAuB1cPRxx31TZwIyehy/ucU/Yfiz2YOTsDv0GWdCEYJuC3mK9X+NDrk+K"
+    "hiDJEc29VB8im+nSHgILJtu23wp+D/Nr01QG4kFH2Zm0570R++h40yEltQNWfqGPE7nTKtOTETU/heF2CRqCG5IQJ+AAXxbrs+P2"
+    "9yGtGiN6yTGkCbW8QUhP60bpldsiMnrNk5BQrkWaK02pXiutw++RCjMBW/1YXYo8ilKVcwsCtr1tdUuOR+fEcXG+kx5lGjje8g3i"
+    "blFM6PnWKue4tpFVS9F4+WZR0zJJMyMAPN/HvJrvkIdz4txbRQhmSrwLGwWHm0RWDp91OOS33D0c4QArGSKdfwIDAQAB"
 )
 
 

@@ -21,7 +21,7 @@ class Outcome(str, enum.Enum):
     FAILED = "failed"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lookup:
     """One DNS question and what came back.
 
@@ -46,25 +46,57 @@ class Lookup:
         return self.outcome in (Outcome.NXDOMAIN, Outcome.NODATA)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DkimTokenDns:
     """What DNS holds for one Easy DKIM token (or one BYODKIM selector)."""
 
     token: str
     record: Lookup  # CNAME for Easy DKIM, TXT for BYODKIM
     target_txt: Lookup | None = None  # TXT at the CNAME's target (Easy DKIM)
-    misplaced: Lookup | None = None  # the same CNAME at <name>.<domain>, the provider-appended-zone mistake
+    misplaced: Lookup | None = None  # the same CNAME at <name>.<zone apex>: the provider appended its zone
+    other: Lookup | None = None  # what sits at the name instead of the CNAME (a TXT, an A...) when there is no CNAME
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
+class SpfTree:
+    """The MAIL FROM domain's SPF record followed through include: and redirect=.
+
+    ``lookups`` counts the DNS-querying terms the way RFC 7208 section 4.6.4
+    does (the record's own and those of every record it includes); None when
+    a lookup on the way failed, so the count is unknown.
+    """
+
+    lookups: int | None
+    failed: tuple[str, ...] = ()  # names whose SPF could not be read (lookup failed)
+    void: tuple[str, ...] = ()  # included names with no SPF record at all
+
+
+@dataclass(frozen=True, slots=True)
+class ServerAnswer:
+    """One authoritative server's own answer (asked without recursion) for one DKIM name."""
+
+    server: str  # the NS host name
+    address: str
+    name: str  # the DKIM name asked
+    outcome: Outcome
+    value: str | None = None  # the CNAME target (or TXT) it holds
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DomainDns:
     """Everything the probe learned about one domain identity."""
 
     domain: str
     tokens: tuple[DkimTokenDns, ...] = ()
-    dmarc: Lookup | None = None
+    dmarc: Lookup | None = None  # the record the DMARCbis tree walk found (or the first answer)
+    dmarc_walk: tuple[str, ...] = ()  # the names the walk asked, in order
+    dmarc_misplaced: Lookup | None = None  # a DMARC record at _dmarc.<domain>.<zone apex> when the walk found none
     mail_from_mx: Lookup | None = None
     mail_from_txt: Lookup | None = None
+    spf: SpfTree | None = None
+    zone_apex: str | None = None  # the domain's zone apex, from SOA (asked when a record is missing)
+    servers: tuple[ServerAnswer, ...] = ()  # the authoritative servers' answers (nameserver check)
 
 
 def points_elsewhere(identity: SesIdentity, tok: DkimTokenDns) -> bool:

@@ -14,9 +14,11 @@ take many minutes, while thousands of queries in flight lose packets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 import dns.asyncresolver
 import dns.exception
@@ -28,7 +30,9 @@ import dns.resolver
 from ..models import domain_and_parents
 from ..settings import Nameserver
 from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from .nameservers import ask_servers
 from .parsers import is_dmarc_record
+from .spf_tree import spf_tree_of
 
 # Large enough for a 2048-bit DKIM key in one UDP answer, small enough to
 # avoid IP fragmentation (the DNS Flag Day 2020 recommendation).
@@ -56,6 +60,7 @@ class ProbeRequest:
     byodkim: bool = False
     mail_from: str | None = None
     dmarc: bool = True
+    nameservers: bool = False  # also ask each authoritative server, without recursion, for the DKIM names
 
 
 def _decode(raw: bytes) -> str:
@@ -68,14 +73,23 @@ def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
-def dmarc_candidates(domain: str) -> list[str]:
-    """``_dmarc`` names to try: the domain, then parents down to two labels.
+MAX_DMARC_WALK = 8  # DMARCbis (RFC 9989): the DNS tree walk asks at most eight names
 
-    Receivers fall back to the organisational domain's record; without a
-    public-suffix list, parents down to two labels approximate it (a query at
-    a public suffix finds nothing and costs one lookup).
+
+def dmarc_candidates(domain: str) -> list[str]:
+    """The ``_dmarc`` names DMARCbis's DNS tree walk asks, in order (at most eight).
+
+    First the domain itself; then, if it has more than eight labels, the name
+    shortened to seven; then one label fewer each time, down to the top-level
+    domain (where a public-suffix operator may publish a ``psd=y`` policy).
+    This replaces a public-suffix list: the records themselves say where an
+    organisation's domain ends.
     """
-    return [f"_dmarc.{name}" for name in domain_and_parents(domain)]
+    labels = domain.split(".")
+    names = [domain]
+    for count in range(min(len(labels) - 1, MAX_DMARC_WALK - 1), 0, -1):
+        names.append(".".join(labels[-count:]))
+    return [f"_dmarc.{name}" for name in names]
 
 
 class RateLimit:
@@ -120,6 +134,7 @@ class DnsProbe:
         max_in_flight: int = 20,
         confirm_negative: bool = True,
         rate: RateLimit | None = None,
+        authoritative_port: int = 53,
     ):
         self._resolver = resolver
         self._max_in_flight = max_in_flight
@@ -127,6 +142,11 @@ class DnsProbe:
         self._rate = rate
         self._sem: asyncio.Semaphore | None = None
         self._sem_loop: asyncio.AbstractEventLoop | None = None
+        # Answers shared by many domains (a zone's apex and name servers, an SPF record many
+        # include) are asked once per run: one task per key, awaited by everyone who needs it.
+        self._memo: dict[tuple[str, str], asyncio.Task[Any]] = {}
+        self.authoritative_port = authoritative_port
+        self.authoritative_timeout = resolver.timeout
         self.lookups = 0
         self.failed = 0
 
@@ -141,6 +161,13 @@ class DnsProbe:
     async def _probe_all(self, requests: list[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
         results = await asyncio.gather(*(self.probe(req) for req in requests))
         return dict(zip(requests, results, strict=True))
+
+    @contextlib.asynccontextmanager
+    async def authoritative_slot(self) -> AsyncIterator[None]:
+        """One of the in-flight slots, for a query sent to an authoritative server directly."""
+        self.lookups += 1
+        async with self._semaphore():
+            yield
 
     def _semaphore(self) -> asyncio.Semaphore:
         loop = asyncio.get_running_loop()
@@ -158,43 +185,118 @@ class DnsProbe:
         tokens, (dmarc, mx, spf) = await asyncio.gather(
             asyncio.gather(*token_jobs), asyncio.gather(dmarc_job, mx_job, spf_job)
         )
-        return DomainDns(domain=req.domain, tokens=tuple(tokens), dmarc=dmarc, mail_from_mx=mx, mail_from_txt=spf)
+        dmarc_lookup, walk = dmarc if dmarc is not None else (None, ())
+        spf_tree = await spf_tree_of(self, spf) if spf is not None else None
+        dmarc_found = dmarc_lookup is not None and any(is_dmarc_record(v) for v in dmarc_lookup.values)
+        dmarc_misplaced = None
+        if dmarc_lookup is not None and not dmarc_found and not dmarc_lookup.failed:
+            found = await self._doubled(req.domain, f"_dmarc.{req.domain}", "TXT")
+            dmarc_misplaced = found if found is not None and any(is_dmarc_record(v) for v in found.values) else None
+        apex = None
+        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or req.nameservers:
+            apex = await self.zone_apex(req.domain)
+        servers = await ask_servers(self, apex, [t.record.name for t in tokens], req.byodkim) if req.nameservers else ()
+        return DomainDns(
+            domain=req.domain,
+            tokens=tuple(tokens),
+            dmarc=dmarc_lookup,
+            dmarc_walk=walk,
+            dmarc_misplaced=dmarc_misplaced,
+            mail_from_mx=mx,
+            mail_from_txt=spf,
+            spf=spf_tree,
+            zone_apex=apex,
+            servers=servers,
+        )
+
+    async def with_servers(self, dns: DomainDns, *, byodkim: bool) -> DomainDns:
+        """``dns`` with each authoritative server's own answers for its DKIM names (the nameserver check)."""
+        apex = dns.zone_apex or await self.zone_apex(dns.domain)
+        servers = await ask_servers(self, apex, [t.record.name for t in dns.tokens], byodkim)
+        return replace(dns, zone_apex=apex, servers=servers)
 
     async def _easy(self, domain: str, token: str) -> DkimTokenDns:
         name = f"{token}._domainkey.{domain}"
         record = await self.query(name, "CNAME")
         if record.outcome is Outcome.ANSWER:
             return DkimTokenDns(token=token, record=record, target_txt=await self.query(record.values[0], "TXT"))
-        misplaced = None
-        if record.absent:
-            # The provider appended its zone to a pasted full name. The zone
-            # apex is not known here, so try the domain and each parent
-            # (down to two labels): a few lookups, only for missing records.
-            for zone in domain_and_parents(domain):
-                found = await self.query(f"{name}.{zone}", "CNAME", confirm=False)
-                if found.outcome is Outcome.ANSWER:
-                    misplaced = found
-                    break
-        return DkimTokenDns(token=token, record=record, misplaced=misplaced)
+        if not record.absent:
+            return DkimTokenDns(token=token, record=record)
+        return DkimTokenDns(
+            token=token,
+            record=record,
+            misplaced=await self._doubled(domain, name, "CNAME"),
+            other=await self._other(record),
+        )
 
     async def _byodkim(self, domain: str, selector: str) -> DkimTokenDns:
-        record = await self.query(f"{selector}._domainkey.{domain}", "TXT")
+        name = f"{selector}._domainkey.{domain}"
+        record = await self.query(name, "TXT")
         if record.outcome is Outcome.NODATA and record.cname:
             # A CNAME delegating the selector elsewhere: follow it ourselves.
             return DkimTokenDns(token=selector, record=record, target_txt=await self.query(record.cname, "TXT"))
+        if record.absent:
+            return DkimTokenDns(token=selector, record=record, misplaced=await self._doubled(domain, name, "TXT"))
         return DkimTokenDns(token=selector, record=record)
 
-    async def _dmarc(self, domain: str) -> Lookup:
+    async def _doubled(self, domain: str, name: str, rdtype: str) -> Lookup | None:
+        """The record at ``<name>.<zone apex>``: where a provider that appends its zone put a pasted full name.
+
+        The apex comes from SOA, not from guessing where the organisation's
+        domain ends. Only asked for records that are missing.
+        """
+        apex = await self.zone_apex(domain)
+        if apex is None:
+            return None
+        found = await self.query(f"{name}.{apex}", rdtype, confirm=False)
+        return found if found.outcome is Outcome.ANSWER else None
+
+    async def _other(self, record: Lookup) -> Lookup | None:
+        """What stands at a name that exists but has no CNAME (NODATA): a TXT, or an address."""
+        if record.outcome is not Outcome.NODATA:
+            return None
+        for rdtype in ("TXT", "A", "AAAA", "MX"):
+            found = await self.query(record.name, rdtype, confirm=False)
+            if found.outcome is Outcome.ANSWER:
+                return found
+        return None
+
+    async def _dmarc(self, domain: str) -> tuple[Lookup, tuple[str, ...]]:
+        """DMARCbis's tree walk: the first name holding a DMARC record, or the first answer when none does."""
         first: Lookup | None = None
+        asked: list[str] = []
         for name in dmarc_candidates(domain):
             found = await self.query(name, "TXT", confirm=False)
+            asked.append(name)
             first = first or found
             if found.outcome is Outcome.ANSWER and any(is_dmarc_record(v) for v in found.values):
-                return found
+                return found, tuple(asked)
             if found.failed:
-                return found
+                return found, tuple(asked)
         assert first is not None
-        return first
+        return first, tuple(asked)
+
+    async def once(self, kind: str, key: str, make: Callable[[], Awaitable[Any]]) -> Any:
+        """``make()``'s result, computed once per probe for (kind, key) however many domains ask."""
+        task = self._memo.get((kind, key))
+        if task is None or task.get_loop() is not asyncio.get_running_loop():
+            task = asyncio.ensure_future(make())
+            self._memo[(kind, key)] = task
+        return await asyncio.shield(task)
+
+    async def zone_apex(self, name: str) -> str | None:
+        """The apex of the zone ``name`` is in: the first of it and its parents whose SOA answers."""
+        apex: str | None = await self.once("apex", name, lambda: self._zone_apex(name))
+        return apex
+
+    async def _zone_apex(self, name: str) -> str | None:
+        for candidate in domain_and_parents(name, down_to=1):
+            found = await self.query(candidate, "SOA", confirm=False)
+            if found.outcome is Outcome.ANSWER:
+                return candidate
+            if found.failed:
+                return None
+        return None
 
     async def query(self, name: str, rdtype: str, *, confirm: bool | None = None) -> Lookup:
         """One question; a negative answer is asked again once before it is believed."""

@@ -42,12 +42,13 @@ from ..models import (
     IdentityType,
     ScanReport,
     SesIdentity,
+    SesStatus,
     ShardError,
     domain_and_parents,
 )
 from .checks import evaluate
 from .deadline import Deadline
-from .dns_answers import DomainDns, points_elsewhere
+from .dns_answers import DomainDns, Outcome, points_elsewhere
 from .dns_probe import DnsProbe, ProbeRequest
 from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
 from .zone_memory import ConfirmedZone, ZoneMemory, tokens_fingerprint
@@ -95,6 +96,7 @@ def run_scan(
     deadline: Deadline | None = None,
     zones: ZoneMemory | None = None,
     max_confirmations: int = 60,
+    nameservers: str = "suspect",
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
 ) -> ScanReport:
@@ -112,6 +114,7 @@ def run_scan(
         deadline=deadline or Deadline.never(),
         zones=zones,
         max_confirmations=max_confirmations,
+        nameservers=nameservers,
     )
     started = now()
     runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
@@ -152,7 +155,9 @@ class _Engine:
         deadline: Deadline,
         zones: ZoneMemory | None,
         max_confirmations: int,
+        nameservers: str,
     ):
+        self.nameservers = nameservers
         self.probe = probe
         self.check_dmarc = check_dmarc
         self.only = only
@@ -217,6 +222,8 @@ class _Engine:
                 continue
             ident = _remembered(run, ident)
             dns = await self.probe.probe(self._request(ident))
+            if self.nameservers == "suspect" and _suspect(ident, dns):
+                dns = await self.probe.with_servers(dns, byodkim=ident.is_byodkim)
             if ident.zone_confirmed or ident.is_byodkim:
                 self._report(run, ident, dns)
             elif _off_zone(ident, dns):
@@ -328,6 +335,7 @@ class _Engine:
             byodkim=ident.is_byodkim,
             mail_from=ident.mail_from.domain if ident.mail_from else None,
             dmarc=self.check_dmarc,
+            nameservers=self.nameservers == "all",
         )
 
 
@@ -337,6 +345,17 @@ def _remembered(run: _ShardRun, ident: SesIdentity) -> SesIdentity:
     if memo is None or memo.tokens != tokens_fingerprint(ident.dkim_tokens) or not memo.zone:
         return ident
     return replace(ident, signing_hosted_zone=memo.zone, signing_origin=memo.origin, zone_confirmed=True)
+
+
+def _suspect(ident: SesIdentity, dns: DomainDns) -> bool:
+    """Where servers that disagree would explain what was seen: SES not at SUCCESS, or a DKIM record wrong."""
+    if not dns.tokens:
+        return False
+    if ident.dkim_status is not SesStatus.SUCCESS:
+        return True
+    return any(tok.record.outcome is not Outcome.ANSWER for tok in dns.tokens if not ident.is_byodkim) or any(
+        points_elsewhere(ident, tok) for tok in dns.tokens
+    )
 
 
 def _off_zone(ident: SesIdentity, dns: DomainDns) -> bool:

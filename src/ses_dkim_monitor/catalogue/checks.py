@@ -1,19 +1,14 @@
-"""The one catalogue of check ids.
+"""The check ids: what the monitor can report, each with its severity, title, when it fires and fix template.
 
-Every check the monitor can report is listed here with its default severity,
-a one-line title, when it fires and a fix template. The CLI, the Lambda, the
-alerts and the docs (their tables are generated from this module by
-``scripts/docgen.py``) all use these names. Ids are a public contract: add,
-never rename or remove. Code refers to a check by the constant below, never
-by a bare string.
+A public contract: ids are added, never renamed or removed. Code refers to a
+check by its constant, never by a bare string.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from .models import DnsRecord, Finding, Severity
+from ..models import Severity
 
 IDENTITY_NOT_VERIFIED = "identity-not-verified"
 DKIM_SIGNING_DISABLED = "dkim-signing-disabled"
@@ -28,25 +23,11 @@ MAIL_FROM_NOT_SUCCESS = "mail-from-not-success"
 MAIL_FROM_RECORD_MISSING = "mail-from-record-missing"
 MONITOR_CANNOT_VERIFY = "monitor-cannot-verify"
 IDENTITY_NOT_CHECKED = "identity-not-checked"
-
-# Causes (catalogue.CAUSES): why a check fired, when there is more to say.
-OUT_OF_TIME = "out-of-time"
-ZONE_UNCONFIRMED = "zone-unconfirmed"
-
-
-@dataclass(frozen=True)
-class Cause:
-    """Why a check fired, when there is more to say than the check id: a stable kebab-case code.
-
-    ``checks`` are the check ids it may accompany. ``fix``, when set, replaces
-    the check's fix template for findings with this cause (same fields).
-    """
-
-    id: str
-    checks: tuple[str, ...]
-    title: str
-    when: str = ""  # what was observed, for the docs (Markdown)
-    fix: str = ""
+DKIM_KEY_WEAK = "dkim-key-weak"
+DKIM_KEY_TESTING = "dkim-key-testing"
+SPF_INVALID = "spf-invalid"
+DMARC_INVALID = "dmarc-invalid"
+NAMESERVERS_DISAGREE = "nameservers-disagree"
 
 
 @dataclass(frozen=True)
@@ -165,6 +146,49 @@ CHECKS: dict[str, Check] = {
             "`ok` and never a problem it did not see (see the cause)",
         ),
         Check(
+            DKIM_KEY_WEAK,
+            Severity.WARNING,
+            "The DKIM signing key is shorter than 2048 bits",
+            "{fix_detail}",
+            when="the published public key is under 2048 bits (RFC 8301: signers SHOULD use 2048); for Easy DKIM, "
+            "the one target with a non-empty `p=`",
+        ),
+        Check(
+            DKIM_KEY_TESTING,
+            Severity.WARNING,
+            "The DKIM key record is in testing mode",
+            "Remove t=y from {name}: publish {name} TXT with the same p= and no t=y flag",
+            when="a bring-your-own-DKIM key record carries `t=y`, so receivers may treat failing signatures as "
+            "unsigned mail",
+        ),
+        Check(
+            SPF_INVALID,
+            Severity.WARNING,
+            "The custom MAIL FROM domain's SPF record is invalid or unsafe",
+            "{fix_detail}",
+            when="on the custom MAIL FROM domain: several `v=spf1` records, a syntax error, more than 10 "
+            "DNS-querying mechanisms counted through `include:` and `redirect=`, an include without an SPF "
+            "record, or `+all`",
+        ),
+        Check(
+            DMARC_INVALID,
+            Severity.WARNING,
+            "The DMARC record is malformed",
+            "{fix_detail}",
+            when="the DMARC record that applies (found by DMARCbis's DNS tree walk) is malformed (bad `p=`, "
+            "`pct=`, unknown or mistyped tags) or there are several `v=DMARC1` records; the message reports the "
+            "policy found",
+        ),
+        Check(
+            NAMESERVERS_DISAGREE,
+            Severity.WARNING,
+            "The domain's name servers give different answers for its DKIM records",
+            "Make every name server of {zone} serve the same records: {servers}. A secondary that stopped "
+            "transferring the zone, or a record added at one provider of two, is the usual cause.",
+            when="asked directly without recursion, the zone's authoritative servers (from NS) answer differently "
+            "for a DKIM CNAME, so receivers and SES see the record only some of the time (`CHECK_NAMESERVERS`)",
+        ),
+        Check(
             MONITOR_CANNOT_VERIFY,
             Severity.WARNING,
             "The monitor could not check this identity for several runs",
@@ -173,71 +197,3 @@ CHECKS: dict[str, Check] = {
         ),
     )
 }
-
-
-CAUSES: dict[str, Cause] = {}  # filled below, beside the checks they explain
-
-
-def _causes(*causes: Cause) -> None:
-    for cause in causes:
-        assert cause.id not in CAUSES, cause.id
-        assert all(check in CHECKS for check in cause.checks), cause
-        CAUSES[cause.id] = cause
-
-
-_causes(
-    Cause(
-        OUT_OF_TIME,
-        (IDENTITY_NOT_CHECKED,),
-        "The run reached its time budget first",
-        when="the Lambda's time budget (or the CLI's) ran out before the identity was checked",
-    ),
-    Cause(
-        ZONE_UNCONFIRMED,
-        (IDENTITY_NOT_CHECKED,),
-        "A DKIM CNAME points outside the predicted zone and SES has not confirmed the real one yet",
-        when="confirming the signing zone with GetEmailIdentity would exceed the run's cap "
-        "(`MAX_ZONE_CONFIRMATIONS`); the next run confirms more, and each confirmation is remembered",
-    ),
-)
-
-
-def finding(
-    check_id: str,
-    message: str,
-    *,
-    severity: Severity | None = None,
-    subject: str = "",
-    source: str = "ses",
-    record: DnsRecord | None = None,
-    cause: str = "",
-    misplaced: DnsRecord | None = None,
-    **fields: Any,
-) -> Finding:
-    """Build a Finding for a catalogued check, filling its fix template.
-
-    A record, when given, also supplies ``name``/``type``/``value`` to the
-    template so the fix text and the machine-readable record always agree.
-    A cause must be catalogued for this check; its own fix template, when it
-    has one, is used instead of the check's.
-    """
-    check = CHECKS[check_id]
-    template = check.fix
-    if cause:
-        entry = CAUSES[cause]
-        if check_id not in entry.checks:
-            raise ValueError(f"cause {cause} does not apply to {check_id}")
-        template = entry.fix or template
-    if record is not None:
-        fields = {"name": record.name, "type": record.type, "value": record.value, **fields}
-    return Finding(
-        check=check.id,
-        severity=severity or check.severity,
-        message=message,
-        fix=template.format(**fields),
-        subject=subject,
-        source=source,
-        record=record,
-        cause=cause,
-        misplaced=misplaced,
-    )

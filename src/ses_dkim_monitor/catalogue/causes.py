@@ -1,0 +1,211 @@
+"""The causes: why a check fired, when there is more to say than the check id.
+
+Stable kebab-case codes, kept beside the check catalogue and, like it, a
+public contract (added, never renamed or removed). A cause may carry its own
+fix template, which replaces the check's for findings with that cause.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .checks import (
+    CHECKS,
+    DKIM_KEY_MISSING,
+    DKIM_RECORD_MISSING,
+    DKIM_RECORD_WRONG_TARGET,
+    DKIM_STATUS_NOT_SUCCESS,
+    DMARC_INVALID,
+    DMARC_RECORD_MISSING,
+    IDENTITY_NOT_CHECKED,
+    MAIL_FROM_NOT_SUCCESS,
+    MAIL_FROM_RECORD_MISSING,
+    SPF_INVALID,
+)
+
+OUT_OF_TIME = "out-of-time"
+ZONE_UNCONFIRMED = "zone-unconfirmed"
+DOUBLED_DOMAIN = "doubled-domain"
+PUBLISHED_AS_TXT = "published-as-txt"
+TARGET_MISSING_DOT = "target-missing-dot"
+OTHER_TOKEN = "other-token"
+OTHER_REGION_ZONE = "other-region-zone"
+DNS_CORRECT_NOW = "dns-correct-now"
+SILENT_FALLBACK = "silent-fallback"
+MX_WRONG_TARGET = "mx-wrong-target"
+KEY_REVOKED = "key-revoked"
+KEY_MALFORMED = "key-malformed"
+SPF_MULTIPLE_RECORDS = "spf-multiple-records"
+SPF_SYNTAX_ERROR = "spf-syntax-error"
+SPF_TOO_MANY_LOOKUPS = "spf-too-many-lookups"
+SPF_PLUS_ALL = "spf-plus-all"
+SPF_VOID_INCLUDE = "spf-void-include"
+DMARC_MULTIPLE_RECORDS = "dmarc-multiple-records"
+DMARC_BAD_POLICY = "dmarc-bad-policy"
+DMARC_BAD_PCT = "dmarc-bad-pct"
+DMARC_UNKNOWN_TAG = "dmarc-unknown-tag"
+DMARC_SYNTAX_ERROR = "dmarc-syntax-error"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """Why a check fired, when there is more to say than the check id: a stable kebab-case code.
+
+    ``checks`` are the check ids it may accompany. ``fix``, when set, replaces
+    the check's fix template for findings with this cause (same fields).
+    """
+
+    id: str
+    checks: tuple[str, ...]
+    title: str
+    when: str = ""  # what was observed, for the docs (Markdown)
+    fix: str = ""
+
+
+CAUSES: dict[str, Cause] = {}  # filled below, beside the checks they explain
+
+
+def _causes(*causes: Cause) -> None:
+    for cause in causes:
+        assert cause.id not in CAUSES, cause.id
+        assert all(check in CHECKS for check in cause.checks), cause
+        CAUSES[cause.id] = cause
+
+
+_causes(
+    Cause(
+        OUT_OF_TIME,
+        (IDENTITY_NOT_CHECKED,),
+        "The run reached its time budget first",
+        when="the Lambda's time budget (or the CLI's) ran out before the identity was checked",
+    ),
+    Cause(
+        ZONE_UNCONFIRMED,
+        (IDENTITY_NOT_CHECKED,),
+        "A DKIM CNAME points outside the predicted zone and SES has not confirmed the real one yet",
+        when="confirming the signing zone with GetEmailIdentity would exceed the run's cap "
+        "(`MAX_ZONE_CONFIRMATIONS`); the next run confirms more, and each confirmation is remembered",
+    ),
+)
+
+
+_causes(
+    Cause(
+        DOUBLED_DOMAIN,
+        (DKIM_RECORD_MISSING, DKIM_KEY_MISSING, DMARC_RECORD_MISSING),
+        "The DNS provider appended its zone to a pasted full name",
+        when="the record is not at its name but at `<name>.<zone apex>` (the apex found through SOA)",
+        fix="Delete the record at {misplaced_name} and publish {name} {type} {value}: in a web form that "
+        "appends the zone ({apex}), enter only {host} as the host",
+    ),
+    Cause(
+        PUBLISHED_AS_TXT,
+        (DKIM_RECORD_MISSING,),
+        "Another record type stands where the CNAME belongs",
+        when="the name has a TXT (or another type) and no CNAME: receivers may even verify with a TXT key, but "
+        "SES cannot, so its verification and key rotation fail",
+        fix="Delete the {other_type} record at {name} and publish {name} CNAME {value} in its place",
+    ),
+    Cause(
+        TARGET_MISSING_DOT,
+        (DKIM_RECORD_WRONG_TARGET,),
+        "The CNAME's target got the zone appended (typed without its trailing dot)",
+        when="the target is `<token>.<SigningHostedZone>.<zone>`",
+        fix="Change {name} to CNAME {value}, typing the target with its trailing dot (or, in a form that appends "
+        "the zone to targets, choose its 'fully qualified' option), or the provider appends the zone again",
+    ),
+    Cause(
+        OTHER_TOKEN,
+        (DKIM_RECORD_WRONG_TARGET,),
+        "The CNAME points at another token's key",
+        when="the target is a DKIM key of SES (`<other token>.<zone>`) but not this token's: records pasted into "
+        "the wrong rows, or left from the identity's previous tokens",
+    ),
+    Cause(
+        OTHER_REGION_ZONE,
+        (DKIM_RECORD_WRONG_TARGET,),
+        "The CNAME points into another region's DKIM zone",
+        when="the target is this token in another SES region's DKIM zone (records copied from an identity in "
+        "another region)",
+    ),
+    Cause(
+        DNS_CORRECT_NOW,
+        (DKIM_STATUS_NOT_SUCCESS,),
+        "SES saw a failure, but every DKIM record is correct now",
+        when="SES reports TEMPORARY_FAILURE or FAILED while each CNAME points at its expected target and a key "
+        "is behind them",
+        fix="{fix_detail}",
+    ),
+    Cause(
+        SILENT_FALLBACK,
+        (MAIL_FROM_NOT_SUCCESS, MAIL_FROM_RECORD_MISSING),
+        "SES falls back to amazonses.com without telling anyone",
+        when="`BehaviorOnMxFailure` is `USE_DEFAULT_VALUE`: mail still goes out, from amazonses.com, so SPF "
+        "alignment is silently lost (DKIM alignment is then the only DMARC path)",
+    ),
+    Cause(
+        MX_WRONG_TARGET,
+        (MAIL_FROM_RECORD_MISSING,),
+        "The MAIL FROM domain's MX points somewhere other than SES's feedback endpoint",
+        when="the MX is not `feedback-smtp.<region>.amazonses.com` of the identity's region (often: another region's)",
+    ),
+    Cause(
+        KEY_REVOKED,
+        (DKIM_KEY_MISSING,),
+        "The key record is revoked (empty p=)",
+        when="every key record behind the DKIM names has an empty `p=`, which RFC 6376 defines as a revoked key",
+    ),
+    Cause(
+        KEY_MALFORMED,
+        (DKIM_KEY_MISSING,),
+        "The key record cannot be used",
+        when="the TXT is not a valid DKIM key record: a syntax error, `v=` other than DKIM1, no `p=`, or `p=` "
+        "that is not a public key",
+    ),
+    Cause(
+        SPF_MULTIPLE_RECORDS,
+        (SPF_INVALID,),
+        "Several SPF records",
+        when="more than one `v=spf1` TXT: receivers return permerror and SPF fails for all mail",
+    ),
+    Cause(SPF_SYNTAX_ERROR, (SPF_INVALID,), "An SPF syntax error", when="a term receivers cannot parse"),
+    Cause(
+        SPF_TOO_MANY_LOOKUPS,
+        (SPF_INVALID,),
+        "More than 10 DNS lookups",
+        when="counted through `include:` and `redirect=` (RFC 7208 section 4.6.4): receivers return permerror",
+    ),
+    Cause(SPF_PLUS_ALL, (SPF_INVALID,), "`+all`", when="the record authorises every host on the internet"),
+    Cause(
+        SPF_VOID_INCLUDE,
+        (SPF_INVALID,),
+        "An include without an SPF record",
+        when="a name the record includes has no SPF record (or several): receivers return permerror",
+    ),
+    Cause(
+        DMARC_MULTIPLE_RECORDS,
+        (DMARC_INVALID,),
+        "Several DMARC records",
+        when="more than one `v=DMARC1` TXT at the name: receivers use none of them",
+    ),
+    Cause(
+        DMARC_BAD_POLICY,
+        (DMARC_INVALID,),
+        "A missing or invalid policy",
+        when="`p=` (or `sp=`, `np=`) is absent or not none, quarantine or reject",
+    ),
+    Cause(DMARC_BAD_PCT, (DMARC_INVALID,), "An invalid pct=", when="`pct=` is not a whole number from 0 to 100"),
+    Cause(
+        DMARC_UNKNOWN_TAG,
+        (DMARC_INVALID,),
+        "An unknown or mistyped tag",
+        when="a tag DMARC does not define (e.g. `rau=` for `rua=`): receivers ignore it",
+    ),
+    Cause(
+        DMARC_SYNTAX_ERROR,
+        (DMARC_INVALID,),
+        "A DMARC syntax error",
+        when="`v=DMARC1` not first, a part "
+        "without `=`, duplicate tags, invalid `adkim`/`aspf`/`fo`/`ri` values or report addresses",
+    ),
+)

@@ -1,0 +1,93 @@
+"""Checks about the identity as a whole: verified for sending, covered by a DKIM domain, and checkable at all."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ... import catalogue as c
+from ...catalogue import finding
+from ...models import Finding, SesIdentity, SesStatus, Severity, domain_and_parents
+from ..dns_answers import DomainDns, Lookup, Outcome, points_elsewhere
+from .common import status_name
+
+
+def check_verification(identity: SesIdentity) -> list[Finding]:
+    status = identity.verification_status
+    if status is SesStatus.SUCCESS and identity.sending_enabled:
+        return []
+    if status is SesStatus.SUCCESS:
+        message = f"{identity.name} is verified but SES reports it is not enabled for sending in {identity.region}"
+        severity = Severity.CRITICAL
+    else:
+        message = f"{identity.name} verification status is {status_name(status)} in {identity.region}"
+        severity = Severity.WARNING if status in (SesStatus.PENDING, SesStatus.NOT_STARTED) else Severity.CRITICAL
+    return [
+        finding(c.IDENTITY_NOT_VERIFIED, message, severity=severity, identity=identity.name, region=identity.region)
+    ]
+
+
+def check_email_identity_domain(identity: SesIdentity, domains: Mapping[str, SesIdentity]) -> list[Finding]:
+    """An address needs a DKIM-enabled, DKIM-verified domain identity (its domain or a parent)."""
+    seen = [domains[d] for d in domain_and_parents(identity.domain) if d in domains]
+    if any(d.dkim_enabled and d.dkim_status is SesStatus.SUCCESS for d in seen):
+        return []
+    if seen:
+        states = "; ".join(
+            f"{d.name} has DKIM signing {'on' if d.dkim_enabled else 'off'} and status {status_name(d.dkim_status)}"
+            for d in seen
+        )
+        observed = f"no domain identity for it is DKIM-enabled and verified ({states})"
+    else:
+        observed = f"there is no domain identity for {identity.domain} or a parent domain"
+    return [
+        finding(
+            c.EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN,
+            f"{identity.name} is an email-address identity in {identity.region} and {observed}: its mail carries "
+            f"only SES's d=amazonses.com signature, which fails DMARC alignment (Google Workspace groups hold such "
+            f"mail as suspected spam)",
+            domain=identity.domain,
+            region=identity.region,
+        )
+    ]
+
+
+def relevant_lookups(identity: SesIdentity, dns: DomainDns) -> list[Lookup]:
+    """The lookups whose failure leaves a question open.
+
+    The TXT behind a CNAME that already points at the wrong target is not
+    one: the wrong target is reported whatever that TXT says. An SPF include
+    that could not be read leaves the lookup count unknown; an authoritative
+    server that did not answer leaves the nameserver check unknown.
+    """
+    found: list[Lookup] = []
+    for tok in dns.tokens:
+        found.append(tok.record)
+        if tok.target_txt is not None and not points_elsewhere(identity, tok):
+            found.append(tok.target_txt)
+    found.extend(x for x in (dns.dmarc, dns.mail_from_mx, dns.mail_from_txt) if x is not None)
+    if dns.spf is not None:
+        found.extend(Lookup(name, "TXT", Outcome.FAILED, error="SPF include unreadable") for name in dns.spf.failed)
+    found.extend(
+        Lookup(a.name, f"CNAME @{a.server}", Outcome.FAILED, error=f"{a.address}: {a.error}")
+        for a in dns.servers
+        if a.outcome is Outcome.FAILED
+    )
+    return found
+
+
+def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
+    failed = [lk for lk in relevant_lookups(identity, dns) if lk.failed] if dns else []
+    if not failed:
+        return []
+    shown = ", ".join(f"{lk.name} {lk.rdtype} ({lk.error})" for lk in failed[:3])
+    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    return [
+        finding(
+            c.DNS_LOOKUP_FAILED,
+            f"{len(failed)} DNS lookup(s) for {identity.domain} failed: {shown}{more}; "
+            f"its records could not be checked this run",
+            source="dns",
+            domain=identity.domain,
+            error=failed[0].error or "unknown error",
+        )
+    ]

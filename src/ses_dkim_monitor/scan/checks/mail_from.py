@@ -1,0 +1,152 @@
+"""The custom MAIL FROM domain: verified in SES, its MX at SES's feedback endpoint, an SPF record that
+authorises SES and that receivers can evaluate."""
+
+from __future__ import annotations
+
+from ... import catalogue as c
+from ...catalogue import finding
+from ...models import DnsRecord, Finding, SesIdentity, SesStatus
+from ...untrusted import quoted
+from ..dns_answers import DomainDns, Outcome
+from ..parsers import parse_spf, spf_authorises_ses, spf_records
+from ..spf_tree import MAX_LOOKUPS
+from .common import SPF_FOR_SES, fqdn, status_name
+
+
+def _silent_fallback(identity: SesIdentity) -> bool:
+    behaviour = (identity.mail_from.behavior_on_mx_failure or "") if identity.mail_from else ""
+    return behaviour.replace("_", "").lower() == "usedefaultvalue"
+
+
+FALLBACK = (
+    "; with BehaviorOnMxFailure=USE_DEFAULT_VALUE SES sends anyway, from amazonses.com, so SPF alignment is "
+    "silently lost"
+)
+
+
+def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
+    mail_from = identity.mail_from
+    if mail_from is None:
+        return []
+    feedback_host = f"feedback-smtp.{identity.region}.amazonses.com"
+    feedback = f"10 {feedback_host}"
+    fallback = _silent_fallback(identity)
+    cause = c.SILENT_FALLBACK if fallback else ""
+    note = FALLBACK if fallback else ""
+    found: list[Finding] = []
+    if mail_from.status is not SesStatus.SUCCESS:
+        found.append(
+            finding(
+                c.MAIL_FROM_NOT_SUCCESS,
+                f"custom MAIL FROM domain {mail_from.domain} of {identity.name} has status "
+                f"{status_name(mail_from.status)}{note}",
+                cause=cause,
+                mail_from=mail_from.domain,
+                name=fqdn(mail_from.domain),
+                value=feedback,
+            )
+        )
+    if dns is None:
+        return found
+    mx, txt = dns.mail_from_mx, dns.mail_from_txt
+    mx_record = DnsRecord(fqdn(mail_from.domain), "MX", feedback)
+    if mx is not None and mx.absent:
+        found.append(
+            finding(
+                c.MAIL_FROM_RECORD_MISSING,
+                f"MAIL FROM domain {mail_from.domain} has no MX record, so SES cannot use it{note}",
+                subject="MX",
+                source="dns",
+                record=mx_record,
+                cause=cause,
+            )
+        )
+    elif mx is not None and mx.outcome is Outcome.ANSWER:
+        hosts = [v.split()[-1].rstrip(".").lower() for v in mx.values]
+        if feedback_host not in hosts:
+            found.append(
+                finding(
+                    c.MAIL_FROM_RECORD_MISSING,
+                    f"MAIL FROM domain {mail_from.domain} has MX {quoted(' | '.join(mx.values))}, not SES's "
+                    f"feedback endpoint for {identity.region} ({feedback_host}), so SES cannot use it{note}",
+                    subject="MX",
+                    source="dns",
+                    record=mx_record,
+                    cause=c.MX_WRONG_TARGET,
+                    misplaced=DnsRecord(fqdn(mail_from.domain), "MX", mx.values[0]),
+                )
+            )
+    if txt is not None and not txt.failed:
+        spf = spf_records(txt.values) if txt.outcome is Outcome.ANSWER else []
+        if not any(spf_authorises_ses(v) for v in spf):
+            observed = f"its SPF record is {quoted(spf[0])}" if spf else "it has no SPF record"
+            found.append(
+                finding(
+                    c.MAIL_FROM_RECORD_MISSING,
+                    f"MAIL FROM domain {mail_from.domain} does not authorise SES: {observed}{note}",
+                    subject="TXT",
+                    source="dns",
+                    record=DnsRecord(fqdn(mail_from.domain), "TXT", SPF_FOR_SES),
+                    cause=cause,
+                )
+            )
+        found += check_spf(identity, dns, spf)
+    return found
+
+
+def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Finding]:
+    """The SPF record receivers evaluate must be one, well formed, within 10 lookups, and not +all."""
+    assert identity.mail_from is not None
+    domain = identity.mail_from.domain
+    name = fqdn(domain)
+
+    def invalid(cause: str, message: str, fix: str) -> Finding:
+        return finding(
+            c.SPF_INVALID,
+            f"the SPF record of {domain} {message}",
+            subject=cause,
+            source="dns",
+            cause=cause,
+            fix_detail=fix,
+        )
+
+    if len(spf) > 1:
+        shown = " | ".join(quoted(v) for v in spf)
+        return [
+            invalid(
+                c.SPF_MULTIPLE_RECORDS,
+                f"is not one record but {len(spf)} ({shown}): receivers return permerror and SPF fails",
+                f"Merge them into one TXT record at {name}, e.g. {SPF_FOR_SES}",
+            )
+        ]
+    if not spf:
+        return []
+    parsed = parse_spf(spf[0])
+    found: list[Finding] = []
+    for cause in dict.fromkeys(p.cause for p in parsed.problems):
+        details = "; ".join(p.detail for p in parsed.problems if p.cause == cause)
+        fix = f"Correct the TXT record at {name}: {details}"
+        if cause == c.SPF_PLUS_ALL:
+            fix = f'Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}'
+        found.append(invalid(cause, f"({quoted(spf[0])}): {details}", fix))
+    tree = dns.spf
+    if tree is not None and tree.lookups is not None and tree.lookups > MAX_LOOKUPS:
+        found.append(
+            invalid(
+                c.SPF_TOO_MANY_LOOKUPS,
+                f"needs more than {MAX_LOOKUPS} DNS lookups (at least {tree.lookups}, counted through include: "
+                f"and redirect=): receivers return permerror and SPF fails for all mail",
+                f"Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM domain "
+                f"used only by SES needs just {SPF_FOR_SES}",
+            )
+        )
+    if tree is not None and tree.void:
+        found.append(
+            invalid(
+                c.SPF_VOID_INCLUDE,
+                f"includes {', '.join(tree.void)}, which {'has' if len(tree.void) == 1 else 'have'} no SPF record: "
+                f"receivers return permerror",
+                f"Remove include:{tree.void[0]} from the record at {name}, or publish an SPF record there",
+            )
+        )
+    return found

@@ -1,0 +1,45 @@
+"""The zone's authoritative servers must agree on the DKIM records."""
+
+from __future__ import annotations
+
+from ... import catalogue as c
+from ...catalogue import finding
+from ...models import Finding, SesIdentity
+from ...untrusted import shorten
+from ..dns_answers import DomainDns, Outcome, ServerAnswer
+
+
+def _said(answer: ServerAnswer) -> str:
+    if answer.outcome is Outcome.ANSWER:
+        return f"answers {shorten(answer.value or '', 80)}"
+    return "answers NXDOMAIN" if answer.outcome is Outcome.NXDOMAIN else "has no record"
+
+
+def check_nameservers(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
+    """One finding naming, for each DKIM name the servers disagree on, which server says what.
+
+    A server that did not answer is not a disagreement (check_lookups makes
+    the identity unknown for it).
+    """
+    by_name: dict[str, list[ServerAnswer]] = {}
+    for answer in dns.servers:
+        if answer.outcome is not Outcome.FAILED:
+            by_name.setdefault(answer.name, []).append(answer)
+    differing = {name: answers for name, answers in by_name.items() if len({(a.outcome, a.value) for a in answers}) > 1}
+    if not differing:
+        return []
+    described = "; ".join(
+        f"for {name}: " + ", ".join(f"{a.server} ({a.address}) {_said(a)}" for a in answers)
+        for name, answers in sorted(differing.items())
+    )
+    servers = ", ".join(sorted({f"{a.server} ({a.address})" for answers in differing.values() for a in answers}))
+    return [
+        finding(
+            c.NAMESERVERS_DISAGREE,
+            f"the name servers of {dns.zone_apex} disagree about {identity.domain}'s DKIM records, so receivers and "
+            f"SES see them only some of the time: {described}",
+            source="dns",
+            zone=dns.zone_apex,
+            servers=servers,
+        )
+    ]
