@@ -4,7 +4,8 @@ Exit status: 0 clean, 1 a finding at or above ``--fail-on``, 2 usage or
 configuration error, 3 the scan could not complete (an account or region
 could not be read: SES unreachable, access denied, a role that cannot be
 assumed; the others are still reported), 4 ``--notify`` could not deliver
-every notification. Errors are one line on stderr, never a traceback.
+every notification, 5 ``fix --apply`` could not apply a change. Errors are
+one line on stderr, never a traceback.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from .wiring import build_alerting, build_probe, build_shards
 log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
+EXIT_APPLY_FAILED = 5  # `fix --apply`: a change could not be applied (nothing is applied when a record moved)
 
 
 def scope_arguments() -> argparse.ArgumentParser:
@@ -132,6 +134,21 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("auto", "always", "never"),
         default="auto",
         help="colour the text report (auto: only on a terminal, and not when NO_COLOR is set)",
+    )
+    fix = sub.add_parser(
+        "fix",
+        parents=[scope],
+        help="plan the DNS changes that fix the findings (dry run); --apply makes them in Route 53",
+    )
+    fix.add_argument("--apply", action="store_true", help="make the Route 53 changes (asks first on a terminal)")
+    fix.add_argument(
+        "--yes", action="store_true", help="with --apply: do not ask (needed when stdin is not a terminal)"
+    )
+    fix.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
+    fix.add_argument(
+        "--dmarc-rua",
+        metavar="mailto:ADDRESS",
+        help="publish a starter DMARC record (p=none) sending aggregate reports here; without it DMARC is left out",
     )
     return parser
 
@@ -234,6 +251,11 @@ def _main(args: argparse.Namespace) -> int:
     except Exception as exc:  # dnspython without a usable resolv.conf, ...
         print(f"ses-dkim-monitor: configuration error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+
+    if args.command == "fix":
+        from .fix.command import run_fix  # CLI only: nothing the Lambda imports reaches the fix package
+
+        return run_fix(args, settings, session)
 
     try:
         report = scan(settings, session, only=args.identity)

@@ -16,6 +16,7 @@ import shlex
 import tomllib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import botocore
@@ -125,12 +126,65 @@ def grants(template: dict[str, Any]) -> dict[str, list[tuple[Any, str | None]]]:
 # ---------------------------------------------------------------- what the code calls
 
 
+# Packages only the CLI runs (cli.py imports them inside a function): their AWS calls are made with the
+# CLI user's credentials, never the Lambda's, so the role must not grant them (`fix` changes Route 53
+# records). test_the_lambda_never_imports_a_cli_only_package keeps them out of the Lambda's reach.
+CLI_ONLY_PACKAGES = {"fix"}
+
+
 def _trees() -> dict[str, ast.Module]:
-    """Every module of the package, by dotted name relative to it (``scan.inventory``)."""
+    """Every module of the package the Lambda may run, by dotted name relative to it (``scan.inventory``)."""
     return {
         ".".join(p.relative_to(SRC).with_suffix("").parts): ast.parse(p.read_text(), filename=str(p))
         for p in sorted(SRC.rglob("*.py"))
+        if p.relative_to(SRC).parts[0] not in CLI_ONLY_PACKAGES
     }
+
+
+def _module_file(dotted: str) -> Path | None:
+    """The file of a module named relative to the package ("" is the package), or None for an attribute."""
+    if not dotted:
+        return SRC / "__init__.py"
+    base = SRC.joinpath(*dotted.split("."))
+    return next((f for f in (base.with_suffix(".py"), base / "__init__.py") if f.is_file()), None)
+
+
+def _imported_modules(dotted: str) -> set[str]:
+    """Modules of the package that ``dotted`` imports anywhere in its code (functions included)."""
+    path = _module_file(dotted)
+    assert path is not None, dotted
+    parts = list(path.relative_to(SRC).with_suffix("").parts)
+    package = parts[:-1]  # for __init__.py too: its relative imports start from its own package
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".", 1)[1] for a in node.names if a.name.startswith("ses_dkim_monitor.")}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level == 0:
+                if not (node.module or "").startswith("ses_dkim_monitor"):
+                    continue
+                base = (node.module or "").split(".")[1:]
+            else:
+                base = package[: len(package) - node.level + 1] + (node.module.split(".") if node.module else [])
+            names.add(".".join(base))
+            names |= {".".join([*base, a.name]) for a in node.names}
+    found: set[str] = set()
+    for name in names:
+        pieces = name.split(".") if name else []
+        for i in range(len(pieces) + 1):  # importing a.b runs a/__init__.py first
+            prefix = ".".join(pieces[:i])
+            if _module_file(prefix) is not None:
+                found.add(prefix)
+    return found
+
+
+def reachable_from(start: str) -> set[str]:
+    seen, todo = {start}, [start]
+    while todo:
+        for name in _imported_modules(todo.pop()) - seen:
+            seen.add(name)
+            todo.append(name)
+    return seen
 
 
 def _call_name(node: ast.Call) -> str | None:
@@ -300,6 +354,15 @@ def test_source_scan_finds_the_calls_each_adapter_declares(code_calls):
     for module, actions in declared_iam_actions().items():
         for action in actions:
             assert action in code_calls, f"{module} declares {action} but the source scan does not see it called"
+
+
+def test_the_lambda_never_imports_a_cli_only_package():
+    lambda_modules = reachable_from("handler")
+    assert {"runs", "scan.engine", "alerts.run"} <= lambda_modules, "the import walk finds nothing: is it broken?"
+    reached = sorted(m for m in lambda_modules if m.split(".")[0] in CLI_ONLY_PACKAGES)
+    assert reached == [], f"the Lambda reaches CLI-only code (Route 53 changes): {reached}"
+    # The walk does see an import made inside a function: the CLI reaches the fix command that way.
+    assert "fix.command" in reachable_from("cli")
 
 
 def test_no_policy_grants_a_wildcard_action_anywhere(template):

@@ -1,0 +1,165 @@
+"""For zones outside Route 53: the zone apex from SOA, and each record as a provider's web form wants it.
+
+Most DNS providers' forms append the zone to the host typed in, and many
+append it to a target that does not end with a dot: typing the full name
+gives ``abc._domainkey.example.com.example.com`` (the ``doubled-domain``
+cause) and typing the target without its dot gives
+``abc.dkim.amazonses.com.example.com`` (``target-missing-dot``). So the host
+is given relative to the zone apex, which only SOA tells reliably (a
+``co.uk``-style suffix or a delegated subdomain defeat guessing), and the
+value with its trailing dot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import dns.exception
+import dns.message
+import dns.name
+import dns.rdatatype
+import dns.resolver
+
+from .. import catalogue as c
+from .records import DEFAULT_TTL, bind_line, fqdn, is_spf, relative_host, txt_text, without_dot
+from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix
+
+
+@dataclass(frozen=True)
+class Apex:
+    name: str | None  # absolute, or None when SOA could not be read
+    error: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instruction:
+    action: str  # "add", "change" (replace the value of the record at that host) or "delete"
+    owner: Owner
+    check: str
+    cause: str
+    zone_apex: str | None
+    name: str  # absolute
+    host: str  # as a form that appends the zone wants it
+    type: str
+    value: str  # zone-file spelling: names with their trailing dot, TXT quoted
+    value_without_dot: str
+    form_value: str  # what to type in the form's value field
+    ttl: int
+    bind: str
+    note: str = ""
+
+
+def find_apexes(resolver: Any, names: Sequence[str]) -> dict[str, Apex]:
+    """The zone apex of each name, through ``resolver`` (an ``dns.asyncresolver.Resolver``)."""
+
+    async def all_of() -> list[Apex]:
+        return list(await asyncio.gather(*(zone_apex(resolver, n) for n in unique)))
+
+    unique = list(dict.fromkeys(fqdn(n) for n in names))
+    return dict(zip(unique, asyncio.run(all_of()), strict=True)) if unique else {}
+
+
+async def zone_apex(resolver: Any, name: str) -> Apex:
+    """Ask SOA for the name and walk up: the first SOA (answer or authority) owning one of them is the apex.
+
+    An SOA whose owner is not the name or one of its parents is ignored: a
+    CNAME at the name leads a recursive resolver into the target's zone
+    (``dkim.amazonses.com``), which says nothing about the name's own zone.
+    """
+    qname = dns.name.from_text(fqdn(name))
+    candidate = qname
+    while True:
+        try:
+            answer = await resolver.resolve(candidate, "SOA", raise_on_no_answer=False, search=False)
+            response: dns.message.Message | None = answer.response
+        except dns.resolver.NXDOMAIN as exc:
+            response = _nxdomain_response(exc)
+        except dns.exception.Timeout:
+            return Apex(None, f"SOA {candidate} timed out")
+        except dns.resolver.NoNameservers:
+            return Apex(None, f"SOA {candidate}: no server answered (SERVFAIL or REFUSED)")
+        except (dns.exception.DNSException, OSError) as exc:
+            return Apex(None, f"SOA {candidate}: {type(exc).__name__}")
+        if response is not None:
+            for section in (response.answer, response.authority):
+                for rrset in section:
+                    if rrset.rdtype == dns.rdatatype.SOA and candidate.is_subdomain(rrset.name):
+                        return Apex(rrset.name.to_text().lower())
+        if candidate == dns.name.root or len(candidate) <= 2:
+            return Apex(None, f"no SOA found for {name} or a parent")
+        candidate = candidate.parent()
+
+
+def _nxdomain_response(exc: dns.resolver.NXDOMAIN) -> dns.message.Message | None:
+    responses = exc.responses()
+    return next(iter(responses.values()), None) if responses else None
+
+
+def instructions(fix: RecordFix, apex: Apex) -> list[Instruction]:
+    """What to do at the provider for one fix: delete the misplaced record first, then add or change."""
+    out: list[Instruction] = []
+    if fix.remove is not None:
+        out.append(_instruction("delete", fix, fix.remove.name, fix.remove.type, fix.remove.value, apex, TTL_UNKNOWN))
+    action = "change" if fix.check == c.DKIM_RECORD_WRONG_TARGET and fix.remove is None else "add"
+    out.append(_instruction(action, fix, fix.publish.name, fix.publish.type, fix.publish.value, apex, DEFAULT_TTL))
+    return out
+
+
+TTL_UNKNOWN = 0  # a record to delete: its TTL does not matter
+
+
+def _instruction(action: str, fix: RecordFix, name: str, rtype: str, value: str, apex: Apex, ttl: int) -> Instruction:
+    if rtype in ("CNAME", "MX", "NS"):
+        with_dot = value.strip().rstrip(".") + "."
+        form_value = with_dot
+    else:
+        with_dot = value
+        form_value = txt_text(value) if rtype == "TXT" else value
+    host = relative_host(name, apex.name) if apex.name else name.rstrip(".")
+    return Instruction(
+        action=action,
+        owner=fix.owner,
+        check=fix.check,
+        cause=fix.cause,
+        zone_apex=apex.name,
+        name=fqdn(name),
+        host=host,
+        type=rtype,
+        value=with_dot,
+        value_without_dot=without_dot(with_dot) if rtype in ("CNAME", "MX", "NS") else with_dot,
+        form_value=form_value,
+        ttl=ttl,
+        bind=bind_line(name, ttl or DEFAULT_TTL, rtype, with_dot) if action != "delete" else "",
+        note=_note(action, fix, rtype, value, host, apex),
+    )
+
+
+def _note(action: str, fix: RecordFix, rtype: str, value: str, host: str, apex: Apex) -> str:
+    if apex.name is None:
+        return f"zone apex unknown ({apex.error}): enter the host relative to your zone"
+    if action == "delete":
+        if fix.cause == DOUBLED_DOMAIN:
+            return f"the provider appended its zone to the host typed in: the form shows this record's host as {host}"
+        if fix.cause == TARGET_MISSING_DOT:
+            shown = without_dot(value)
+            if shown.endswith("." + apex.name.rstrip(".")):
+                shown = shown[: -len(apex.name)]
+            return (
+                f"its target was typed without the trailing dot and the provider appended the zone; "
+                f"the form may show the target as {shown}"
+            )
+        if fix.cause == PUBLISHED_AS_TXT:
+            return f"a {rtype} record stands where the CNAME belongs"
+        return ""
+    if rtype == "TXT" and is_spf(txt_text(value)):
+        return (
+            "if this host already has an SPF record (v=spf1 ...), add include:amazonses.com to it instead: "
+            "two SPF records make SPF fail"
+        )
+    if rtype == "MX":
+        preference, _, exchange = value.partition(" ")
+        return f"priority {preference}, mail server {exchange.rstrip('.')}."
+    return ""

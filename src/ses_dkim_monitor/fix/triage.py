@@ -1,0 +1,171 @@
+"""Which findings a DNS change fixes, which it cannot, and which the plan leaves out. Pure.
+
+A finding is fixed in DNS when it names the record to publish
+(``finding.record``) and, for a record in the wrong place or form, the one to
+delete (``finding.misplaced``): a missing or wrong DKIM CNAME, a missing
+MAIL FROM MX or SPF record, a missing DMARC record. Everything else
+(signing turned off, an unverified identity, SES's own status, an address
+identity without a DKIM domain, lookups that failed) is listed with the
+catalogue's fix text, which holds the exact command, and never run.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .. import catalogue as c
+from ..models import DnsRecord, Finding, IdentityReport, ScanReport, Severity
+from .records import fqdn, normal_value, txt_value
+
+# Causes the checks set on the findings this package fixes (catalogue.CAUSES; spelled here too
+# so the planner does not depend on the order in which the causes land in the catalogue).
+DOUBLED_DOMAIN = "doubled-domain"  # the CNAME sits at <expected name>.<zone>; misplaced = that record
+PUBLISHED_AS_TXT = "published-as-txt"  # a TXT (or another type) where the CNAME belongs; misplaced = it
+TARGET_MISSING_DOT = "target-missing-dot"  # the CNAME's target got the zone appended; misplaced = that CNAME
+DNS_CORRECT_NOW = "dns-correct-now"  # dkim-status-not-success: nothing to change in DNS
+
+FIXED_BY_DNS = frozenset(
+    {c.DKIM_RECORD_MISSING, c.DKIM_RECORD_WRONG_TARGET, c.DMARC_RECORD_MISSING, c.MAIL_FROM_RECORD_MISSING}
+)
+
+# One report address: mailto:, no separator, quote or space that could end or reshape the record.
+_RUA_ITEM = re.compile(r"^mailto:[^\s;,\"'\\@]+@[^\s;,\"'\\@!]+(![0-9]+[kmgt]?)?$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Owner:
+    """The identity a fix or a finding belongs to."""
+
+    identity: str
+    region: str
+    account: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordFix:
+    """Publish ``publish``; first delete ``remove`` (the misplaced record) when there is one."""
+
+    owner: Owner
+    check: str
+    cause: str
+    publish: DnsRecord
+    remove: DnsRecord | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotFixable:
+    """A finding no DNS change fixes: shown with its fix text, never run."""
+
+    owner: Owner
+    check: str
+    cause: str
+    message: str
+    fix: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeftOut:
+    """A fix the plan leaves out on purpose, and why (a DMARC record without --dmarc-rua)."""
+
+    owner: Owner
+    check: str
+    record: DnsRecord
+    reason: str
+
+
+@dataclass(frozen=True)
+class Triage:
+    fixes: tuple[RecordFix, ...] = ()
+    not_fixable: tuple[NotFixable, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.fixes or self.not_fixable or self.left_out)
+
+
+def parse_rua(text: str) -> str:
+    """Validate ``--dmarc-rua``: one or more ``mailto:`` addresses separated by commas.
+
+    Raises ValueError naming what is wrong; the value goes into a TXT record,
+    so nothing that could end the tag (``;``), the string (``"``) or the
+    record may pass.
+    """
+    items = [item.strip() for item in text.split(",")]
+    if not items or not all(_RUA_ITEM.match(item) for item in items):
+        raise ValueError(
+            f"{text!r} is not a DMARC report address list: use mailto:ADDRESS (several separated by commas)"
+        )
+    return ",".join(items)
+
+
+def dmarc_starter(domain: str, rua: str) -> DnsRecord:
+    """The starter DMARC record: monitor only (``p=none``), aggregate reports to ``rua``."""
+    return DnsRecord(fqdn(f"_dmarc.{domain}"), "TXT", txt_value(f"v=DMARC1; p=none; rua={rua}"))
+
+
+def triage(report: ScanReport, *, dmarc_rua: str | None) -> Triage:
+    fixes: list[RecordFix] = []
+    not_fixable: list[NotFixable] = []
+    left_out: list[LeftOut] = []
+    for ident in report.identities:
+        f, n, left = triage_identity(ident, dmarc_rua=dmarc_rua)
+        fixes += f
+        not_fixable += n
+        left_out += left
+    return Triage(tuple(fixes), tuple(not_fixable), tuple(left_out))
+
+
+def triage_identity(
+    report: IdentityReport, *, dmarc_rua: str | None
+) -> tuple[list[RecordFix], list[NotFixable], list[LeftOut]]:
+    ident = report.identity
+    owner = Owner(identity=ident.name, region=ident.region, account=ident.account)
+    fixes: list[RecordFix] = []
+    not_fixable: list[NotFixable] = []
+    left_out: list[LeftOut] = []
+    for finding in _actionable(report.findings):
+        # A record to move (finding.record and finding.misplaced both named) is fixed by DNS whatever the
+        # check: a BYODKIM key or a DMARC record published at the doubled name is moved as it is.
+        moved = finding.misplaced is not None
+        if finding.record is None or (not moved and finding.check not in FIXED_BY_DNS):
+            not_fixable.append(
+                NotFixable(
+                    owner=owner, check=finding.check, cause=finding.cause, message=finding.message, fix=finding.fix
+                )
+            )
+            continue
+        record = finding.record
+        if finding.check == c.DMARC_RECORD_MISSING and not moved:
+            if not dmarc_rua:
+                left_out.append(
+                    LeftOut(
+                        owner=owner,
+                        check=finding.check,
+                        record=record,
+                        reason="a DMARC record names who receives its reports: pass --dmarc-rua mailto:ADDRESS "
+                        "to publish a starter record (p=none, reports only)",
+                    )
+                )
+                continue
+            record = DnsRecord(record.name, "TXT", dmarc_starter(ident.domain, dmarc_rua).value)
+        fixes.append(
+            RecordFix(
+                owner=owner,
+                check=finding.check,
+                cause=finding.cause,
+                publish=DnsRecord(fqdn(record.name), record.type.upper(), normal_value(record.type, record.value)),
+                remove=_normal(finding.misplaced),
+            )
+        )
+    return fixes, not_fixable, left_out
+
+
+def _actionable(findings: Iterable[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity.at_least(Severity.WARNING)]
+
+
+def _normal(record: DnsRecord | None) -> DnsRecord | None:
+    return None if record is None else DnsRecord(fqdn(record.name), record.type.upper(), record.value)
