@@ -54,6 +54,7 @@ MIN_DURATION_SECONDS = 900
 MAX_DURATION_SECONDS = 43_200
 CREDENTIAL_METHOD = "assume-role"  # what botocore's own AssumeRole provider calls itself
 
+ACCOUNT_ID_RE = re.compile(r"[0-9]{12}", re.ASCII)
 _SESSION_NAME_UNSAFE = re.compile(r"[^\w+=,.@-]", re.ASCII)
 _ROLE_ARN = re.compile(
     r"arn:(?P<partition>aws(?:-[a-z]+)*):iam::(?P<account>\d{12}):role/(?:[!-~]*/)?[\w+=,.@-]{1,64}",
@@ -106,6 +107,31 @@ def role_targets(role_arns: Sequence[str], *, own_account: str) -> list[AccountT
         seen.add(arn)
         targets.append(AccountTarget(account_id=account, role_arn=arn))
     return targets
+
+
+def target_for(
+    account: str,
+    *,
+    role_arns: Sequence[str],
+    organization_role_name: str,
+    own_account: str,
+    partition: str = "aws",
+) -> AccountTarget | None:
+    """How to reach one account the configuration monitors; None when it monitors no such account.
+
+    For an event-driven re-check, without listing the organization: in
+    organization mode every account but our own is reached through the role
+    of that name (an account outside the organization fails to assume it).
+    """
+    if role_arns:
+        return next((t for t in role_targets(role_arns, own_account=own_account) if t.account_id == account), None)
+    if account == own_account:
+        return AccountTarget(account_id=account, role_arn=None)
+    if organization_role_name and ACCOUNT_ID_RE.fullmatch(account):
+        return AccountTarget(
+            account_id=account, role_arn=f"arn:{partition}:iam::{account}:role/{organization_role_name}"
+        )
+    return None
 
 
 def _is_active(account: dict[str, Any]) -> bool:

@@ -8,6 +8,13 @@
   and, after ``maxReceiveCount``, moves them to the dead-letter queue.
 * A manual event ``{"source": "ses-dkim-monitor.manual", "regions": [...],
   "notify": false}`` for a one-off run.
+* An EventBridge event from the re-check rules (a CloudTrail record of an SES
+  or Route 53 call, SES's own events): the identities it puts in doubt are
+  queued for a re-check (``rechecks.on_event``). An event of any other shape
+  is logged, counted (``TriggerEventsMalformed``) and dropped: retrying
+  cannot fix it.
+* SQS records of the re-check queue: one step of a re-check job each
+  (``rechecks.on_job``).
 
 Raises when a shard could not be scanned, so the function's Errors alarm
 fires and the heartbeat metric is not written.
@@ -29,13 +36,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from . import runs
+from . import rechecks, runs
 from .accounts import AccountTarget
 from .aws_clients import caller_identity
 from .models import IdentityStatus
 from .render.json_report import summary
 from .scan.deadline import Deadline
 from .settings import ConfigError, Settings, parse_region
+from .triggers import jobs
+from .triggers.events import EventKind, MalformedEvent, classify
 
 # Powertools objects hold no AWS client and no connection: safe at import.
 logger = Logger()
@@ -106,10 +115,13 @@ def run(
     session = session or boto3.Session()
     started = now or datetime.now(UTC)
     if _is_sqs(event):
-        return _shards_from_queue(event, context, settings, session, clock)
+        return _from_queue(event, context, settings, session, clock, started)
+    own_account, partition = _own_account(context, session)
+    if not _is_scan(event):
+        ctx = rechecks.Context(settings, session, started, own_account, partition, metrics)
+        return rechecks.on_event(event if isinstance(event, dict) else {"event": event}, ctx)
     regions = _regions_override(event) or settings.regions
     notify = _wants_notify(event)
-    own_account, partition = _own_account(context, session)
     targets, failed = runs.targets_for(settings, session, own_account=own_account, partition=partition)
     run_id = uuid.uuid4().hex[:12]
     keys = runs.shard_keys(targets, regions)
@@ -130,7 +142,17 @@ def run(
         metrics=metrics,
         failed=failed,
     )
+    if notify and outcome.report is not None:
+        rechecks.write_index(outcome.report, settings, session, now=started)
     return _finish(outcome, regions)
+
+
+def _is_scan(event: Any) -> bool:
+    """The scheduled or a manual event; anything else goes to the re-check path, which drops what it cannot use."""
+    try:
+        return classify(event) in (EventKind.SCHEDULE, EventKind.MANUAL)
+    except MalformedEvent:
+        return False
 
 
 def _finish(outcome: runs.Outcome, regions: tuple[str, ...] | list[str], *, heartbeat: bool = True) -> dict[str, Any]:
@@ -160,13 +182,38 @@ def _finish(outcome: runs.Outcome, regions: tuple[str, ...] | list[str], *, hear
     return result
 
 
-def _shards_from_queue(
-    event: dict[str, Any], context: Any, settings: Settings, session: boto3.Session, clock: Callable[[], float]
+def _from_queue(
+    event: dict[str, Any],
+    context: Any,
+    settings: Settings,
+    session: boto3.Session,
+    clock: Callable[[], float],
+    started: datetime,
 ) -> dict[str, Any]:
-    """Each SQS record is one shard of a fanned-out run: scan it, alert, and count it done."""
+    """Each SQS record is one shard of a fanned-out run or one step of a re-check job.
+
+    A record that raises is reported as a batch item failure: SQS retries it
+    and, after ``maxReceiveCount``, moves it to the dead-letter queue. A
+    record that cannot be read at all is dropped at once (counted in
+    ``QueueMessagesMalformed``): no retry can make it readable.
+    """
 
     def one(record: SQSRecord) -> dict[str, Any]:
-        key, run_id, scan_time = runs.parse_shard_message(record.body)
+        if jobs.is_job(record.body):
+            try:
+                job = jobs.decode(record.body)
+            except ValueError as exc:
+                return _malformed(record, exc)
+            own_account, partition = _own_account(context, session)
+            ctx = rechecks.Context(settings, session, started, own_account, partition, metrics)
+            return rechecks.on_job(job, ctx, deadline=_deadline(context, settings, clock))
+        try:
+            key, run_id, scan_time = runs.parse_shard_message(record.body)
+        except (ValueError, KeyError, TypeError) as exc:
+            return _malformed(record, exc)
+        return _shard(key, run_id, scan_time)
+
+    def _shard(key: runs.ShardKey, run_id: str, scan_time: datetime) -> dict[str, Any]:
         target = AccountTarget(account_id=key.account, role_arn=key.role_arn)
         outcome = runs.scan_and_alert(
             settings,
@@ -179,12 +226,19 @@ def _shards_from_queue(
             notify=True,
             metrics=metrics,
         )
+        if outcome.report is not None:
+            rechecks.write_index(outcome.report, settings, session, now=scan_time)
         result = _finish(outcome, [key.region], heartbeat=False)
         if runs.shard_done(settings, session, key, run_id=run_id):
             # The heartbeat means "every shard of the last run completed".
             metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
             logger.info("fanned-out scan completed", extra={"run_id": run_id})
         return result
+
+    def _malformed(record: SQSRecord, exc: Exception) -> dict[str, Any]:
+        logger.error("queue message dropped: unreadable", extra={"message_id": record.message_id, "reason": str(exc)})
+        metrics.add_metric(name="QueueMessagesMalformed", unit=MetricUnit.Count, value=1)
+        return {"dropped": str(exc)}
 
     processor = BatchProcessor(event_type=EventType.SQS)
     return dict(process_partial_response(event=event, record_handler=one, processor=processor, context=context))

@@ -195,6 +195,13 @@ class ScanReport:
     accounts: tuple[str, ...] = ()
     ses_throttled: int = 0  # SES responses that said "slow down" (the pacer should keep this near 0)
     out_of_time: int = 0  # identities not checked because the run reached its time budget
+    # A targeted re-check covers only some identities: (region, lower-cased name) of each one it
+    # looked at, so alerting leaves every other identity's state alone. None: whole shards.
+    scope: frozenset[tuple[str, str]] | None = None
+
+    def covers(self, region: str, identity: str) -> bool:
+        """True when this report speaks for ``identity`` (absent from it means gone, not unlooked-at)."""
+        return self.scope is None or (region, identity.lower()) in self.scope
 
     def for_account(self, account: str) -> ScanReport:
         """This report restricted to one account's identities and shards (alert state is per account)."""

@@ -131,6 +131,12 @@ class Settings:
     # queues one message per shard instead of scanning them itself.
     fanout_queue_url: str = ""
     shards_per_invocation: int = 12
+    # Event-driven re-checks (docs/rechecks.md): the queue the delayed re-checks wait in (empty: events
+    # are logged and dropped, the hourly scan stays the only check), the first look's delay after a
+    # change, and the second look's delay after the first (resolver caches, SES's own re-check).
+    recheck_queue_url: str = ""
+    recheck_delay_seconds: int = 30
+    recheck_confirm_seconds: int = 240
     # Seconds of a Lambda invocation kept for alerting and reporting after the scan stops.
     time_reserve_seconds: float = 90.0
     # Alerting; empty means the channel or the state store is not configured.
@@ -213,6 +219,15 @@ class Settings:
         queue = get("FANOUT_QUEUE_URL")
         if queue and not QUEUE_URL_RE.match(queue):
             raise ConfigError(f"FANOUT_QUEUE_URL: {queue!r} is not an SQS queue URL")
+        recheck_queue = get("RECHECK_QUEUE_URL")
+        if recheck_queue and not QUEUE_URL_RE.match(recheck_queue):
+            raise ConfigError(f"RECHECK_QUEUE_URL: {recheck_queue!r} is not an SQS queue URL")
+        # SQS delays a message at most 900 s.
+        recheck_delay = int(number("RECHECK_DELAY_SECONDS", 30, minimum=0, kind=int))
+        recheck_confirm = int(number("RECHECK_CONFIRM_SECONDS", 240, minimum=0, kind=int))
+        for name, value in (("RECHECK_DELAY_SECONDS", recheck_delay), ("RECHECK_CONFIRM_SECONDS", recheck_confirm)):
+            if value > 900:
+                raise ConfigError(f"{name}: {value} is more than 900 (SQS's longest delay)")
 
         timeout = number("DNS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
         lifetime = number("DNS_LIFETIME_SECONDS", max(6.0, timeout), minimum=timeout)
@@ -235,6 +250,9 @@ class Settings:
             organization_role_name=org_role,
             role_external_id=external_id,
             fanout_queue_url=queue,
+            recheck_queue_url=recheck_queue,
+            recheck_delay_seconds=recheck_delay,
+            recheck_confirm_seconds=recheck_confirm,
             shards_per_invocation=int(number("SHARDS_PER_INVOCATION", 12, minimum=1, kind=int)),
             time_reserve_seconds=number("TIME_RESERVE_SECONDS", 90.0, minimum=0.0),
             state_table=table,

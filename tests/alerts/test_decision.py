@@ -600,3 +600,37 @@ def test_naive_clock_is_refused():
 def test_policy_refuses_values_that_would_spam_or_never_fire(options):
     with pytest.raises(ValueError):
         AlertPolicy(**options)
+
+
+# ---------------------------------------------------------------- targeted reports (event-driven re-checks)
+
+
+def scoped(report: ScanReport, *names: str) -> ScanReport:
+    return replace(report, scope=frozenset((REGION, n.lower()) for n in names))
+
+
+def test_a_targeted_report_leaves_every_identity_outside_its_scope_alone():
+    table = Table()
+    table.run(
+        scan(
+            identity_report("a.example", signing_disabled("a.example")),
+            identity_report("b.example", signing_disabled("b.example")),
+        ),
+        T0,
+    )
+
+    # A re-check of a.example alone, now fixed: b.example is absent from it, but not gone.
+    decision = table.run(scoped(scan(identity_report("a.example")), "A.example"), T0 + HOUR)
+
+    assert events(decision) == [("resolved", "a.example", "dkim-signing-disabled")]
+    assert table.state("b.example", "dkim-signing-disabled").status is AlertStatus.OPEN
+
+
+def test_an_identity_in_scope_but_absent_was_deleted():
+    table = Table()
+    table.run(scan(identity_report("gone.example", signing_disabled("gone.example"))), T0)
+
+    decision = table.run(scoped(scan(), "gone.example"), T0 + HOUR)
+
+    assert events(decision) == [("resolved", "gone.example", "dkim-signing-disabled")]
+    assert {n.reason for n in decision.notifications} == {REASON_DELETED}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ses_dkim_monitor.scan.dns_answers import Outcome
 from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, dmarc_candidates, make_resolver
 from ses_dkim_monitor.settings import parse_nameserver
@@ -135,3 +137,33 @@ def test_dmarc_of_parent_is_used_for_a_subdomain(knot):
     [dns] = probe.probe_all([ProbeRequest(domain="mail.parentdmarc.test")]).values()
     assert dns.dmarc is not None and dns.dmarc.name == "_dmarc.parentdmarc.test"
     assert dns.dmarc.values == ("v=DMARC1; p=reject",)
+
+
+def test_fresh_probe_believes_the_zones_servers_over_a_resolver_still_serving_a_deleted_record():
+    """An event-driven re-check minutes after a deletion: the resolver (127.0.0.1) still answers from before,
+    the zone's only server (127.0.0.2) no longer has the record. With ``fresh`` the server's word wins."""
+    from tests.support.knot import BASE_ZONES, KnotServer
+
+    ns = "@ NS ns1\nns1 A 127.0.0.2\n"
+    stale = KnotServer(dict(BASE_ZONES), ns=ns).start()
+    server = KnotServer(dict(BASE_ZONES), ip="127.0.0.2", port=stale.port, ns=ns).start()
+    try:
+        stale.set_zone(
+            "fresh-probe.test", "tok1._domainkey CNAME tok1.dkim.test.\ntok2._domainkey CNAME tok2.dkim.test."
+        )
+        server.set_zone("fresh-probe.test", "tok2._domainkey CNAME tok2.dkim.test.")  # tok1 deleted
+        probe = DnsProbe(
+            make_resolver([parse_nameserver(stale.address, setting="t")], timeout=2, lifetime=4),
+            authoritative_port=stale.port,
+        )
+        request = ProbeRequest(domain="fresh-probe.test", tokens=("tok1", "tok2"), dmarc=False)
+
+        cached = probe.probe_all([request])[request]
+        fresh = probe.probe_all([replace(request, fresh=True)])[replace(request, fresh=True)]
+    finally:
+        server.stop()
+        stale.stop()
+
+    assert [t.record.outcome for t in cached.tokens] == [Outcome.ANSWER, Outcome.ANSWER]
+    assert [t.record.outcome for t in fresh.tokens] == [Outcome.NXDOMAIN, Outcome.ANSWER]
+    assert fresh.tokens[1].record.values == ("tok2.dkim.test",)

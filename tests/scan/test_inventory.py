@@ -226,3 +226,44 @@ def test_verified_easy_dkim_domain_needs_no_get_email_identity(stubbed):
     inventory = SesInventory(sesv2=v2, ses=v1, region="us-east-1")
     [ident] = inventory.load()
     assert ident.dkim_tokens == tuple(TOKENS) and "GetEmailIdentity" not in inventory.calls
+
+
+def test_targeted_read_asks_only_about_the_named_identities(ses):
+    """An event-driven re-check: GetEmailIdentity each, the v1 batch calls naming only those domains, no list."""
+    from ses_dkim_monitor.scan.deadline import Deadline
+
+    world = ses("eu-west-1")
+    tokens = world.add_domain(
+        "target-inv.test", mail_from={"domain": "bounce.target-inv.test", "status": "SUCCESS"}, zone="dkim.test"
+    )
+    world.add_domain("bystander-inv.test")
+    world.add_email("ops@target-inv.test")
+    calls: list[tuple[str, dict]] = []
+    v2, v1 = boto3.client("sesv2", region_name="eu-west-1"), boto3.client("ses", region_name="eu-west-1")
+    for client in (v2, v1):
+        client.meta.events.register(
+            "before-parameter-build", lambda model, params, **_: calls.append((model.name, params))
+        )
+
+    inventory = SesInventory(sesv2=v2, ses=v1, region="eu-west-1", account="123456789012")
+    batches = list(inventory.targeted(["target-inv.test", "ops@target-inv.test", "deleted-inv.test"], Deadline.never()))
+
+    found = {i.name: i for batch in batches for i in batch}
+    assert set(found) == {"target-inv.test", "ops@target-inv.test"}  # the deleted one is simply not there
+    domain = found["target-inv.test"]
+    assert domain.dkim_tokens == tuple(tokens) and domain.zone_confirmed and domain.signing_hosted_zone == "dkim.test"
+    assert domain.mail_from is not None and domain.mail_from.domain == "bounce.target-inv.test"
+    assert found["ops@target-inv.test"].sending_enabled
+    assert [op for op, _ in calls] == [
+        "GetEmailIdentity",
+        "GetEmailIdentity",
+        "GetEmailIdentity",
+        "GetIdentityDkimAttributes",
+        "GetIdentityMailFromDomainAttributes",
+    ]
+    assert all(p.get("Identities", ["target-inv.test"]) == ["target-inv.test"] for _, p in calls)
+    assert dict(inventory.calls) == {
+        "GetEmailIdentity": 3,
+        "GetIdentityDkimAttributes": 1,
+        "GetIdentityMailFromDomainAttributes": 1,
+    }

@@ -53,3 +53,34 @@ def metric_values(stdout: str) -> dict[str, float]:
                 value = doc[metric["Name"]]
                 values[metric["Name"]] = value[0] if isinstance(value, list) else value
     return values
+
+
+def metric_sums(stdout: str) -> dict[str, float]:
+    """Metric name -> the sum of every value in every EMF document in ``stdout`` (many invocations)."""
+    sums: dict[str, float] = {}
+    for doc in emf_documents(stdout):
+        for directive in doc["_aws"]["CloudWatchMetrics"]:
+            for metric in directive["Metrics"]:
+                value = doc[metric["Name"]]
+                sums[metric["Name"]] = sums.get(metric["Name"], 0) + sum(value if isinstance(value, list) else [value])
+    return sums
+
+
+def sqs_event(messages: list[dict[str, Any]], *, queue_arn: str = f"arn:aws:sqs:us-east-1:{ACCOUNT_ID}:queue") -> dict:
+    """The event Lambda's SQS poller hands the function for these received messages (ReceiveMessage shape)."""
+    return {
+        "Records": [
+            {
+                "messageId": m["MessageId"],
+                "receiptHandle": m["ReceiptHandle"],
+                "body": m["Body"],
+                "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": "0"},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": queue_arn,
+                "awsRegion": "us-east-1",
+            }
+            for m in messages
+        ]
+    }

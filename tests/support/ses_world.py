@@ -154,6 +154,7 @@ class SesWorld:
         ident.dkim_attributes = attrs
         ident.verification_status = verification or ("SUCCESS" if dkim_status == "SUCCESS" else dkim_status)
         ident.sending_enabled = sending
+        ident.verified_for_sending_status = sending  # what GetEmailIdentity says (moto keeps it False)
         ident.test_mail_from = mail_from
         return list(tokens)
 
@@ -162,6 +163,7 @@ class SesWorld:
         ident = self._identity(address)
         ident.verification_status = verification
         ident.sending_enabled = sending
+        ident.verified_for_sending_status = sending
 
     def add_many_domains(self, names: list[str]) -> None:
         """Bulk insert straight into the backend (1,000s of HTTP creates are slow)."""

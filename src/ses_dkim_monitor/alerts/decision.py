@@ -53,7 +53,9 @@ def decide(
     """Compare a scan with the stored state and say what to send and store.
 
     ``previous_states`` should be every state of ``account_id`` in the regions
-    of ``report`` (scanned and failed); states of other regions are ignored.
+    of ``report`` (scanned and failed); states of other regions, and of
+    identities a targeted report does not cover (``ScanReport.scope``), are
+    left untouched.
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
@@ -128,7 +130,7 @@ class _Decider:
         failed_regions = {e.region for e in self.report.errors}
         by_identity: dict[tuple[str, str], dict[str, AlertState]] = {}
         for s in previous_states:
-            if s.account == self.account and s.region in regions:
+            if s.account == self.account and s.region in regions and self.report.covers(s.region, s.identity):
                 by_identity.setdefault((s.region, s.identity), {})[s.key] = s
 
         for ir in self.report.identities:

@@ -29,7 +29,7 @@ import dns.resolver
 
 from ..models import domain_and_parents
 from ..settings import Nameserver
-from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, ServerAnswer
 from .nameservers import ask_servers
 from .parsers import is_dmarc_record
 from .spf_tree import spf_tree_of
@@ -61,6 +61,10 @@ class ProbeRequest:
     mail_from: str | None = None
     dmarc: bool = True
     nameservers: bool = False  # also ask each authoritative server, without recursion, for the DKIM names
+    # Where every authoritative server agrees on a DKIM name, take their answer over the resolver's
+    # (which may hold a deleted record, or the absence of a new one, until its TTL runs out). For
+    # event-driven re-checks, minutes after a change. Implies ``nameservers``.
+    fresh: bool = False
 
 
 def _decode(raw: bytes) -> str:
@@ -193,9 +197,12 @@ class DnsProbe:
             found = await self._doubled(req.domain, f"_dmarc.{req.domain}", "TXT")
             dmarc_misplaced = found if found is not None and any(is_dmarc_record(v) for v in found.values) else None
         apex = None
-        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or req.nameservers:
+        ask = req.nameservers or req.fresh
+        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or ask:
             apex = await self.zone_apex(req.domain)
-        servers = await ask_servers(self, apex, [t.record.name for t in tokens], req.byodkim) if req.nameservers else ()
+        servers = await ask_servers(self, apex, [t.record.name for t in tokens], req.byodkim) if ask else ()
+        if req.fresh and servers:
+            tokens = [await self._as_servers_say(tok, servers, req) for tok in tokens]
         return DomainDns(
             domain=req.domain,
             tokens=tuple(tokens),
@@ -214,6 +221,33 @@ class DnsProbe:
         apex = dns.zone_apex or await self.zone_apex(dns.domain)
         servers = await ask_servers(self, apex, [t.record.name for t in dns.tokens], byodkim)
         return replace(dns, zone_apex=apex, servers=servers)
+
+    async def _as_servers_say(
+        self, tok: DkimTokenDns, servers: Sequence[ServerAnswer], req: ProbeRequest
+    ) -> DkimTokenDns:
+        """``tok`` as the zone's servers say it is now, when they all answered and agree; else as it was."""
+        answers = [a for a in servers if a.name == tok.record.name]
+        if not answers or any(a.outcome is Outcome.FAILED for a in answers):
+            return tok
+        if len({(a.outcome, a.value) for a in answers}) > 1:
+            return tok  # they disagree: the nameserver check says so
+        said = answers[0]
+        record = tok.record
+        if said.outcome is Outcome.ANSWER:
+            value = said.value or ""
+            if record.outcome is Outcome.ANSWER and record.values[:1] == (value,):
+                return tok
+            fresh = Lookup(record.name, record.rdtype, Outcome.ANSWER, (value,))
+            if req.byodkim:
+                return DkimTokenDns(token=tok.token, record=fresh)
+            return DkimTokenDns(token=tok.token, record=fresh, target_txt=await self.query(value, "TXT"))
+        if record.absent:
+            return tok
+        # Gone from the zone although a resolver still serves it from its cache.
+        gone = Lookup(record.name, record.rdtype, said.outcome)
+        if req.byodkim:
+            return DkimTokenDns(token=tok.token, record=gone)
+        return DkimTokenDns(token=tok.token, record=gone, other=await self._other(gone))
 
     async def _easy(self, domain: str, token: str) -> DkimTokenDns:
         name = f"{token}._domainkey.{domain}"

@@ -67,6 +67,8 @@ class Shard:
     region: str
     sesv2: Any
     ses: Any
+    # Only these identities (an event-driven re-check): read one by one, the region is not listed.
+    identities: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -99,6 +101,7 @@ def run_scan(
     nameservers: str = "suspect",
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
+    fresh: bool = False,
 ) -> ScanReport:
     """Scan every shard; a shard that cannot be read is recorded, not fatal.
 
@@ -106,6 +109,8 @@ def run_scan(
     their shards are still listed so an address can find its domain.
     ``failed`` are shards that could not even start (a role that could not be
     assumed). ``throttled`` reports the throttled SES responses seen so far.
+    ``fresh`` (event-driven re-checks) asks each zone's authoritative servers
+    and believes them over a resolver's cache where they all agree.
     """
     engine = _Engine(
         probe=probe,
@@ -115,6 +120,7 @@ def run_scan(
         zones=zones,
         max_confirmations=max_confirmations,
         nameservers=nameservers,
+        fresh=fresh,
     )
     started = now()
     runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
@@ -156,8 +162,10 @@ class _Engine:
         zones: ZoneMemory | None,
         max_confirmations: int,
         nameservers: str,
+        fresh: bool = False,
     ):
         self.nameservers = nameservers
+        self.fresh = fresh
         self.probe = probe
         self.check_dmarc = check_dmarc
         self.only = only
@@ -190,7 +198,11 @@ class _Engine:
             except Exception as exc:  # remembered zones only save SES calls: never fail the scan for them
                 log.warning("remembered zones unavailable", extra={**_where(shard), "error": type(exc).__name__})
         try:
-            for batch in run.inventory.stream(self.deadline):
+            names = shard.identities
+            batches = (
+                run.inventory.stream(self.deadline) if names is None else run.inventory.targeted(names, self.deadline)
+            )
+            for batch in batches:
                 for ident in batch:
                     if ident.type is IdentityType.EMAIL_ADDRESS:
                         run.emails.append(ident)
@@ -222,7 +234,7 @@ class _Engine:
                 continue
             ident = _remembered(run, ident)
             dns = await self.probe.probe(self._request(ident))
-            if self.nameservers == "suspect" and _suspect(ident, dns):
+            if self.nameservers == "suspect" and not self.fresh and _suspect(ident, dns):
                 dns = await self.probe.with_servers(dns, byodkim=ident.is_byodkim)
             if ident.zone_confirmed or ident.is_byodkim:
                 self._report(run, ident, dns)
@@ -336,6 +348,7 @@ class _Engine:
             mail_from=ident.mail_from.domain if ident.mail_from else None,
             dmarc=self.check_dmarc,
             nameservers=self.nameservers == "all",
+            fresh=self.fresh,
         )
 
 

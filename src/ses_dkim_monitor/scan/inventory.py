@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -167,6 +167,55 @@ class SesInventory:
             except (ClientError, BotoCoreError) as exc:
                 raise _describe(self.region, self.account, exc) from exc
 
+    def targeted(self, names: Sequence[str], deadline: Deadline) -> Iterator[list[SesIdentity]]:
+        """Only the named identities, for an event-driven re-check: no listing of the region.
+
+        One ``GetEmailIdentity`` per name (the authority on type, status and
+        signing), then the same two v1 batch calls as a full scan, naming only
+        these domains, so a re-check and the hourly scan read MAIL FROM and
+        tokens the same way and cannot disagree. A name SES does not know
+        (deleted) is left out. Raises like ``stream``.
+        """
+        details: dict[str, tuple[SesIdentity, SigningDetail]] = {}
+        for name in dict.fromkeys(names):
+            if deadline.passed():
+                raise OutOfTime(listed=False, unfinished=[])
+            try:
+                found = self._get(name)
+            except (ClientError, BotoCoreError) as exc:
+                raise _describe(self.region, self.account, exc) from exc
+            if found is not None:
+                details[found[0].name] = found
+        emails = [base for base, _ in details.values() if base.type is IdentityType.EMAIL_ADDRESS]
+        domains = [base for base, _ in details.values() if base.type is IdentityType.DOMAIN]
+        if emails:
+            yield emails
+        known = {n: d for n, (_, d) in details.items()}
+        for start in range(0, len(domains), BATCH_SIZE):
+            try:
+                yield self._detail(domains[start : start + BATCH_SIZE], Deadline.never(), known=known)
+            except (ClientError, BotoCoreError) as exc:
+                raise _describe(self.region, self.account, exc) from exc
+
+    def _get(self, name: str) -> tuple[SesIdentity, SigningDetail] | None:
+        """GetEmailIdentity's answer as a listed identity plus its signing detail; None when SES does not know it."""
+        self.calls["GetEmailIdentity"] += 1
+        try:
+            response = self._v2.get_email_identity(EmailIdentity=name)
+        except ClientError as exc:
+            if error_code(exc) == "NotFoundException":
+                return None
+            raise
+        base = self._base(
+            {
+                "IdentityName": name,
+                "IdentityType": response.get("IdentityType", ""),
+                "VerificationStatus": response.get("VerificationStatus"),
+                "SendingEnabled": response.get("VerifiedForSendingStatus", False),
+            }
+        )
+        return None if base is None else (base, _signing_detail(response))
+
     def _base(self, item: dict[str, Any]) -> SesIdentity | None:
         name = item["IdentityName"]
         try:
@@ -187,7 +236,11 @@ class SesInventory:
             sending_enabled=bool(item.get("SendingEnabled", False)),
         )
 
-    def _detail(self, chunk: list[SesIdentity], deadline: Deadline) -> list[SesIdentity]:
+    def _detail(
+        self, chunk: list[SesIdentity], deadline: Deadline, known: dict[str, SigningDetail] | None = None
+    ) -> list[SesIdentity]:
+        """The chunk with v1's DKIM and MAIL FROM attributes; ``known`` holds GetEmailIdentity answers already read."""
+        known = known or {}
         names = [ident.name for ident in chunk]
         dkim = self._batch("get_identity_dkim_attributes", "DkimAttributes", names)
         mail_from = self._batch("get_identity_mail_from_domain_attributes", "MailFromDomainAttributes", names)
@@ -202,7 +255,9 @@ class SesInventory:
                 signing_hosted_zone=predicted_zone(self.region),
                 mail_from=_mail_from(mail_from.get(base.name)),
             )
-            if attrs is None or self._needs_detail(identity):
+            if base.name in known:
+                identity = with_signing_detail(identity, known[base.name])
+            elif attrs is None or self._needs_detail(identity):
                 if deadline.passed():
                     found.append(identity)  # the engine reports it from what the batch calls said
                     continue
@@ -246,18 +301,7 @@ class SesInventory:
             raise _describe(self.region, self.account, exc) from exc
         except BotoCoreError as exc:
             raise _describe(self.region, self.account, exc) from exc
-        attrs = response.get("DkimAttributes") or {}
-        info = response.get("VerificationInfo") or {}
-        checked = info.get("LastCheckedTimestamp")  # a datetime, parsed by botocore
-        return SigningDetail(
-            origin=attrs.get("SigningAttributesOrigin") or SigningOrigin.EASY_DKIM.value,
-            hosted_zone=(attrs.get("SigningHostedZone") or "").rstrip(".").lower() or None,
-            tokens=tuple(attrs.get("Tokens") or ()),
-            status=SesStatus.parse(attrs.get("Status")),
-            signing_enabled=bool(attrs.get("SigningEnabled", False)),
-            verification_error=info.get("ErrorType") or None,
-            verification_checked_at=checked.isoformat(timespec="seconds") if isinstance(checked, datetime) else None,
-        )
+        return _signing_detail(response)
 
     def _list(self, deadline: Deadline) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -281,6 +325,22 @@ class SesInventory:
         self.calls[api] += 1
         response: dict[str, dict[str, Any]] = getattr(self._v1, method)(Identities=names).get(key, {})
         return response
+
+
+def _signing_detail(response: dict[str, Any]) -> SigningDetail:
+    """What GetEmailIdentity says about an identity's signing and verification."""
+    attrs = response.get("DkimAttributes") or {}
+    info = response.get("VerificationInfo") or {}
+    checked = info.get("LastCheckedTimestamp")  # a datetime, parsed by botocore
+    return SigningDetail(
+        origin=attrs.get("SigningAttributesOrigin") or SigningOrigin.EASY_DKIM.value,
+        hosted_zone=(attrs.get("SigningHostedZone") or "").rstrip(".").lower() or None,
+        tokens=tuple(attrs.get("Tokens") or ()),
+        status=SesStatus.parse(attrs.get("Status")),
+        signing_enabled=bool(attrs.get("SigningEnabled", False)),
+        verification_error=info.get("ErrorType") or None,
+        verification_checked_at=checked.isoformat(timespec="seconds") if isinstance(checked, datetime) else None,
+    )
 
 
 def _mail_from(attrs: dict[str, Any] | None) -> MailFrom | None:

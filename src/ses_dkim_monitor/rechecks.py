@@ -1,0 +1,395 @@
+"""Event-driven re-checks: look again minutes after a change made inside AWS.
+
+A composition module, like ``runs``, plus the three small adapters it needs.
+Two kinds of work:
+
+* ``on_event``: an EventBridge event (a CloudTrail record of an SES or
+  Route 53 call, or SES's own event) becomes the identities it puts in doubt
+  (``triggers.events``: SES events name theirs; a Route 53 change batch names
+  record sets, mapped through the identity index the scheduled run keeps),
+  debounced per identity (a burst of 200 changes is one re-check each), and
+  queued as delayed jobs (``triggers.jobs``).
+* ``on_job``: a job from the re-check queue. It waits for its Route 53 change
+  to be ``INSYNC`` (by queueing itself again), then scans just its identities
+  (``GetEmailIdentity`` each, DNS from the zones' authoritative servers),
+  alerts through the same state and decision as the schedule (the report's
+  scope keeps every other identity's alerts untouched), and queues the
+  confirming second look.
+
+The hourly scan stays the safety net: an event lost here is a change seen at
+the next scheduled run instead of minutes after it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import BotoCoreError, ClientError
+
+from . import runs
+from .accounts import AccountError, AccountTarget, assumed_session, target_for
+from .aws_clients import CLIENT_CONFIG
+from .aws_errors import error_code
+from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
+from .scan.deadline import Deadline
+from .scan.engine import run_scan
+from .settings import Settings
+from .triggers import jobs
+from .triggers.events import KnownIdentity, MalformedEvent, affected, parse_recheck
+from .untrusted import quoted
+from .wiring import ALERTING_CLIENT_CONFIG, build_probe, build_shards, build_zone_memory
+
+log = logging.getLogger(__name__)
+
+IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:PutItem", "dynamodb:Query", "route53:GetChange")
+
+INDEX_PARTITION = "index"
+INDEX_PART_SIZE = 2000  # identities per index item: well under DynamoDB's 400 KB once compressed
+INDEX_TTL = timedelta(days=7)  # an index no scheduled run has refreshed for a week is gone
+DEBOUNCE_TTL = timedelta(days=1)
+
+
+# ---------------------------------------------------------------- adapters
+
+
+class IdentityIndex:
+    """Which identities each monitored (account, region) holds, as the last scheduled scan saw them.
+
+    In the state table, partition ``index``, one item per (account, region)
+    and part, its identities as compressed JSON. A Route 53 event names
+    records, not identities: this is how it finds them without listing SES.
+    """
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._db = dynamodb
+        self._table = table
+
+    def write(self, account: str, region: str, identities: Sequence[SesIdentity], *, now: datetime) -> None:
+        rows = [[i.name, i.domain, i.mail_from.domain if i.mail_from else None] for i in identities]
+        generation = now.isoformat()
+        parts = [rows[start : start + INDEX_PART_SIZE] for start in range(0, len(rows), INDEX_PART_SIZE)] or [[]]
+        for number, part in enumerate(parts):
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    "pk": {"S": INDEX_PARTITION},
+                    "sk": {"S": f"{account}#{region}#{number:04d}"},
+                    "generation": {"S": generation},
+                    "parts": {"N": str(len(parts))},
+                    "identities": {"B": zlib.compress(json.dumps(part).encode())},
+                    "expires_at": {"N": str(int((now + INDEX_TTL).timestamp()))},
+                },
+            )
+
+    def load(self) -> list[KnownIdentity]:
+        """Every indexed identity; parts left over from a larger, older index are ignored."""
+        items: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
+        pages = self._db.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": INDEX_PARTITION}},
+            ConsistentRead=True,
+        )
+        for page in pages:
+            for item in page.get("Items", []):
+                account, region, number = item["sk"]["S"].split("#")
+                items.setdefault((account, region), {})[int(number)] = item
+        known: list[KnownIdentity] = []
+        for (account, region), parts in sorted(items.items()):
+            head = parts.get(0)
+            if head is None:
+                continue
+            for number in range(int(head["parts"]["N"])):
+                part = parts.get(number)
+                if part is None or part["generation"]["S"] != head["generation"]["S"]:
+                    log.warning("identity index incomplete", extra={"account": account, "region": region})
+                    break
+                for name, domain, mail_from in json.loads(zlib.decompress(part["identities"]["B"])):
+                    known.append(KnownIdentity(account, region, name, domain, mail_from))
+        return known
+
+
+class Debouncer:
+    """One pending re-check per identity: a conditional write that only the first event of a burst wins."""
+
+    def __init__(self, dynamodb: Any, table: str) -> None:
+        self._db = dynamodb
+        self._table = table
+
+    @staticmethod
+    def _key(account: str, region: str, name: str) -> dict[str, dict[str, str]]:
+        return {"pk": {"S": f"recheck#{account}#{region}"}, "sk": {"S": name.lower()}}
+
+    def claim(self, account: str, region: str, name: str, *, now: datetime, until: datetime) -> bool:
+        """True when no re-check of ``name`` is pending (this caller queues one); False: one already is."""
+        try:
+            self._db.put_item(
+                TableName=self._table,
+                Item={
+                    **self._key(account, region, name),
+                    "pending_until": {"N": str(int(until.timestamp()))},
+                    "expires_at": {"N": str(int((until + DEBOUNCE_TTL).timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(pk) OR pending_until <= :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+            )
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def release(self, account: str, region: str, name: str, *, now: datetime) -> None:
+        """The look is starting: an event from now on needs a look of its own."""
+        self._db.put_item(
+            TableName=self._table,
+            Item={
+                **self._key(account, region, name),
+                "pending_until": {"N": "0"},
+                "expires_at": {"N": str(int((now + DEBOUNCE_TTL).timestamp()))},
+            },
+        )
+
+
+class RecheckQueue:
+    def __init__(self, sqs: Any, url: str) -> None:
+        self._sqs = sqs
+        self._url = url
+
+    def send(self, job: jobs.RecheckJob, *, delay: int) -> None:
+        self._sqs.send_message(
+            QueueUrl=self._url, MessageBody=jobs.encode(job), DelaySeconds=max(0, min(delay, jobs.SQS_MAX_DELAY))
+        )
+
+
+def change_in_sync(route53: Any, change_id: str) -> bool:
+    """True when every Route 53 server has the change (``INSYNC``)."""
+    return bool(route53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC")
+
+
+# ---------------------------------------------------------------- context
+
+
+@dataclass
+class Context:
+    """What both kinds of work need, built by the handler."""
+
+    settings: Settings
+    session: Any
+    now: datetime
+    own_account: str
+    partition: str
+    metrics: Any
+
+    def dynamodb(self) -> Any:
+        return self.session.client("dynamodb", config=ALERTING_CLIENT_CONFIG)
+
+    def queue(self) -> RecheckQueue:
+        return RecheckQueue(self.session.client("sqs", config=ALERTING_CLIENT_CONFIG), self.settings.recheck_queue_url)
+
+    def target(self, account: str) -> AccountTarget | None:
+        s = self.settings
+        return target_for(
+            account,
+            role_arns=s.scan_role_arns,
+            organization_role_name=s.organization_role_name,
+            own_account=self.own_account,
+            partition=self.partition,
+        )
+
+    def count(self, name: str, value: int = 1) -> None:
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+# ---------------------------------------------------------------- events
+
+
+def event_time(event: dict[str, Any], fallback: datetime) -> datetime:
+    """When the change happened: the CloudTrail record's eventTime, else the envelope's time."""
+    detail = event.get("detail")
+    for raw in ((detail or {}).get("eventTime") if isinstance(detail, dict) else None, event.get("time")):
+        if isinstance(raw, str):
+            try:
+                parsed = datetime.fromisoformat(raw)
+            except ValueError:
+                continue
+            if parsed.tzinfo is not None:
+                return parsed
+    return fallback
+
+
+def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
+    """Queue the re-checks an EventBridge event calls for. Never raises for the event's own shape."""
+    ctx.count("TriggerEventsReceived")
+    try:
+        recheck = parse_recheck(event)
+    except MalformedEvent as exc:
+        # Retrying cannot fix an event's shape: say so, count it (alarmed), and drop it.
+        log.error("event dropped: not one this monitor handles", extra={"reason": str(exc), "id": event.get("id")})
+        ctx.count("TriggerEventsMalformed")
+        return {"dropped": str(exc)}
+    if recheck is None:
+        ctx.count("TriggerEventsIgnored")
+        return {"ignored": "a failed call changes nothing"}
+    if not ctx.settings.recheck_queue_url:
+        log.warning("event-driven re-checks are off (no RECHECK_QUEUE_URL): the next scheduled scan will see it")
+        ctx.count("TriggerEventsIgnored")
+        return {"ignored": "re-checks are not configured"}
+
+    db = ctx.dynamodb()
+    known = IdentityIndex(db, ctx.settings.state_table).load()
+    regions = set(ctx.settings.regions)
+    found = [k for k in affected(recheck, known) if k.region in regions and ctx.target(k.account) is not None]
+    # A whole-account event names no identity: it is re-checked in its own region even before the
+    # scheduled run has indexed that account.
+    whole_region = recheck.whole_account and recheck.region in regions and ctx.target(recheck.account) is not None
+    if not found and not whole_region:
+        log.info("event ignored: it touches no monitored identity", extra={"reason": recheck.reason})
+        ctx.count("TriggerEventsIgnored")
+        return {"ignored": "no monitored identity", "reason": recheck.reason}
+
+    when = event_time(event, ctx.now)
+    debouncer = Debouncer(db, ctx.settings.state_table)
+    queue = ctx.queue()
+    queued = debounced = 0
+    for job in jobs.plan(recheck, found, event_time=when):
+        delay = jobs.first_delay(job, delay_seconds=ctx.settings.recheck_delay_seconds)
+        horizon = ctx.now + timedelta(seconds=delay + jobs.POLL_SECONDS * jobs.MAX_POLLS)
+        fresh = [
+            k for k in job.debounce_keys if debouncer.claim(job.account, job.region, k, now=ctx.now, until=horizon)
+        ]
+        debounced += len(job.debounce_keys) - len(fresh)
+        if not fresh:
+            continue
+        if not job.whole_account:
+            job = jobs.with_identities(job, fresh)
+        queue.send(job, delay=delay)
+        queued += 1
+        log.info(
+            "re-check queued",
+            extra={"account": job.account, "region": job.region, "identities": list(job.identities), "delay": delay},
+        )
+    ctx.count("RechecksQueued", queued)
+    ctx.count("RechecksDebounced", debounced)
+    return {"queued": queued, "debounced": debounced, "reason": recheck.reason}
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[str, Any]:
+    """One step of a queued job: poll its change, or look. Raises when SES or the state cannot be read."""
+    queue = ctx.queue()
+    if job.waits_for_change:
+        next_poll = jobs.after_poll(job, in_sync=_change_in_sync(job, ctx))
+        if next_poll is not None:
+            queue.send(next_poll, delay=jobs.POLL_SECONDS)
+            return {"waiting_for": job.change_id, "polls": next_poll.polls}
+
+    target = ctx.target(job.account)
+    if target is None:
+        log.warning("re-check dropped: the account is no longer monitored", extra={"account": job.account})
+        return {"dropped": "account not monitored"}
+    debouncer = Debouncer(ctx.dynamodb(), ctx.settings.state_table)
+    if job.look == jobs.FIRST_LOOK:
+        for key in job.debounce_keys:
+            debouncer.release(job.account, job.region, key, now=ctx.now)
+
+    report = _look(job, target, ctx, deadline=deadline)
+    ctx.count("RechecksRun")
+    if report.errors:
+        raise RuntimeError("; ".join(f"{e.account}/{e.region}: {e.reason}" for e in report.errors))
+    alerting = runs.alert(report, ctx.settings, ctx.session, ctx.now, ctx.metrics)
+    follow = jobs.second_look(job)
+    if follow is not None:
+        queue.send(follow, delay=ctx.settings.recheck_confirm_seconds)
+    log.info(
+        "re-check done",
+        extra={"look": job.look, "identities": len(report.identities), "reason": job.reason, **alerting},
+    )
+    return {"look": job.look, "identities": len(report.identities), **alerting}
+
+
+def _change_in_sync(job: jobs.RecheckJob, ctx: Context) -> bool:
+    """Ask Route 53 in the account that made the change; one that cannot be asked counts as done."""
+    target = ctx.target(job.change_account or job.account)
+    if target is None or job.change_id is None:
+        return True
+    try:
+        session = assumed_session(
+            ctx.session, target, run_id=uuid.uuid4().hex[:12], external_id=ctx.settings.role_external_id or None
+        )
+        return change_in_sync(session.client("route53", config=CLIENT_CONFIG), job.change_id)
+    except (AccountError, ClientError, BotoCoreError) as exc:
+        log.warning("could not ask Route 53 about the change; looking now", extra={"error": type(exc).__name__})
+        return True
+
+
+def _look(job: jobs.RecheckJob, target: AccountTarget, ctx: Context, *, deadline: Deadline) -> ScanReport:
+    settings = ctx.settings
+    plan = build_shards(settings, ctx.session, [target], regions=[job.region], run_id=uuid.uuid4().hex[:12])
+    names: tuple[str, ...] | None = None
+    if not job.whole_account:
+        # An address is judged by the DKIM of its domain (or a parent): read those identities too.
+        extra = [p for n in job.identities if "@" in n for p in domain_and_parents(n.rpartition("@")[2])]
+        names = tuple(dict.fromkeys([*job.identities, *extra]))
+    shards = [replace(s, identities=names) for s in plan.shards]
+    report = run_scan(
+        shards,
+        build_probe(settings),
+        check_dmarc=settings.check_dmarc,
+        only=job.identities,
+        now=lambda: ctx.now,
+        deadline=deadline,
+        zones=build_zone_memory(settings, ctx.session),
+        max_confirmations=settings.max_zone_confirmations,
+        nameservers="all",
+        failed=plan.failed,
+        throttled=lambda: plan.pacing.total().throttled,
+        fresh=True,
+    )
+    if not job.whole_account:
+        report = replace(report, scope=frozenset((job.region, n.lower()) for n in job.identities))
+    if job.ses_says:
+        report = replace(report, identities=tuple(_with_ses_words(r, job.ses_says) for r in report.identities))
+    return report
+
+
+def _with_ses_words(report: IdentityReport, says: str) -> IdentityReport:
+    """Each finding's message with what SES itself said, quoted (it is SES's text, shown as such)."""
+    findings = tuple(replace(f, message=f"{f.message}. SES says: {quoted(says, 300)}") for f in report.findings)
+    return replace(report, findings=findings)
+
+
+# ---------------------------------------------------------------- the index, kept by scheduled runs
+
+
+def write_index(report: ScanReport, settings: Settings, session: Any, *, now: datetime) -> None:
+    """Record each fully read shard's identities for mapping Route 53 changes. Never fails the run."""
+    if not settings.state_table or report.scope is not None:
+        return
+    failed = {(e.account, e.region) for e in report.errors}
+    by_shard: dict[tuple[str, str], list[SesIdentity]] = {}
+    for r in report.identities:
+        by_shard.setdefault((r.identity.account, r.identity.region), []).append(r.identity)
+    # Few retries: a table that refuses writes must not hold the run up (the index is a convenience).
+    index = IdentityIndex(session.client("dynamodb", config=ALERTING_CLIENT_CONFIG), settings.state_table)
+    for account in report.accounts:
+        for region in report.regions:
+            if (account, region) in failed:
+                continue
+            try:
+                index.write(account, region, by_shard.get((account, region), []), now=now)
+            except (ClientError, BotoCoreError) as exc:
+                log.warning(
+                    "identity index not written: Route 53 events may miss these identities until the next run",
+                    extra={"account": account, "region": region, "error": error_code(exc)},
+                )
