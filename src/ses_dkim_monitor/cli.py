@@ -217,6 +217,7 @@ def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> 
         nameservers=settings.check_nameservers,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
+        ses_recommendations=settings.import_ses_recommendations,
     )
 
 

@@ -198,6 +198,9 @@ class ScanReport:
     # A targeted re-check covers only some identities: (region, lower-cased name) of each one it
     # looked at, so alerting leaves every other identity's state alone. None: whole shards.
     scope: frozenset[tuple[str, str]] | None = None
+    # Checks this report did not run (SES's recommendations on a re-check, or when they could not be
+    # read): a finding of theirs that is absent is not gone, so its alert is kept as it is.
+    unevaluated: frozenset[str] = frozenset()
 
     def covers(self, region: str, identity: str) -> bool:
         """True when this report speaks for ``identity`` (absent from it means gone, not unlooked-at)."""

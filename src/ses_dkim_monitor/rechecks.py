@@ -34,6 +34,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import BotoCoreError, ClientError
 
+from . import catalogue as c
 from . import runs
 from .accounts import AccountError, AccountTarget, assumed_session, target_for
 from .aws_clients import CLIENT_CONFIG
@@ -354,8 +355,11 @@ def _look(job: jobs.RecheckJob, target: AccountTarget, ctx: Context, *, deadline
         nameservers="all",
         failed=plan.failed,
         throttled=lambda: plan.pacing.total().throttled,
+        # SES's recommendations are account-wide reads: the schedule imports them, a re-check keeps
+        # their alerts as they are (only the affected identities' calls are made here).
         fresh=True,
     )
+    report = replace(report, unevaluated=report.unevaluated | {c.SES_RECOMMENDATION})
     if not job.whole_account:
         report = replace(report, scope=frozenset((job.region, n.lower()) for n in job.identities))
     if job.ses_says:

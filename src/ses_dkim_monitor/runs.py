@@ -94,6 +94,7 @@ def scan_and_alert(
         nameservers=settings.check_nameservers,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
+        ses_recommendations=settings.import_ses_recommendations,
     )
     publish_scan_metrics(report, metrics)
     outcome = Outcome(report=report)

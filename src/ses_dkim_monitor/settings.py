@@ -137,6 +137,8 @@ class Settings:
     recheck_queue_url: str = ""
     recheck_delay_seconds: int = 30
     recheck_confirm_seconds: int = 240
+    # Add SES's open DKIM/SPF/DMARC recommendations (Virtual Deliverability Manager) our checks do not explain.
+    import_ses_recommendations: bool = False
     # Seconds of a Lambda invocation kept for alerting and reporting after the scan stops.
     time_reserve_seconds: float = 90.0
     # Alerting; empty means the channel or the state store is not configured.
@@ -253,6 +255,7 @@ class Settings:
             recheck_queue_url=recheck_queue,
             recheck_delay_seconds=recheck_delay,
             recheck_confirm_seconds=recheck_confirm,
+            import_ses_recommendations=flag("IMPORT_SES_RECOMMENDATIONS", False),
             shards_per_invocation=int(number("SHARDS_PER_INVOCATION", 12, minimum=1, kind=int)),
             time_reserve_seconds=number("TIME_RESERVE_SECONDS", 90.0, minimum=0.0),
             state_table=table,

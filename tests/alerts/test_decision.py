@@ -634,3 +634,16 @@ def test_an_identity_in_scope_but_absent_was_deleted():
 
     assert events(decision) == [("resolved", "gone.example", "dkim-signing-disabled")]
     assert {n.reason for n in decision.notifications} == {REASON_DELETED}
+
+
+def test_a_check_the_report_did_not_run_keeps_its_open_alert():
+    table = Table()
+    table.run(scan(identity_report("a.example", signing_disabled("a.example"))), T0)
+
+    # A re-check does not read SES's recommendations, say: its findings' absence proves nothing.
+    decision = table.run(
+        replace(scan(identity_report("a.example")), unevaluated=frozenset({"dkim-signing-disabled"})), T0 + HOUR
+    )
+
+    assert decision.notifications == ()
+    assert table.state("a.example", "dkim-signing-disabled").status is AlertStatus.OPEN

@@ -190,7 +190,7 @@ class _Decider:
         for key, s in previous.items():
             if key == c.MONITOR_CANNOT_VERIFY or key in current or self._leased(s):
                 continue
-            if unknown:
+            if unknown or s.check in self.report.unevaluated:
                 self._retry_pending(s)  # not seen may mean not looked at: keep the state
             elif key in below or not s.severity.at_least(self.policy.min_severity):
                 # Still there, or the policy changed: close it, saying so, rather than

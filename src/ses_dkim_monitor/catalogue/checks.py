@@ -28,6 +28,7 @@ DKIM_KEY_TESTING = "dkim-key-testing"
 SPF_INVALID = "spf-invalid"
 DMARC_INVALID = "dmarc-invalid"
 NAMESERVERS_DISAGREE = "nameservers-disagree"
+SES_RECOMMENDATION = "ses-recommendation"
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,15 @@ CHECKS: dict[str, Check] = {
             "transferring the zone, or a record added at one provider of two, is the usual cause.",
             when="asked directly without recursion, the zone's authoritative servers (from NS) answer differently "
             "for a DKIM CNAME, so receivers and SES see the record only some of the time (`CHECK_NAMESERVERS`)",
+        ),
+        Check(
+            SES_RECOMMENDATION,
+            Severity.WARNING,
+            "SES recommends a fix the monitor's own checks do not explain",
+            "Follow SES's recommendation (SES console, Virtual Deliverability Manager, Advisor): {description}",
+            when="(only with `IMPORT_SES_RECOMMENDATIONS`, where Virtual Deliverability Manager is enabled) an open "
+            "DKIM, SPF or DMARC recommendation of SES names this identity and no finding of the same kind does; "
+            "warning for SES's HIGH impact, info for LOW; the message quotes SES",
         ),
         Check(
             MONITOR_CANNOT_VERIFY,

@@ -46,6 +46,7 @@ from ..models import (
     ShardError,
     domain_and_parents,
 )
+from . import recommendations
 from .checks import evaluate
 from .deadline import Deadline
 from .dns_answers import DomainDns, Outcome, points_elsewhere
@@ -102,6 +103,7 @@ def run_scan(
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
     fresh: bool = False,
+    ses_recommendations: bool = False,
 ) -> ScanReport:
     """Scan every shard; a shard that cannot be read is recorded, not fatal.
 
@@ -111,6 +113,8 @@ def run_scan(
     assumed). ``throttled`` reports the throttled SES responses seen so far.
     ``fresh`` (event-driven re-checks) asks each zone's authoritative servers
     and believes them over a resolver's cache where they all agree.
+    ``ses_recommendations`` adds SES's open recommendations our checks do not
+    explain (``recommendations.py``).
     """
     engine = _Engine(
         probe=probe,
@@ -126,6 +130,18 @@ def run_scan(
     runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
     if runs:
         asyncio.run(engine.main(runs))
+    unevaluated: set[str] = set()
+    if ses_recommendations:
+        for run in runs:
+            if run.error is not None:
+                continue
+            found = None
+            if not engine.deadline.passed():
+                found = recommendations.read(run.shard.sesv2, account=run.shard.account, region=run.shard.region)
+            if found is None:
+                unevaluated.add(c.SES_RECOMMENDATION)
+            elif found:
+                run.reports = recommendations.merge(run.reports, found)
     reports = sorted((r for run in runs for r in run.reports), key=_sort_key)
     calls: dict[str, int] = {}
     for run in runs:
@@ -148,6 +164,7 @@ def run_scan(
         accounts=tuple(a for a in accounts if a),
         ses_throttled=throttled(),
         out_of_time=out_of_time,
+        unevaluated=frozenset(unevaluated),
     )
 
 
