@@ -26,7 +26,7 @@ from ses_dkim_monitor.alerts.model import (
 )
 from ses_dkim_monitor.alerts.run import run_alerting
 from ses_dkim_monitor.catalogue import MONITOR_CANNOT_VERIFY as CANNOT_VERIFY
-from ses_dkim_monitor.models import IdentityStatus, ScanReport, Severity
+from ses_dkim_monitor.models import IdentityReport, IdentityStatus, ScanReport, Severity
 from tests.support.alert_builders import (
     ACCOUNT,
     REGION,
@@ -647,3 +647,28 @@ def test_a_check_the_report_did_not_run_keeps_its_open_alert():
 
     assert decision.notifications == ()
     assert table.state("a.example", "dkim-signing-disabled").status is AlertStatus.OPEN
+
+
+def test_identities_a_run_could_not_finish_are_counted_not_alerted_one_by_one():
+    """A run that runs out of time must not open (and then resolve) one alert per unchecked identity."""
+    from ses_dkim_monitor import catalogue as c
+
+    def unfinished(name: str) -> IdentityReport:
+        f = c.finding(
+            c.IDENTITY_NOT_CHECKED,
+            f"{name} ({REGION}) was not checked: the run reached its time budget first",
+            cause=c.OUT_OF_TIME,
+            identity=name,
+            remedy="give the function more time",
+        )
+        return identity_report(name, f, status=IdentityStatus.UNKNOWN)
+
+    table = Table()
+    table.run(scan(identity_report("slow.example", signing_disabled("slow.example"))), T0)
+    runs = [table.run(scan(unfinished("slow.example"), unfinished("quick.example")), T0 + HOUR * i) for i in (1, 2, 3)]
+
+    assert [events(r) for r in runs[:2]] == [[], []], "neither opened nor resolved while the monitor is blind"
+    assert table.state("slow.example", "dkim-signing-disabled").status is AlertStatus.OPEN
+    opened = {(n.identity, n.check) for n in runs[2].notifications}
+    assert opened == {("slow.example", CANNOT_VERIFY), ("quick.example", CANNOT_VERIFY)}  # at the threshold, 3
+    assert all("time budget" in n.message for n in runs[2].notifications)

@@ -1,7 +1,8 @@
 """The monitor-cannot-verify counter: a pure transition of its own.
 
-An identity whose lookups fail is ``unknown``. One unknown run is noise (a
-resolver hiccup); ``policy.unknown_runs_threshold`` consecutive ones mean the
+An identity whose lookups fail, or that a run could not finish checking
+(``identity-not-checked``: out of time, or a signing zone left unconfirmed),
+is ``unknown``. One unknown run is noise (a resolver hiccup, a slow run); ``policy.unknown_runs_threshold`` consecutive ones mean the
 monitor is blind to that identity, which is itself worth an alert. The
 counter lives in a synthetic state per identity (key ``monitor-cannot-verify``)
 whose status is WATCHING while it counts below the threshold, OPEN once
@@ -68,7 +69,10 @@ def gone(prev: AlertState | None) -> Transition:
 def describe(report: IdentityReport, runs: int) -> tuple[str, str]:
     """The alert's message and fix after ``runs`` consecutive unknown runs."""
     ident = report.identity
-    error = next((f.message for f in report.findings if f.check == c.DNS_LOOKUP_FAILED), "lookups failed")
+    error = next(
+        (f.message for f in report.findings if f.check in (c.DNS_LOOKUP_FAILED, c.IDENTITY_NOT_CHECKED)),
+        "lookups failed",
+    )
     message = (
         f"{ident.name} ({ident.region}) could not be checked on {runs} consecutive "
         f"run{'s' if runs != 1 else ''}: {error}"

@@ -175,7 +175,9 @@ class _Decider:
         current: dict[str, Finding] = {}
         below: set[str] = set()
         for f in ir.findings:
-            if f.check in (c.DNS_LOOKUP_FAILED, c.MONITOR_CANNOT_VERIFY):
+            # Not problems of the identity but the monitor's own blindness: counted by the
+            # monitor-cannot-verify counter below, alerted only after several runs in a row.
+            if f.check in (c.DNS_LOOKUP_FAILED, c.MONITOR_CANNOT_VERIFY, c.IDENTITY_NOT_CHECKED):
                 continue
             if not f.severity.at_least(self.policy.min_severity):
                 below.add(f.key)  # below the threshold: neither alerted nor stored

@@ -10,13 +10,17 @@ SES. Every text built here passes it through ``untrusted.visible`` so that it
 stays on its line and shows any control or format character it holds; the
 structured ``payload`` keeps the raw values for machines. A channel escapes
 the result once more for its own markup (Slack's ``&<>``).
+
+With a status page (``STATUS_PAGE_BUCKET``), each notification links to the
+page of its account and region and a digest to the index page. The links are
+a value the channels receive (``PageLinks``), built by the composition root.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from .. import catalogue as c
 from ..catalogue import CAUSES, CHECKS
@@ -28,6 +32,23 @@ from .model import Event, Notification
 SCHEMA_NOTIFICATION = "ses-dkim-monitor/notification/v1"
 SCHEMA_DIGEST = "ses-dkim-monitor/digest/v1"
 SUBJECT_MAX = 99  # SNS: "less than 100 characters"
+
+
+class PageLinks(Protocol):
+    """Where the status page of an (account, region) and the index are (``status_page.StatusPageLinks``)."""
+
+    def shard(self, account: str, region: str) -> str: ...
+
+    def index(self) -> str: ...
+
+
+def page_link(n: Notification, links: PageLinks | None) -> str | None:
+    """The status page of ``n``'s account and region, or None without a status page."""
+    return links.shard(n.account, n.region) if links is not None else None
+
+
+def index_link(links: PageLinks | None) -> str | None:
+    return links.index() if links is not None else None
 
 
 def title(check: str) -> str:
@@ -118,7 +139,7 @@ def observed_line(n: Notification) -> str:
     return f"first seen {started}"
 
 
-def text(n: Notification) -> str:
+def text(n: Notification, *, links: PageLinks | None = None) -> str:
     """Readable plain text, for email subscribers of the SNS topic."""
     subject = subject_of(n.key, n.check)
     lines = [headline(n), ""]
@@ -144,11 +165,14 @@ def text(n: Notification) -> str:
         command = fix_command_for(n)
         if command:
             lines += ["", "Plan the DNS change (add --apply to make it in Route 53):", f"  {visible(command)}"]
+    page = page_link(n, links)
+    if page:
+        lines += ["", f"Status page: {page}", "  (the AWS console: sign in to the monitor's account to open it)"]
     return "\n".join(lines) + "\n"
 
 
-def payload(n: Notification) -> dict[str, Any]:
-    """The structured form, for SQS/Lambda/HTTPS subscribers. Stable field names."""
+def payload(n: Notification, *, links: PageLinks | None = None) -> dict[str, Any]:
+    """The structured form, for SQS/Lambda/HTTPS subscribers. Stable field names, only ever added to."""
     return {
         "schema": SCHEMA_NOTIFICATION,
         "event": n.event.value,
@@ -167,13 +191,19 @@ def payload(n: Notification) -> dict[str, Any]:
         "reason": n.reason or None,
         "first_seen": _iso(n.first_seen),
         "at": _iso(n.at),
+        "status_page": page_link(n, links),
     }
 
 
-def digest_text(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> str:
+def digest_text(
+    notifications: Sequence[Notification], *, part: int = 1, parts: int = 1, links: PageLinks | None = None
+) -> str:
     """One email listing many notifications, most severe first."""
     head = digest_subject(notifications, part=part, parts=parts)
     lines = [head, ""]
+    index = index_link(links)
+    if index:
+        lines += [f"Status page: {index}", "  (the AWS console: sign in to the monitor's account to open it)", ""]
     for n in sort_for_digest(notifications):
         lines.append(f"* {headline(n)} [account {n.account}]")
         if n.event is Event.RESOLVED:
@@ -187,13 +217,16 @@ def digest_text(notifications: Sequence[Notification], *, part: int = 1, parts: 
     return "\n".join(lines)
 
 
-def digest_payload(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> dict[str, Any]:
+def digest_payload(
+    notifications: Sequence[Notification], *, part: int = 1, parts: int = 1, links: PageLinks | None = None
+) -> dict[str, Any]:
     return {
         "schema": SCHEMA_DIGEST,
         "count": len(notifications),
         "part": part,
         "parts": parts,
-        "notifications": [payload(n) for n in sort_for_digest(notifications)],
+        "notifications": [payload(n, links=links) for n in sort_for_digest(notifications)],
+        "status_page": index_link(links),
     }
 
 

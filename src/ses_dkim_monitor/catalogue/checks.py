@@ -144,7 +144,8 @@ CHECKS: dict[str, Check] = {
             "The monitor did not finish checking this identity this run",
             "Nothing to fix in DNS: the monitor checks {identity} again on its next run. If this repeats, {remedy}",
             when="the run stopped before this identity's checks were complete; its status is `unknown`, never "
-            "`ok` and never a problem it did not see (see the cause)",
+            "`ok` and never a problem it did not see (see the cause). Reported, not alerted: alerts come through "
+            "`monitor-cannot-verify` after N such runs in a row",
         ),
         Check(
             DKIM_KEY_WEAK,
@@ -203,7 +204,8 @@ CHECKS: dict[str, Check] = {
             Severity.WARNING,
             "The monitor could not check this identity for several runs",
             "Check DNS resolution from the monitor for {domain}: it failed on {runs} consecutive runs ({error}).",
-            when="(alerts only) an identity's lookups failed on N consecutive runs",
+            when="(alerts only) an identity could not be checked on N consecutive runs: its lookups failed, or "
+            "the run could not finish it (`identity-not-checked`)",
         ),
     )
 }
