@@ -1,8 +1,9 @@
 """templates/member-role.yaml: the role the monitor assumes in every member account.
 
 The template is plain CloudFormation (StackSets cannot run the SAM transform). These tests
-check what the linters cannot: that the role grants exactly the SES reads the scan makes
-(``scan.inventory.IAM_ACTIONS``), scoped as tightly as IAM allows; that only the monitor's
+check what the linters cannot: that the role grants exactly the reads the monitor makes in a member
+account (``scan.inventory.IAM_ACTIONS``, Route 53's GetChange from ``rechecks`` and the SES
+recommendation reads of ``scan.recommendations``), scoped as tightly as IAM allows; that only the monitor's
 execution role may assume it; and that the optional external-id and organization conditions
 appear exactly when their parameters are set, evaluated as CloudFormation would. The linters
 (cfn-lint, checkov) run at the end, as tests/deploy/test_template_tools.py runs them.
@@ -14,7 +15,6 @@ import inspect
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -22,14 +22,32 @@ import pytest
 from cfn_flip import load_yaml
 
 from ses_dkim_monitor.scan.inventory import IAM_ACTIONS
+from tests.deploy.test_template import declared_iam_actions
 from tests.deploy.test_template_tools import BIN, SAM_VENV, assert_ok, run
+from tests.deploy.test_template_tools import checkov as checkov_report
 from tests.support.paths import REPO
 
 MEMBER_TEMPLATE = REPO / "templates" / "member-role.yaml"
 ROLE = "ScanRole"
-# SES reads that accept no resource ARN (list and batch calls): Resource "*" is the only choice.
-SES_UNSCOPABLE = {"ses:ListEmailIdentities", "ses:GetIdentityDkimAttributes", "ses:GetIdentityMailFromDomainAttributes"}
+# SES reads that accept no resource ARN (list and batch calls, GetAccount) or only an optional one an
+# account-wide call does not name (ListRecommendations): Resource "*" is the only choice.
+SES_UNSCOPABLE = {
+    "ses:ListEmailIdentities",
+    "ses:GetIdentityDkimAttributes",
+    "ses:GetIdentityMailFromDomainAttributes",
+    "ses:GetAccount",
+    "ses:ListRecommendations",
+}
 SES_IDENTITY_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ses:*:${AWS::AccountId}:identity/*"}
+ROUTE53_CHANGE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:route53:::change/*"}
+# What the monitor does with this role, by the module that declares it (its IAM_ACTIONS). Only
+# Route 53's GetChange of rechecks' actions: its queue and state-table actions act in the monitor
+# account, with the function's own role.
+MEMBER_ACTIONS_BY_MODULE = {
+    "scan.inventory": tuple(IAM_ACTIONS),
+    "rechecks": ("route53:GetChange",),
+    "scan.recommendations": ("ses:GetAccount", "ses:ListRecommendations"),
+}
 # The role name the monitor puts into arn:aws:iam::<account>:role/<name> for every member account.
 MONITOR_BUILDS_ROLE_NAME = "ses-dkim-monitor-scan"
 
@@ -172,17 +190,36 @@ def test_output_is_the_role_arn(template):
 # ---------------------------------------------------------------- permissions
 
 
-def test_role_grants_exactly_the_ses_reads_the_scan_makes(template):
+def member_actions() -> set[str]:
+    """What the monitor calls in a member account, each action checked against its module's IAM_ACTIONS."""
+    declared = declared_iam_actions()
+    out: set[str] = set()
+    for module, actions in MEMBER_ACTIONS_BY_MODULE.items():
+        assert module in declared, f"{module} declares no IAM_ACTIONS (renamed or moved?)"
+        missing = set(actions) - set(declared[module])
+        assert not missing, f"{module} no longer declares {sorted(missing)}: update MEMBER_ACTIONS_BY_MODULE"
+        out |= set(actions)
+    return out
+
+
+def test_role_grants_exactly_what_the_monitor_does_in_a_member_account(template):
     assert len(role(template)["Policies"]) == 1
-    assert set(grants(template)) == set(IAM_ACTIONS), "the role must grant scan.inventory.IAM_ACTIONS, no more or less"
+    assert set(grants(template)) == member_actions(), "no more or less than the monitor's member-account calls"
+    assert set(IAM_ACTIONS) <= set(grants(template)), "every SES read of the scan"
 
 
-def test_each_ses_read_is_scoped_as_tightly_as_iam_allows(template):
+def test_each_read_is_scoped_as_tightly_as_iam_allows(template):
     for action, resources in grants(template).items():
-        expected = "*" if action in SES_UNSCOPABLE else SES_IDENTITY_ARN
+        if action in SES_UNSCOPABLE:
+            expected: Any = "*"
+        elif action.startswith("route53:"):
+            expected = ROUTE53_CHANGE_ARN
+        else:
+            expected = SES_IDENTITY_ARN
         assert resources == [expected], f"{action} granted on {resources}, expected only {expected}"
     resolved = Resolver(template, REQUIRED)(SES_IDENTITY_ARN)
     assert resolved == f"arn:aws:ses:*:{MEMBER_ACCOUNT}:identity/*", "scoped to the member account's own identities"
+    assert Resolver(template, REQUIRED)(ROUTE53_CHANGE_ARN) == "arn:aws:route53:::change/*"
 
 
 def test_no_wildcard_action_and_star_resource_only_for_unscopable_reads(template):
@@ -192,16 +229,18 @@ def test_no_wildcard_action_and_star_resource_only_for_unscopable_reads(template
             assert action in SES_UNSCOPABLE, f"{action} granted on '*'"
 
 
-def test_granted_actions_are_real_ses_operations(template):
+def test_granted_actions_are_real_read_operations(template):
     # A typo in an action name deploys fine and is denied at the first scan.
     session = botocore.session.get_session()
     operations = {
         f"{session.get_service_model(s).signing_name}:{op}"
-        for s in ("ses", "sesv2")
+        for s in ("ses", "sesv2", "route53")
         for op in session.get_service_model(s).operation_names
     }
     unknown = set(grants(template)) - operations
-    assert not unknown, f"not SES operations: {sorted(unknown)}"
+    assert not unknown, f"not SES or Route 53 operations: {sorted(unknown)}"
+    writes = [a for a in grants(template) if not re.match(r"^[a-z0-9]+:(Get|List)", a)]
+    assert not writes, f"the member role is read only: {writes}"
 
 
 # ---------------------------------------------------------------- trust
@@ -367,26 +406,6 @@ def test_every_skipped_rule_is_justified(template):
         assert not ignored, f"{name}: cfn-lint rules ignored ({ignored}); fix them or justify and update this test"
     # The skips are a reviewed list: a new one is a decision, not a side effect.
     assert skips == []
-
-
-def checkov_report(path: Path) -> dict[str, Any]:
-    result = run(
-        BIN / "checkov",
-        "--file",
-        path,
-        "--framework",
-        "cloudformation",
-        "--skip-download",
-        "--output",
-        "json",
-        "--compact",
-        timeout=300,
-    )
-    assert result.returncode in (0, 1), f"checkov crashed ({result.returncode}):\n{result.stderr[-4000:]}"
-    report = json.loads(result.stdout)
-    if isinstance(report, list):  # one entry per framework
-        [report] = [r for r in report if r.get("check_type") == "cloudformation"]
-    return report
 
 
 @pytest.mark.sam

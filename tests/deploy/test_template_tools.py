@@ -8,7 +8,10 @@ checks that.
 
 checkov also runs on the SAM-transformed template, because SAM generates
 resources (the Lambda function, its event invoke config, the EventBridge
-rule and permission) that the checks only see after the transform.
+rule and permission) that the checks only see after the transform; and on a
+copy whose optional parts are all switched on, because checkov evaluates the
+template's conditions with the parameters' defaults and leaves out the
+resources they turn off (the status page and trail buckets, the trail).
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cfn_flip import dump_yaml, load_yaml
 
+from ses_dkim_monitor.triggers.patterns import PATTERNS
 from tests.support.paths import REPO
 
 TEMPLATE = REPO / "template.yaml"
@@ -151,6 +156,47 @@ def test_checkov_on_the_template():
     assert_checkov_clean(report)
 
 
+# Parameter values that switch every optional resource on.
+EVERY_OPTION_ON = {
+    "StatusPage": "true",
+    "CreateTrail": "true",
+    "ImportSesRecommendations": "true",
+    "EventSourceOrganizationId": "o-a1b2c3d4e5",
+    "AlertEmail": "ops@example.com",
+    "SlackWebhookSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:slack-AbCdEf",
+    "ScanRoleArns": "arn:aws:iam::210987654321:role/ses-dkim-monitor-scan",
+    "ScanOrganizationRoleName": "ses-dkim-monitor-scan",
+}
+OPTIONAL_RESOURCES = {"StatusPageBucket", "StatusPageBucketPolicy", "Trail", "TrailBucket", "TrailBucketPolicy"}
+
+
+@pytest.fixture(scope="module")
+def every_option_on(tmp_path_factory) -> Path:
+    template = load_yaml(TEMPLATE.read_text())
+    for name, value in EVERY_OPTION_ON.items():
+        template["Parameters"][name]["Default"] = value
+    path = tmp_path_factory.mktemp("options") / "template.yaml"
+    path.write_text(dump_yaml(template))
+    return path
+
+
+def test_checkov_with_every_optional_resource_switched_on(every_option_on):
+    report = checkov(every_option_on)
+    assert_checkov_clean(report)
+    seen = {
+        c["resource"].split(".", 1)[1] for c in report["results"]["passed_checks"] + report["results"]["skipped_checks"]
+    }
+    # The buckets and the trail must really have been checked, or this run adds nothing.
+    assert {"StatusPageBucket", "TrailBucket", "Trail"} <= seen, sorted(seen)
+
+
+def test_cfn_lint_with_every_optional_resource_switched_on(every_option_on):
+    result = run(BIN / "cfn-lint", "--include-checks", "I", "--", every_option_on)
+    assert_ok(result)
+    assert result.stdout.strip() == "", result.stdout
+    assert set(load_yaml(every_option_on.read_text())["Resources"]) >= OPTIONAL_RESOURCES
+
+
 def test_checkov_on_the_sam_transformed_template(transformed):
     path, _ = transformed
     report = checkov(path)
@@ -176,8 +222,15 @@ def test_sam_adds_no_role_or_policy_of_its_own(transformed):
     assert "ManagedPolicyArns" not in role
     fn = template["Resources"]["MonitorFunction"]["Properties"]
     assert fn["Role"] == {"Fn::GetAtt": ["MonitorRole", "Arn"]}
-    rules = [r for r in template["Resources"].values() if r["Type"] == "AWS::Events::Rule"]
-    assert [r["Properties"]["ScheduleExpression"] for r in rules] == [{"Ref": "ScheduleExpression"}]
+    rules = {name: r["Properties"] for name, r in template["Resources"].items() if r["Type"] == "AWS::Events::Rule"}
+    scheduled = [p["ScheduleExpression"] for p in rules.values() if "ScheduleExpression" in p]
+    assert scheduled == [{"Ref": "ScheduleExpression"}], "one schedule, SAM's"
+    assert {name for name, p in rules.items() if "EventPattern" in p} == set(PATTERNS), (
+        "SAM adds no event rule of its own: the re-check rules are the template's"
+    )
+    permissions = [r["Properties"] for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::Permission"]
+    assert all(p["Principal"] == "events.amazonaws.com" and "SourceArn" in p for p in permissions)
+    assert len(permissions) == len(rules), "one invoke permission per rule, each limited to its rule"
     [invoke] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig"]
     assert invoke["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["FailureQueue", "Arn"]

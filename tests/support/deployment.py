@@ -79,6 +79,9 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
             "FanOutQueue": boto3.client("sqs", region_name=REGION).create_queue(QueueName=f"{prefix}-fanout")[
                 "QueueUrl"
             ],
+            "RecheckQueue": boto3.client("sqs", region_name=REGION).create_queue(QueueName=f"{prefix}-rechecks")[
+                "QueueUrl"
+            ],
         },
     )
     env["DNS_AUTHORITATIVE_PORT"] = str(knot.port)  # the stand-in's authoritative servers (53 in AWS)

@@ -59,11 +59,14 @@ def deployed_environment(
         "HasSlackSecret": params["SlackWebhookSecretArn"] != "",
         "HasScanRoleArns": params["ScanRoleArns"] != "",
         "HasOrganizationRole": params["ScanOrganizationRoleName"] != "",
+        "HasStatusPage": params["StatusPage"] == "true",
     }
     attrs = attrs or {
         "StateTable": f"{stack}-StateTable-1A2B3C",
         "AlertTopic": f"arn:aws:sns:{region}:123456789012:{stack}-AlertTopic-1A2B3C",
         "FanOutQueue": f"https://sqs.{region}.amazonaws.com/123456789012/{stack}-FanOutQueue-1A2B3C",
+        "RecheckQueue": f"https://sqs.{region}.amazonaws.com/123456789012/{stack}-RecheckQueue-1A2B3C",
+        "StatusPageBucket": f"{stack}-statuspagebucket-1a2b3c4d5e6f",
     }
     env = {
         **template["Globals"]["Function"]["Environment"]["Variables"],
