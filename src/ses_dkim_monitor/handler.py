@@ -16,6 +16,11 @@
 * SQS records of the re-check queue: one step of a re-check job each
   (``rechecks.on_job``).
 
+After a scan that alerted, with ``STATUS_PAGE_BUCKET`` set, the status page is
+written (``status_page``): each shard's page, and the index by the invocation
+that scanned the whole run or completed a fanned-out one. Writing it never
+fails the run: alerts have gone out by then.
+
 Raises when a shard could not be scanned, so the function's Errors alarm
 fires and the heartbeat metric is not written.
 """
@@ -36,15 +41,16 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from . import rechecks, runs
+from . import rechecks, runs, status_page
 from .accounts import AccountTarget
 from .aws_clients import caller_identity
-from .models import IdentityStatus
+from .models import IdentityStatus, ScanReport
 from .render.json_report import summary
 from .scan.deadline import Deadline
 from .settings import ConfigError, Settings, parse_region
 from .triggers import jobs
 from .triggers.events import EventKind, MalformedEvent, classify
+from .wiring import build_status_page
 
 # Powertools objects hold no AWS client and no connection: safe at import.
 logger = Logger()
@@ -144,7 +150,43 @@ def run(
     )
     if notify and outcome.report is not None:
         rechecks.write_index(outcome.report, settings, session, now=started)
+        # The index is the whole report's page only when this run covered every configured region.
+        _write_status_pages(outcome.report, settings, session, index=set(regions) == set(settings.regions))
     return _finish(outcome, regions)
+
+
+def _write_status_pages(report: ScanReport, settings: Settings, session: boto3.Session, *, index: bool) -> bool:
+    """Each shard's page of ``report`` and, with ``index``, the whole report's page as the index.
+
+    Called after alerting. A re-check's report (``scope`` set) writes nothing.
+    False when a page could not be written.
+    """
+    writer = build_status_page(settings, session)
+    if writer is None or report.scope is not None:
+        return True
+    return _count_page_writes(lambda: writer.write_report(report, index=index))
+
+
+def _write_status_index(settings: Settings, session: boto3.Session, *, run_started: datetime) -> None:
+    """The index of a fanned-out run, listing every shard page: written by the invocation that completed it."""
+    writer = build_status_page(settings, session)
+    if writer is not None:
+        _count_page_writes(lambda: writer.write_listing_index(run_started=run_started))
+
+
+def _count_page_writes(write: Callable[[], status_page.WriteResult]) -> bool:
+    """Write, count ``StatusPageWriteErrors`` (0 included, so its alarm clears on a good run), never raise.
+
+    The adapter already turns S3's refusals into a count; this also keeps a
+    bug in rendering from failing a run whose alerts have gone out.
+    """
+    try:
+        result = write()
+    except Exception as error:  # the type is enough to find it; the message could quote the page
+        logger.warning("status page not written", extra={"error": type(error).__name__})
+        result = status_page.WriteResult(failed=1)
+    metrics.add_metric(name="StatusPageWriteErrors", unit=MetricUnit.Count, value=result.failed)
+    return not result.failed
 
 
 def _is_scan(event: Any) -> bool:
@@ -226,13 +268,20 @@ def _from_queue(
             notify=True,
             metrics=metrics,
         )
+        pages_written = True
         if outcome.report is not None:
             rechecks.write_index(outcome.report, settings, session, now=scan_time)
+            # Before _finish, which raises for a shard that could not be read: its page says so.
+            pages_written = _write_status_pages(outcome.report, settings, session, index=False)
         result = _finish(outcome, [key.region], heartbeat=False)
         if runs.shard_done(settings, session, key, run_id=run_id):
             # The heartbeat means "every shard of the last run completed".
             metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
             logger.info("fanned-out scan completed", extra={"run_id": run_id})
+            # Every shard wrote its page before marking itself done, so the listing finds them all. When
+            # this shard's page failed, S3 would most likely refuse the index too: spare the time.
+            if pages_written:
+                _write_status_index(settings, session, run_started=scan_time)
         return result
 
     def _malformed(record: SQSRecord, exc: Exception) -> dict[str, Any]:

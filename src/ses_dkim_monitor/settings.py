@@ -22,6 +22,12 @@ ROLE_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):iam::(\d{12}):role/([\w+=,.@/-]{
 ROLE_NAME_RE = re.compile(r"^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 QUEUE_URL_RE = re.compile(r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}$")  # http: local stand-ins
+# S3 general purpose bucket naming rules (S3 user guide, "Bucket naming rules"): 3-63 characters of
+# lower-case letters, digits, dots and hyphens, a letter or digit at each end.
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
+BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
+REGION_NAME_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")  # the shape of a region name, e.g. eu-west-1
 
 
 class ConfigError(ValueError):
@@ -91,6 +97,23 @@ def parse_role_arn(text: str, *, setting: str) -> str:
     return arn
 
 
+def parse_bucket(text: str, *, setting: str) -> str:
+    """An S3 general purpose bucket name, or ConfigError naming ``setting``."""
+    name = text.strip()
+    problem = ""
+    if not BUCKET_RE.match(name):
+        problem = "3 to 63 lower-case letters, digits, dots and hyphens, starting and ending with a letter or digit"
+    elif ".." in name:
+        problem = "no two dots side by side"
+    elif re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", name):
+        problem = "not formatted as an IP address"
+    elif name.startswith(BUCKET_RESERVED_PREFIXES) or name.endswith(BUCKET_RESERVED_SUFFIXES):
+        problem = "not a prefix or suffix S3 reserves (xn--, sthree-, -s3alias, --ol-s3, ...)"
+    if problem:
+        raise ConfigError(f"{setting}: {text!r} is not an S3 bucket name ({problem}); the bucket name only, no s3://")
+    return name
+
+
 def _nameserver_mode(raw: str) -> str:
     mode = {"": "suspect", "true": "suspect", "false": "off"}.get(raw.lower(), raw.lower())
     if mode not in ("suspect", "all", "off"):
@@ -145,6 +168,10 @@ class Settings:
     state_table: str = ""
     topic_arn: str = ""
     slack_secret_arn: str = ""
+    # The status page (docs/status-page.md): the bucket it is written to (empty: not written, and alerts
+    # carry no link) and the bucket's region, which is the stack's own (AWS_REGION in the Lambda).
+    status_page_bucket: str = ""
+    status_page_region: str = ""
     reminder_hours: float = 24.0
     min_severity: Severity = Severity.WARNING
     unknown_runs_threshold: int = 3
@@ -231,6 +258,16 @@ class Settings:
             if value > 900:
                 raise ConfigError(f"{name}: {value} is more than 900 (SQS's longest delay)")
 
+        bucket = get("STATUS_PAGE_BUCKET")
+        if bucket:
+            bucket = parse_bucket(bucket, setting="STATUS_PAGE_BUCKET")
+        own_region = get("AWS_REGION") or get("AWS_DEFAULT_REGION")
+        if bucket and not REGION_NAME_RE.match(own_region):
+            raise ConfigError(
+                f"STATUS_PAGE_BUCKET: the bucket's region is the stack's, AWS_REGION, which is {own_region!r}, "
+                "not a region name"
+            )
+
         timeout = number("DNS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
         lifetime = number("DNS_LIFETIME_SECONDS", max(6.0, timeout), minimum=timeout)
         ses_rate = number("SES_REQUESTS_PER_SECOND", 1.0, minimum=0.01)
@@ -261,6 +298,8 @@ class Settings:
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),
             slack_secret_arn=arn("SLACK_WEBHOOK_SECRET_ARN", "secretsmanager"),
+            status_page_bucket=bucket,
+            status_page_region=own_region if bucket else "",
             reminder_hours=number("REMINDER_HOURS", 24.0, minimum=0.01),
             min_severity=min_severity,
             unknown_runs_threshold=int(number("UNKNOWN_RUNS_THRESHOLD", 3, minimum=1, kind=int)),

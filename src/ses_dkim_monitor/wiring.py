@@ -30,6 +30,7 @@ from .scan.engine import Shard
 from .scan.pacer import PacerRegistry, pace_client
 from .scan.zone_memory import DynamoDbZoneMemory, InMemoryZoneMemory, ZoneMemory
 from .settings import Settings
+from .status_page import StatusPageLinks, StatusPageWriter
 
 # Alerting clients: a few quick retries. A failed delivery stays pending and
 # is retried by the next run, so there is no point in retrying for long here.
@@ -126,22 +127,39 @@ def build_alerting(
     store: StateStore | None = None
     if settings.state_table:
         store = DynamoDbStateStore(session.client("dynamodb", config=ALERTING_CLIENT_CONFIG), settings.state_table)
+    links = status_page_links(settings)
     notifiers: list[Notifier] = []
     if settings.topic_arn:
         sns = session.client("sns", region_name=arn_region(settings.topic_arn), config=ALERTING_CLIENT_CONFIG)
-        notifiers.append(SnsNotifier(sns, settings.topic_arn, digest_threshold=settings.digest_threshold))
+        notifiers.append(SnsNotifier(sns, settings.topic_arn, digest_threshold=settings.digest_threshold, links=links))
     if settings.slack_secret_arn:
         secrets = session.client(
             "secretsmanager", region_name=arn_region(settings.slack_secret_arn), config=ALERTING_CLIENT_CONFIG
         )
         url = SecretWebhookUrl(SecretsProvider(boto3_client=secrets), settings.slack_secret_arn)
-        notifiers.append(SlackNotifier(url, digest_threshold=settings.digest_threshold, sleep=sleep))
+        notifiers.append(SlackNotifier(url, digest_threshold=settings.digest_threshold, sleep=sleep, links=links))
     policy = AlertPolicy(
         reminder_interval=timedelta(hours=settings.reminder_hours),
         min_severity=settings.min_severity,
         unknown_runs_threshold=settings.unknown_runs_threshold,
     )
     return store, notifiers, policy
+
+
+def status_page_links(settings: Settings) -> StatusPageLinks | None:
+    """The links alerts carry to the status page, or None when no page is written (``STATUS_PAGE_BUCKET`` empty)."""
+    if not settings.status_page_bucket:
+        return None
+    return StatusPageLinks(settings.status_page_bucket, settings.status_page_region)
+
+
+def build_status_page(settings: Settings, session: Any) -> StatusPageWriter | None:
+    """The status page writer (an S3 client in the bucket's region, the stack's), or None when it is off."""
+    links = status_page_links(settings)
+    if links is None:
+        return None
+    s3 = session.client("s3", region_name=links.region, config=ALERTING_CLIENT_CONFIG)
+    return StatusPageWriter(s3, links.bucket, links=links)
 
 
 def arn_region(arn: str) -> str | None:

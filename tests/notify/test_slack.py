@@ -20,6 +20,7 @@ from ses_dkim_monitor.notify.slack import (
     SlackNotifier,
     fit,
 )
+from ses_dkim_monitor.status_page import StatusPageLinks
 from tests.support.alert_builders import HOSTILE, notification
 
 HOOK = "/services/T000/B000/SECRET-TOKEN"
@@ -332,3 +333,57 @@ def test_secret_without_a_url_fails_delivery_without_echoing_the_secret(moto, ca
     logged = [json.dumps(r.__dict__, default=str) for r in caplog.records]
     assert any("holds no usable Slack webhook URL" in line for line in logged)
     assert not any("xoxb-not-a-webhook" in line for line in logged)
+
+
+# -- the status page link (STATUS_PAGE_BUCKET) ------------------------------------------------------------
+
+LINKS = StatusPageLinks("status-bucket", "eu-west-1")
+CONSOLE = "https://eu-west-1.console.aws.amazon.com/s3/object/status-bucket?region=eu-west-1"
+
+
+def page_links(body: dict) -> list[str]:
+    """The text of every context block that links to a status page."""
+    blocks = [b for part in [body, *body.get("attachments", [])] for b in part.get("blocks", [])]
+    return [e["text"] for b in blocks if b["type"] == "context" for e in b["elements"] if "Status page" in e["text"]]
+
+
+@pytest.mark.parametrize("event", ["opened", "reminder", "resolved"])
+def test_with_a_status_page_each_message_links_to_its_accounts_and_regions_page_escaped(slack, sleeps, event):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    n = notification(event, region="ap-south-1", reason="identity deleted" if event == "resolved" else "")
+
+    notifier(slack, sleeps, links=LINKS).deliver([n])
+
+    [body] = posted(slack)
+    [link] = page_links(body)
+    page = f"{CONSOLE}&amp;prefix=status/123456789012/ap-south-1.html"  # Slack's & escaped, as everywhere
+    assert link == f":page_facing_up: <{page}|Status page of 123456789012 · ap-south-1> (AWS console sign-in)"
+    [obj] = [o for o in text_objects(body) if o["text"] == link]
+    assert obj["type"] == "mrkdwn" and obj["verbatim"] is True
+
+
+def test_without_a_status_page_no_message_links_to_one(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    batch = [notification("opened"), notification("resolved", identity="b.example")]
+
+    notifier(slack, sleeps).deliver(batch)
+    notifier(slack, sleeps, digest_threshold=1).deliver(batch)
+
+    bodies = posted(slack)
+    assert len(bodies) == 3 and [page_links(b) for b in bodies] == [[], [], []]
+    assert not [b for b in bodies if "console.aws" in json.dumps(b)]
+
+
+def test_a_digest_links_once_to_the_index_page_within_block_kit_limits(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    batch = [notification("opened", identity=f"d{i:03d}.example") for i in range(DIGEST_ITEMS_PER_MESSAGE + 5)]
+
+    notifier(slack, sleeps, digest_threshold=10, links=LINKS).deliver(batch)
+
+    bodies = posted(slack)
+    assert len(bodies) == 2
+    for body in bodies:
+        assert page_links(body) == [
+            f":page_facing_up: <{CONSOLE}&amp;prefix=status/index.html|Status page> (AWS console sign-in)"
+        ]
+        assert block_count(body) <= MAX_BLOCKS

@@ -8,6 +8,7 @@ import boto3
 import pytest
 
 from ses_dkim_monitor.notify.sns import IAM_ACTIONS, MAX_MESSAGE_BYTES, SnsNotifier, digest_message, single_message
+from ses_dkim_monitor.status_page import StatusPageLinks
 from tests.support.alert_builders import Topic, notification
 
 
@@ -155,3 +156,50 @@ def test_iam_actions_are_exactly_the_calls_made(topic):
     )
 
     assert seen == set(IAM_ACTIONS)
+
+
+# -- the status page link (STATUS_PAGE_BUCKET) ------------------------------------------------------------
+
+LINKS = StatusPageLinks("status-bucket", "eu-west-1")
+CONSOLE = "https://eu-west-1.console.aws.amazon.com/s3/object/status-bucket?region=eu-west-1"
+
+
+def test_with_a_status_page_the_payload_and_the_email_link_to_the_accounts_and_regions_page(topic):
+    n = notification("opened", region="ap-south-1")
+
+    SnsNotifier(topic.sns, topic.arn, links=LINKS).deliver([n])
+
+    [envelope] = topic.received()
+    page = f"{CONSOLE}&prefix=status/123456789012/ap-south-1.html"
+    assert json.loads(envelope["Message"])["status_page"] == page
+    email = json.loads(single_message(n, links=LINKS)["Message"])["email"]
+    assert f"\n\nStatus page: {page}\n" in email
+    assert set(envelope["MessageAttributes"]) == {"severity", "event", "check", "region", "account"}
+
+
+def test_without_a_status_page_the_payload_field_is_null_and_the_email_has_no_link(topic):
+    n = notification("resolved", reason="the check passes again")
+
+    SnsNotifier(topic.sns, topic.arn).deliver([n])
+
+    [envelope] = topic.received()
+    body = json.loads(envelope["Message"])
+    assert "status_page" in body and body["status_page"] is None, "the field is there, null: never renamed"
+    assert "Status page" not in json.loads(single_message(n)["Message"])["email"]
+
+
+def test_a_digest_links_to_the_index_page_and_each_of_its_notifications_to_its_own(topic):
+    batch = [notification("opened", identity=f"d{i}.example") for i in range(3)]
+    batch.append(notification("opened", identity="w.example", region="eu-west-1"))
+
+    SnsNotifier(topic.sns, topic.arn, digest_threshold=3, links=LINKS).deliver(batch)
+
+    [envelope] = topic.received()
+    body = json.loads(envelope["Message"])
+    assert body["status_page"] == f"{CONSOLE}&prefix=status/index.html"
+    assert {n["identity"]: n["status_page"] for n in body["notifications"]} == {
+        n.identity: f"{CONSOLE}&prefix=status/123456789012/{n.region}.html" for n in batch
+    }
+    email = json.loads(digest_message(batch, links=LINKS)["Message"])["email"]
+    assert email.count("Status page: ") == 1 and f"Status page: {CONSOLE}&prefix=status/index.html\n" in email
+    assert json.loads(digest_message(batch)["Message"])["email"].count("Status page") == 0

@@ -2,8 +2,9 @@
 
 An identity whose lookups fail, or that a run could not finish checking
 (``identity-not-checked``: out of time, or a signing zone left unconfirmed),
-is ``unknown``. One unknown run is noise (a resolver hiccup, a slow run); ``policy.unknown_runs_threshold`` consecutive ones mean the
-monitor is blind to that identity, which is itself worth an alert. The
+is ``unknown``. One unknown run is noise (a resolver hiccup, a slow run);
+``policy.unknown_runs_threshold`` consecutive ones mean the monitor is blind
+to that identity, which is itself worth an alert. The
 counter lives in a synthetic state per identity (key ``monitor-cannot-verify``)
 whose status is WATCHING while it counts below the threshold, OPEN once
 alerted, RESOLVED when the identity can be checked again.

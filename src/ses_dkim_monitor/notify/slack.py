@@ -14,6 +14,10 @@ need control: the sleep function is injected, a ``Retry-After`` longer than
 ``max_retry_after`` is not waited for (the notification stays pending and the
 next run retries it), and once Slack looks unavailable the rest of this run's
 messages are left pending instead of each burning its own retries.
+
+With a status page, each message ends with a context link to it (a single
+notification: its account and region's page; a digest: the index page). The
+URL is ours, not DNS's, and is still escaped for Slack like everything else.
 """
 
 from __future__ import annotations
@@ -59,7 +63,7 @@ IAM_ACTIONS: tuple[str, ...] = ("secretsmanager:GetSecretValue",)
 MAX_SECTION_TEXT = 3000  # Block Kit: section text
 MAX_FIELD_TEXT = 2000  # Block Kit: each section field
 MAX_BLOCKS = 50  # Block Kit: blocks per message
-DIGEST_ITEMS_PER_MESSAGE = 40  # plus a heading and a footer, well under MAX_BLOCKS
+DIGEST_ITEMS_PER_MESSAGE = 40  # plus a heading, a status page link and a footer, well under MAX_BLOCKS
 DIGEST_ITEM_TEXT = 1000  # keeps a 40-item digest a readable, modest payload
 
 COLOUR = {Severity.CRITICAL: "#D40E0D", Severity.WARNING: "#ECB22E", Severity.INFO: "#439FE0"}
@@ -178,8 +182,10 @@ class SlackNotifier:
         backoff: float = 1.0,
         max_retry_after: float = 30.0,
         sleep: Callable[[float], None] = time.sleep,
+        links: messages.PageLinks | None = None,
     ):
         self._webhook_url = webhook_url
+        self._links = links
         self._digest_threshold = digest_threshold
         self._timeout = timeout
         self._max_attempts = max_attempts
@@ -204,9 +210,9 @@ class SlackNotifier:
         # No slack_sdk retry handlers: they sleep with time.sleep; _post retries instead.
         client = WebhookClient(url, timeout=self._timeout, retry_handlers=[], logger=self._sdk_log)
         if len(notifications) > self._digest_threshold:
-            batches = digest_bodies(notifications)
+            batches = digest_bodies(notifications, links=self._links)
         else:
-            batches = [([n], single_body(n)) for n in notifications]
+            batches = [([n], single_body(n, links=self._links)) for n in notifications]
         for batch, body in batches:
             outcome = self._post(client, body)
             if outcome is _Outcome.SENT:
@@ -320,7 +326,15 @@ def _footer(n: Notification) -> dict[str, Any]:
     return {"type": "context", "elements": [_plain(SEP.join(parts))]}
 
 
-def single_body(n: Notification) -> dict[str, Any]:
+def _page_link(url: str | None, label: str) -> list[dict[str, Any]]:
+    """A context block linking to the status page (none without one). Slack's ``<url|label>``, both escaped."""
+    if not url:
+        return []
+    link = f"<{escape(url)}|{escape(label)}>"
+    return [{"type": "context", "elements": [_mrkdwn(f":page_facing_up: {link} (AWS console sign-in)")]}]
+
+
+def single_body(n: Notification, *, links: messages.PageLinks | None = None) -> dict[str, Any]:
     """The webhook payload for one notification.
 
     Text from DNS and SES (the message, fix, reason, record) goes into
@@ -335,6 +349,7 @@ def single_body(n: Notification) -> dict[str, Any]:
                 f"*{_safe(n.identity)}* ({escape(n.region)})"
             ),
             _plain_section(n.reason or "resolved"),
+            *_page_link(messages.page_link(n, links), f"Status page of {n.account} · {n.region}"),
             _footer(n),
         ]
         return {"text": fallback, "attachments": [{"color": RESOLVED_COLOUR, "blocks": blocks}]}
@@ -359,11 +374,14 @@ def single_body(n: Notification) -> dict[str, Any]:
     command = messages.fix_command_for(n)
     if command:
         blocks += [_label("Plan the DNS change (add --apply to make it in Route 53)"), _code(command)]
+    blocks += _page_link(messages.page_link(n, links), f"Status page of {n.account} · {n.region}")
     blocks.append(_footer(n))
     return {"text": fallback, "attachments": [{"color": COLOUR[n.severity], "blocks": blocks}]}
 
 
-def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Notification], dict[str, Any]]]:
+def digest_bodies(
+    notifications: Sequence[Notification], *, links: messages.PageLinks | None = None
+) -> list[tuple[list[Notification], dict[str, Any]]]:
     """Digest payloads of at most ``DIGEST_ITEMS_PER_MESSAGE`` items each, most severe first."""
     ordered = messages.sort_for_digest(notifications)
     chunks = [ordered[i : i + DIGEST_ITEMS_PER_MESSAGE] for i in range(0, len(ordered), DIGEST_ITEMS_PER_MESSAGE)]
@@ -378,7 +396,9 @@ def digest_bodies(notifications: Sequence[Notification]) -> list[tuple[list[Noti
         body = {
             "text": fit(heading, 300),
             "blocks": [_section(f"*{heading}*")],
-            "attachments": [{"color": colour, "blocks": [*items, footer]}],
+            "attachments": [
+                {"color": colour, "blocks": [*items, *_page_link(messages.index_link(links), "Status page"), footer]}
+            ],
         }
         bodies.append((chunk, body))
     return bodies

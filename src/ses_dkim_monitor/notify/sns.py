@@ -13,6 +13,11 @@ digest's attributes are ``String.Array`` values listing every severity,
 event, check and region it contains (its ``event`` array also holds
 ``"digest"``), so a filter on ``severity: critical`` still matches a digest
 holding a critical notification.
+
+With a status page, each message links to it (``links``, from the
+composition root): a single notification to its account and region's page
+(the email's "Status page:" line and the payload's ``status_page``), a digest
+to the index page.
 """
 
 from __future__ import annotations
@@ -42,10 +47,13 @@ class SnsNotifier:
 
     name = "sns"
 
-    def __init__(self, client: Any, topic_arn: str, *, digest_threshold: int = 10):
+    def __init__(
+        self, client: Any, topic_arn: str, *, digest_threshold: int = 10, links: messages.PageLinks | None = None
+    ):
         self._client = client
         self._topic_arn = topic_arn
         self._digest_threshold = digest_threshold
+        self._links = links
 
     def deliver(self, notifications: Sequence[Notification]) -> dict[str, bool]:
         """Publish; the result maps each notification's ``state_id`` to success."""
@@ -53,14 +61,17 @@ class SnsNotifier:
             return {}
         if len(notifications) > self._digest_threshold:
             return self._deliver_digest(notifications)
-        return {n.state_id: self._publish(single_message(n), label=n.state_id) for n in notifications}
+        return {
+            n.state_id: self._publish(single_message(n, links=self._links), label=n.state_id) for n in notifications
+        }
 
     def _deliver_digest(self, notifications: Sequence[Notification]) -> dict[str, bool]:
         results: dict[str, bool] = {}
-        chunks = _split_to_fit(messages.sort_for_digest(notifications))
+        chunks = _split_to_fit(messages.sort_for_digest(notifications), links=self._links)
         for part, chunk in enumerate(chunks, start=1):
             ok = self._publish(
-                digest_message(chunk, part=part, parts=len(chunks)), label=f"digest {part}/{len(chunks)}"
+                digest_message(chunk, part=part, parts=len(chunks), links=self._links),
+                label=f"digest {part}/{len(chunks)}",
             )
             results.update({n.state_id: ok for n in chunk})
         return results
@@ -76,10 +87,10 @@ class SnsNotifier:
         return True
 
 
-def single_message(n: Notification) -> dict[str, Any]:
+def single_message(n: Notification, *, links: messages.PageLinks | None = None) -> dict[str, Any]:
     """The Publish arguments (minus TopicArn) for one notification."""
-    text = messages.text(n)
-    structured = json.dumps(messages.payload(n), ensure_ascii=False)
+    text = messages.text(n, links=links)
+    structured = json.dumps(messages.payload(n, links=links), ensure_ascii=False)
     return {
         "Subject": messages.sns_subject(n),
         "MessageStructure": "json",
@@ -95,9 +106,13 @@ def single_message(n: Notification) -> dict[str, Any]:
     }
 
 
-def digest_message(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> dict[str, Any]:
-    text = messages.digest_text(notifications, part=part, parts=parts)
-    structured = json.dumps(messages.digest_payload(notifications, part=part, parts=parts), ensure_ascii=False)
+def digest_message(
+    notifications: Sequence[Notification], *, part: int = 1, parts: int = 1, links: messages.PageLinks | None = None
+) -> dict[str, Any]:
+    text = messages.digest_text(notifications, part=part, parts=parts, links=links)
+    structured = json.dumps(
+        messages.digest_payload(notifications, part=part, parts=parts, links=links), ensure_ascii=False
+    )
     return {
         "Subject": messages.digest_subject(notifications, part=part, parts=parts),
         "MessageStructure": "json",
@@ -119,13 +134,15 @@ def _structure(text: str, structured: str) -> str:
     return json.dumps(body, ensure_ascii=False)
 
 
-def _split_to_fit(notifications: list[Notification]) -> list[list[Notification]]:
+def _split_to_fit(
+    notifications: list[Notification], *, links: messages.PageLinks | None = None
+) -> list[list[Notification]]:
     """Halve a digest until every part fits in one SNS message."""
-    size = len(digest_message(notifications, part=999, parts=999)["Message"].encode("utf-8"))
+    size = len(digest_message(notifications, part=999, parts=999, links=links)["Message"].encode("utf-8"))
     if size <= MAX_MESSAGE_BYTES or len(notifications) == 1:
         return [notifications]
     middle = len(notifications) // 2
-    return _split_to_fit(notifications[:middle]) + _split_to_fit(notifications[middle:])
+    return _split_to_fit(notifications[:middle], links=links) + _split_to_fit(notifications[middle:], links=links)
 
 
 def _string(value: str) -> dict[str, str]:

@@ -232,8 +232,13 @@ a{text-decoration:none}
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def to_html(report: ScanReport, *, title: str = "SES DKIM status") -> str:
-    """The whole page for ``report``: one HTML5 document, nothing fetched from anywhere."""
+def to_html(report: ScanReport, *, title: str = "SES DKIM status", totals_scope: str = "") -> str:
+    """The whole page for ``report``: one HTML5 document, nothing fetched from anywhere.
+
+    ``totals_scope`` qualifies the DNS and SES call counts when the report is one
+    shard's part of a larger run (the probe is shared, so they are the run's):
+    e.g. ``"whole run"``.
+    """
     counts = summary(report)
     tiers = {status: [r for r in report.identities if r.status is status] for status in IdentityStatus}
     ids = _Ids()
@@ -245,7 +250,7 @@ def to_html(report: ScanReport, *, title: str = "SES DKIM status") -> str:
         "</header>",
         "<main>",
         _incomplete(report.errors),
-        _summary(report, counts),
+        _summary(report, counts, totals_scope=totals_scope),
     ]
     for status, anchor, heading in _TIERS:
         reports = tiers[status]
@@ -259,6 +264,15 @@ def to_html(report: ScanReport, *, title: str = "SES DKIM status") -> str:
         '<span class="esc">\\u202e</span>-style boxes stand for invisible or control characters the '
         "record really contains.</p></footer>"
     )
+    return document(title, body)
+
+
+def document(title: str, body: Iterable[str]) -> str:
+    """An HTML5 document around ``body`` (markup the caller escaped): the page's head, CSP and inline style.
+
+    Every page the monitor writes uses it, so they share one style sheet and
+    one Content-Security-Policy that forbids scripts and fetches.
+    """
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -322,7 +336,7 @@ def _incomplete(errors: Iterable[ShardError]) -> str:
     )
 
 
-def _summary(report: ScanReport, counts: dict[str, Any]) -> str:
+def _summary(report: ScanReport, counts: dict[str, Any], *, totals_scope: str = "") -> str:
     def tile(n: int, label: str, kind: str, anchor: str = "") -> str:
         inner = f'<span class="n">{n}</span> <span class="l">{label}</span>'
         if anchor and n:
@@ -340,6 +354,7 @@ def _summary(report: ScanReport, counts: dict[str, Any]) -> str:
         dict.fromkeys(r.identity.account for r in report.identities if r.identity.account)
     )
     failed_lookups = f" ({counts['dns_lookups_failed']} failed)" if counts["dns_lookups_failed"] else ""
+    scope = f" ({escape_html(totals_scope)})" if totals_scope else ""
     complete = (
         "yes: every account and region was read"
         if counts["complete"]
@@ -350,10 +365,11 @@ def _summary(report: ScanReport, counts: dict[str, Any]) -> str:
         ("Accounts", ", ".join(escape_html(a) for a in accounts) or "not recorded"),
         ("Regions", ", ".join(escape_html(r) for r in report.regions) or "none"),
         ("Complete", complete),
-        ("DNS lookups", f"{counts['dns_lookups']}{failed_lookups}"),
+        (f"DNS lookups{scope}", f"{counts['dns_lookups']}{failed_lookups}"),
     ]
     if report.ses_calls:
-        facts.append(("SES API calls", ", ".join(f"{escape_html(op)} {n}" for op, n in counts["ses_calls"].items())))
+        calls = ", ".join(f"{escape_html(op)} {n}" for op, n in counts["ses_calls"].items())
+        facts.append((f"SES API calls{scope}", calls))
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
     return (
         '<section aria-labelledby="summary">'
