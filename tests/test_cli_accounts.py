@@ -142,3 +142,17 @@ def test_a_role_that_cannot_be_assumed_exits_three_naming_the_account_and_still_
         f"ses-dkim-monitor: scan incomplete: {MEMBER_B}/{REGION}: cannot assume {role_arn(MEMBER_B)} (AccessDenied: "
     )
     assert "not authorized to perform: sts:AssumeRole" in lines[0] and "Traceback" not in err
+
+
+def test_the_monitor_itself_logs_which_account_it_could_not_reach(capsys, ses, knot, moto, monitor_user):
+    """With -v the log names the account at ERROR, not only the final one-line error (the Lambda's logs too)."""
+    publish_healthy(ses, knot, {"a-cli-logged.test": MEMBER_A, "b-cli-logged.test": MEMBER_B})
+
+    with iam_enforced(moto):
+        code, _report, err = check_json(
+            capsys, knot, "-v", "--role-arn", role_arn(MEMBER_A), "--role-arn", role_arn(MEMBER_B)
+        )
+
+    assert code == EXIT_INCOMPLETE
+    [logged] = [line for line in err.splitlines() if line.startswith("ERROR account cannot be scanned")]
+    assert logged  # the structured fields (account, reason) go to the Lambda's JSON logs

@@ -9,6 +9,7 @@ deployment stops at start-up instead of scanning with a half-read config.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,8 +19,9 @@ from .models import Severity
 
 ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
 TABLE_RE = re.compile(r"^[A-Za-z0-9_.-]{3,255}$")
-ROLE_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):iam::(\d{12}):role/([\w+=,.@/-]{1,512})$")
-ROLE_NAME_RE = re.compile(r"^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$")
+# IAM names are ASCII: a role name is 1-64 of [A-Za-z0-9+=,.@_-], its path 1-512 characters.
+ROLE_ARN_RE = re.compile(r"^arn:(aws[a-zA-Z-]*):iam::(\d{12}):role/((?:[\w+=,.@-]+/)*[\w+=,.@-]{1,64})$", re.ASCII)
+ROLE_NAME_RE = re.compile(r"^([\w+=,.@-]+/)*[\w+=,.@-]{1,64}$", re.ASCII)
 EXTERNAL_ID_RE = re.compile(r"^[\w+=,.@:/-]{2,1224}$")
 QUEUE_URL_RE = re.compile(r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}$")  # http: local stand-ins
 # S3 general purpose bucket naming rules (S3 user guide, "Bucket naming rules"): 3-63 characters of
@@ -186,7 +188,9 @@ class Settings:
         def get(name: str) -> str:
             return env.get(name, "").strip()
 
-        def number(name: str, default: float, *, minimum: float, kind: type = float) -> float:
+        def number(
+            name: str, default: float, *, minimum: float, maximum: float | None = None, kind: type = float
+        ) -> float:
             raw = get(name)
             if not raw:
                 return default
@@ -194,8 +198,12 @@ class Settings:
                 value = kind(raw)
             except ValueError:
                 raise ConfigError(f"{name}: {raw!r} is not a {'whole ' if kind is int else ''}number") from None
+            if not math.isfinite(value):
+                raise ConfigError(f"{name}: {raw!r} is not a finite number")
             if value < minimum:
                 raise ConfigError(f"{name}: {raw!r} must be at least {minimum}")
+            if maximum is not None and value > maximum:
+                raise ConfigError(f"{name}: {raw!r} must be at most {maximum}")
             return value
 
         def arn(name: str, service: str) -> str:
@@ -228,8 +236,13 @@ class Settings:
         if table and not TABLE_RE.match(table):
             raise ConfigError(f"STATE_TABLE_NAME: {table!r} is not a DynamoDB table name")
 
+        # A role name may itself hold a comma: split only where the next ARN starts.
         role_arns = tuple(
-            dict.fromkeys(parse_role_arn(a, setting="SCAN_ROLE_ARNS") for a in _split(get("SCAN_ROLE_ARNS")))
+            dict.fromkeys(
+                parse_role_arn(a, setting="SCAN_ROLE_ARNS")
+                for a in re.split(r"[\s,]+(?=arn:)", get("SCAN_ROLE_ARNS"))
+                if a.strip(" ,")
+            )
         )
         org_role = get("SCAN_ORGANIZATION_ROLE_NAME")
         if org_role and not ROLE_NAME_RE.match(org_role):
@@ -251,12 +264,13 @@ class Settings:
         recheck_queue = get("RECHECK_QUEUE_URL")
         if recheck_queue and not QUEUE_URL_RE.match(recheck_queue):
             raise ConfigError(f"RECHECK_QUEUE_URL: {recheck_queue!r} is not an SQS queue URL")
+        # Both queues keep their progress (a run's shards done, the identity index, the debounce) in the table.
+        for name, value in (("FANOUT_QUEUE_URL", queue), ("RECHECK_QUEUE_URL", recheck_queue)):
+            if value and not table:
+                raise ConfigError(f"{name}: needs STATE_TABLE_NAME, where the queued work keeps its progress")
         # SQS delays a message at most 900 s.
-        recheck_delay = int(number("RECHECK_DELAY_SECONDS", 30, minimum=0, kind=int))
-        recheck_confirm = int(number("RECHECK_CONFIRM_SECONDS", 240, minimum=0, kind=int))
-        for name, value in (("RECHECK_DELAY_SECONDS", recheck_delay), ("RECHECK_CONFIRM_SECONDS", recheck_confirm)):
-            if value > 900:
-                raise ConfigError(f"{name}: {value} is more than 900 (SQS's longest delay)")
+        recheck_delay = int(number("RECHECK_DELAY_SECONDS", 30, minimum=0, maximum=900, kind=int))
+        recheck_confirm = int(number("RECHECK_CONFIRM_SECONDS", 240, minimum=0, maximum=900, kind=int))
 
         bucket = get("STATUS_PAGE_BUCKET")
         if bucket:
@@ -282,7 +296,7 @@ class Settings:
             dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
             check_dmarc=flag("CHECK_DMARC", True),
             check_nameservers=_nameserver_mode(get("CHECK_NAMESERVERS")),
-            authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, kind=int)),
+            authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, maximum=65535, kind=int)),
             ses_requests_per_second=ses_rate,
             max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),
             scan_role_arns=role_arns,
@@ -294,7 +308,8 @@ class Settings:
             recheck_confirm_seconds=recheck_confirm,
             import_ses_recommendations=flag("IMPORT_SES_RECOMMENDATIONS", False),
             shards_per_invocation=int(number("SHARDS_PER_INVOCATION", 12, minimum=1, kind=int)),
-            time_reserve_seconds=number("TIME_RESERVE_SECONDS", 90.0, minimum=0.0),
+            # At most 600: Lambda runs 900 s at most, and a larger reserve leaves the scan too little.
+            time_reserve_seconds=number("TIME_RESERVE_SECONDS", 90.0, minimum=0.0, maximum=600.0),
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),
             slack_secret_arn=arn("SLACK_WEBHOOK_SECRET_ARN", "secretsmanager"),

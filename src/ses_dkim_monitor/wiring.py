@@ -8,6 +8,7 @@ still works.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -34,6 +35,8 @@ from .status_page import StatusPageLinks, StatusPageWriter
 
 # Alerting clients: a few quick retries. A failed delivery stays pending and
 # is retried by the next run, so there is no point in retrying for long here.
+log = logging.getLogger(__name__)
+
 ALERTING_CLIENT_CONFIG = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=10)
 
 
@@ -96,6 +99,7 @@ def build_shards(
                 session, target, run_id=run_id, external_id=settings.role_external_id or None
             )
         except AccountError as exc:
+            log.error("account cannot be scanned", extra={"account": target.account_id, "reason": exc.reason})
             failed += [ShardError(region=r, reason=exc.reason, account=target.account_id) for r in regions]
             continue
         for region in regions:
