@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from .. import catalogue as c
 from ..catalogue import CAUSES, CHECKS
-from ..fix_command import fix_command
+from ..fix_command import DNS_FIXABLE, fix_command
 from ..models import Severity
 from ..untrusted import visible
 from .model import Event, Notification
@@ -87,12 +87,6 @@ def cause_line(n: Notification) -> str:
         return ""
     entry = CAUSES.get(n.cause)
     return f"{n.cause} ({entry.title})" if entry else n.cause
-
-
-# Findings a DNS change fixes: the alert carries the `fix` command that plans it.
-DNS_FIXABLE = frozenset(
-    {c.DKIM_RECORD_MISSING, c.DKIM_RECORD_WRONG_TARGET, c.DMARC_RECORD_MISSING, c.MAIL_FROM_RECORD_MISSING}
-)
 
 
 def fix_command_for(n: Notification) -> str:

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .. import catalogue as c
+from ..fix_command import DNS_FIXABLE
 from ..models import DnsRecord, Finding, IdentityReport, ScanReport, Severity
 from .records import fqdn, normal_value, txt_value
 
@@ -26,9 +27,7 @@ PUBLISHED_AS_TXT = "published-as-txt"  # a TXT (or another type) where the CNAME
 TARGET_MISSING_DOT = "target-missing-dot"  # the CNAME's target got the zone appended; misplaced = that CNAME
 DNS_CORRECT_NOW = "dns-correct-now"  # dkim-status-not-success: nothing to change in DNS
 
-FIXED_BY_DNS = frozenset(
-    {c.DKIM_RECORD_MISSING, c.DKIM_RECORD_WRONG_TARGET, c.DMARC_RECORD_MISSING, c.MAIL_FROM_RECORD_MISSING}
-)
+FIXED_BY_DNS = DNS_FIXABLE  # one list, shared with the alerts and the reports (fix_command.py)
 
 # One report address: mailto:, no separator, quote or space that could end or reshape the record.
 _RUA_ITEM = re.compile(r"^mailto:[^\s;,\"'\\@]+@[^\s;,\"'\\@!]+(![0-9]+[kmgt]?)?$", re.IGNORECASE)

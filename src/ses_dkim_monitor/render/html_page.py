@@ -50,19 +50,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import catalogue
-from ..fix_command import fix_command
+from ..fix_command import dns_fixable, fix_command
 from ..models import DnsRecord, Finding, IdentityReport, IdentityStatus, IdentityType, ScanReport, ShardError
 from .json_report import summary
-
-# Findings a DNS change fixes: for these the page prints the `ses-dkim-monitor fix` command.
-DNS_FIXABLE_CHECKS = frozenset(
-    {
-        catalogue.DKIM_RECORD_MISSING,
-        catalogue.DKIM_RECORD_WRONG_TARGET,
-        catalogue.DMARC_RECORD_MISSING,
-        catalogue.MAIL_FROM_RECORD_MISSING,
-    }
-)
 
 _TIERS = (
     (IdentityStatus.PROBLEM, "problems", "Problems"),
@@ -456,7 +446,7 @@ def _record(record: DnsRecord) -> str:
 
 
 def _fix_command(r: IdentityReport) -> str:
-    fixable = list(dict.fromkeys(f.check for f in r.findings if f.check in DNS_FIXABLE_CHECKS))
+    fixable = list(dict.fromkeys(f.check for f in r.findings if dns_fixable(f)))
     if not fixable:
         return ""
     command = fix_command(region=r.identity.region, identity=r.identity.name)

@@ -7,6 +7,7 @@ send terminal escape sequences to the user's screen.
 
 from __future__ import annotations
 
+from ..fix_command import dns_fixable, fix_command
 from ..models import ScanReport
 from ..untrusted import visible
 from .json_report import summary
@@ -37,6 +38,8 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
             lines.append(f"  {paint(f.severity.value.upper(), f.severity.value)} {f.check}{cause}")
             lines.append(f"    {visible(f.message)}")
             lines.append(f"    fix: {visible(f.fix)}")
+        if any(dns_fixable(f) for f in r.findings):
+            lines.append(f"  plan the DNS change: {visible(fix_command(region=ident.region, identity=ident.name))}")
     s = summary(report)
     if not report.identities:
         lines.append("no SES identities found in " + ", ".join(report.regions))
