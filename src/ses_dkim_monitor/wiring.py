@@ -28,7 +28,7 @@ from .notify.slack import SecretWebhookUrl, SlackNotifier
 from .notify.sns import SnsNotifier
 from .scan.dns_probe import DnsProbe, RateLimit, make_resolver
 from .scan.engine import Shard
-from .scan.pacer import PacerRegistry, pace_client
+from .scan.pacer import PACING_HEADROOM, PacerRegistry, pace_client
 from .scan.zone_memory import DynamoDbZoneMemory, InMemoryZoneMemory, ZoneMemory
 from .settings import Settings
 from .status_page import StatusPageLinks, StatusPageWriter
@@ -90,7 +90,8 @@ def build_shards(
     An account whose role cannot be assumed becomes a failed shard for every
     region; the other accounts are scanned all the same.
     """
-    pacing = pacing or PacerRegistry(settings.ses_requests_per_second)
+    # A little under the quota: a pacer at exactly the quota is throttled by jitter (scan/pacer.py).
+    pacing = pacing or PacerRegistry(settings.ses_requests_per_second * PACING_HEADROOM)
     shards: list[Shard] = []
     failed: list[ShardError] = []
     for target in targets:

@@ -436,3 +436,38 @@ def test_pace_client_twice_paces_each_attempt_once_and_refuses_a_second_pacer(mo
     pace_client(other, pacer, stats)
     other.list_email_identities()
     assert stats.calls == 4
+
+
+def test_the_pacer_waits_after_botocores_adaptive_rate_limiter_and_any_other_send_hook(
+    moto: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Measured (docs/benchmarks.md): a pacer that took its token before the
+    # adaptive limiter slept let requests leave later than it believed, and the
+    # next one, spaced from the token, reached SES early: 19 of 21 throttled.
+    from botocore.retries import adaptive
+
+    order: list[str] = []
+    real_limiter = adaptive.ClientRateLimiter.on_sending_request
+
+    def limiter(self: Any, request: Any, **kwargs: Any) -> None:
+        order.append("adaptive limiter")
+        real_limiter(self, request, **kwargs)
+
+    # Patched before the client exists: botocore registers the bound method when it builds the client.
+    monkeypatch.setattr(adaptive.ClientRateLimiter, "on_sending_request", limiter)
+
+    class RecordingPacer(Pacer):
+        def acquire(self) -> float:
+            order.append("pacer")
+            return super().acquire()
+
+    v2 = boto3.client("sesv2", region_name=REGION, config=Config(retries={"mode": "adaptive", "max_attempts": 2}))
+    pacer, stats = RecordingPacer(1000.0, burst=10.0), PacingStats()
+    pace_client(v2, pacer, stats)
+    # A hook someone registers after pacing, on the service's own event: it still runs first.
+    v2.meta.events.register("before-send.sesv2", lambda **_: order.append("later hook"))
+
+    v2.list_email_identities()
+
+    assert order == ["later hook", "adaptive limiter", "pacer"]
+    assert stats.calls == 1

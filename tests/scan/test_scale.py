@@ -12,6 +12,7 @@ import itertools
 import math
 
 import boto3
+import pytest
 
 from ses_dkim_monitor import catalogue as c
 from ses_dkim_monitor.accounts import organization_targets
@@ -74,6 +75,8 @@ def test_accounts_behind_assumed_roles_are_scanned_each_as_itself(ses, knot):
     }
     assert report.accounts == (MEMBER_B, MEMBER_C) and report.errors == ()
     assert sorted(plan.pacing.shards()) == sorted(itertools.product((MEMBER_B, MEMBER_C), REGIONS))
+    # Paced a little under the configured quota (1/s by default): exactly at it, jitter gets throttled.
+    assert plan.pacing.rate == pytest.approx(0.95)
     assert summary(report)["accounts"] == [MEMBER_B, MEMBER_C]
 
 
