@@ -409,7 +409,12 @@ def test_function_runtime_architecture_and_handler(template):
     assert path.is_file(), f"handler module {path} missing"
     defs = {n.name for n in ast.parse(path.read_text()).body if isinstance(n, ast.FunctionDef)}
     assert func in defs
-    assert 128 <= fn["MemorySize"] <= 10240
+    # Memory is a parameter because it buys CPU, and the DNS phase is CPU-bound: every value the
+    # parameter accepts must be one Lambda accepts, and the default one full vCPU (1769 MB).
+    assert fn["MemorySize"] == {"Ref": "FunctionMemoryMB"}
+    memory = template["Parameters"]["FunctionMemoryMB"]
+    assert 128 <= memory["MinValue"] <= memory["Default"] <= memory["MaxValue"] <= 10240
+    assert memory["Default"] == 1769
     assert 60 <= fn["Timeout"] <= 900
 
 
