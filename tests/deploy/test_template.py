@@ -727,6 +727,15 @@ def test_scale_and_trigger_alarms(template, name, metric, period, threshold):
     assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlertTopic"}]
 
 
+def test_a_status_page_that_cannot_be_written_alarms_only_where_there_is_a_page(template):
+    resource_ = template["Resources"]["StatusPageWriteErrorsAlarm"]
+    assert resource_["Condition"] == "HasStatusPage" == template["Resources"]["StatusPageBucket"]["Condition"]
+    alarm = resource_["Properties"]
+    assert alarm["MetricName"] == "StatusPageWriteErrors" and alarm["Statistic"] == "Sum"
+    assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold" and alarm["Threshold"] == 1
+    assert alarm["AlarmActions"] == alarm["OKActions"] == [{"Ref": "AlertTopic"}]
+
+
 # ---------------------------------------------------------------- state table
 
 
