@@ -119,6 +119,12 @@ def test_module_map_names_every_module():
     assert missing == [], f"modules missing from the module map in docs/architecture.md: {missing}"
 
 
+def test_no_module_is_over_400_lines():
+    # A module a newcomer can read in one sitting; a longer one is usually two responsibilities.
+    long = {p.relative_to(SRC).as_posix(): n for p in SRC.rglob("*.py") if (n := len(p.read_text().splitlines())) > 400}
+    assert long == {}, f"split these modules (lines): {long}"
+
+
 def test_module_map_names_only_modules_that_exist():
     named = [name for name in re.findall(r"`([^`]+)`", module_map()) if name.endswith(".py")]
     assert named, "the module map names no module"

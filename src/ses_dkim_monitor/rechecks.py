@@ -44,7 +44,8 @@ from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .settings import Settings
 from .triggers import jobs
-from .triggers.events import KnownIdentity, MalformedEvent, affected, parse_recheck
+from .triggers.affected import KnownIdentity, affected
+from .triggers.events import MalformedEvent, parse_recheck
 from .untrusted import quoted
 from .wiring import ALERTING_CLIENT_CONFIG, build_probe, build_shards, build_zone_memory
 

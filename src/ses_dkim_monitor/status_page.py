@@ -40,7 +40,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_errors import error_code
 from .models import ScanReport
-from .render.html_page import document, escape_attr, escape_html, to_html
+from .render.html_base import document, escape_attr, escape_html
+from .render.html_page import to_html
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,8 @@ from .alerts.model import AlertPolicy
 from .alerts.ports import Notifier, StateStore
 from .aws_clients import CLIENT_CONFIG
 from .models import ShardError
-from .notify.slack import SecretWebhookUrl, SlackNotifier
+from .notify.slack import SlackNotifier
+from .notify.slack_webhook import SecretWebhookUrl
 from .notify.sns import SnsNotifier
 from .scan.dns_probe import DnsProbe, RateLimit, make_resolver
 from .scan.engine import Shard

@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from ses_dkim_monitor.alerts.decision import after_delivery, claim, decide
+from ses_dkim_monitor.alerts.decision import decide
+from ses_dkim_monitor.alerts.lifecycle import after_delivery, claim
 from ses_dkim_monitor.alerts.model import (
     REASON_DELETED,
     REASON_FIXED,

@@ -16,10 +16,10 @@ from ses_dkim_monitor.notify.slack import (
     IAM_ACTIONS,
     MAX_BLOCKS,
     MAX_SECTION_TEXT,
-    SecretWebhookUrl,
     SlackNotifier,
     fit,
 )
+from ses_dkim_monitor.notify.slack_webhook import SecretWebhookUrl
 from ses_dkim_monitor.status_page import StatusPageLinks
 from tests.support.alert_builders import HOSTILE, notification
 

@@ -8,17 +8,16 @@ from typing import Any
 
 import pytest
 
+from ses_dkim_monitor.triggers.affected import KnownIdentity, affected
 from ses_dkim_monitor.triggers.events import (
     MANUAL_SOURCE,
     EventKind,
-    KnownIdentity,
     MalformedEvent,
     Recheck,
-    affected,
     classify,
-    dns_name,
     parse_recheck,
 )
+from ses_dkim_monitor.triggers.fields import dns_name
 from tests.support.paths import EVENTS
 
 SAMPLES = EVENTS / "triggers"

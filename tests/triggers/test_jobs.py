@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ses_dkim_monitor.triggers import jobs
-from ses_dkim_monitor.triggers.events import EventKind, KnownIdentity, Recheck
+from ses_dkim_monitor.triggers.affected import KnownIdentity
+from ses_dkim_monitor.triggers.events import EventKind, Recheck
 
 A, B = "123456789012", "210987654321"
 AT = datetime(2026, 11, 28, 10, 1, 17, tzinfo=UTC)

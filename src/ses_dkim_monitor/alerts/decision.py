@@ -3,7 +3,7 @@
 Pure (no boto3, no sockets, no clock), so every rule can be tested
 exhaustively; ``run.py`` does the I/O around it. A run first *claims* a
 state (a conditional write carrying a lease), then delivers, then *commits*
-(``after_delivery``). A state under another run's live lease is not touched
+(``lifecycle.after_delivery``). A state under another run's live lease is not touched
 at all, which is what keeps two overlapping runs from sending the same alert
 twice.
 
@@ -28,6 +28,7 @@ from .. import catalogue as c
 from ..models import Finding, IdentityReport, IdentityStatus, ScanReport, Severity
 from . import cannot_verify
 from .cannot_verify import Step
+from .lifecycle import next_version, version_after
 from .model import (
     REASON_DELETED,
     REASON_FIXED,
@@ -62,51 +63,10 @@ def decide(
     return _Decider(report, now=now, policy=policy, channels=tuple(channels), account=account_id).run(previous_states)
 
 
-def after_delivery(state: AlertState, *, delivered: Iterable[str], now: datetime) -> AlertState:
-    """The state to commit once a claimed notification went out to some channels.
-
-    Channels not in ``delivered`` stay pending and are retried on the next run;
-    the lease is released either way.
-    """
-    done = tuple(dict.fromkeys(c for c in delivered if c in state.pending_channels))
-    remaining = tuple(c for c in state.pending_channels if c not in done)
-    announced = state.announced_channels
-    if state.pending_event in (Event.OPENED, Event.REMINDER):
-        announced = tuple(dict.fromkeys(announced + done))
-    finished = not remaining
-    return replace(
-        state,
-        pending_event=None if finished else state.pending_event,
-        pending_since=None if finished else state.pending_since,
-        pending_channels=remaining,
-        delivered_channels=tuple(dict.fromkeys(state.delivered_channels + done)),
-        announced_channels=announced,
-        last_notified=now if done else state.last_notified,
-        lease_owner="",
-        lease_until=None,
-        version=state.version + 1,
-    )
-
-
-def claim(state: AlertState, *, owner: str, until: datetime) -> AlertState:
-    """The decided state with this run's lease on it, written before delivering."""
-    return replace(state, lease_owner=owner, lease_until=until)
-
-
 def is_unknown(report: IdentityReport) -> bool:
     # A failed lookup anywhere means an absent finding may only be unseen, so
     # the identity is treated as unknown even if the scan called it a problem.
     return report.status is IdentityStatus.UNKNOWN or any(f.check == c.DNS_LOOKUP_FAILED for f in report.findings)
-
-
-def _version_after(prev: AlertState | None) -> int:
-    """The version a state written over ``prev`` carries (1 for a new item)."""
-    return prev.version + 1 if prev is not None else 1
-
-
-def _next(prev: AlertState, **changes: Any) -> AlertState:
-    """The next version of a stored state, with some fields changed."""
-    return replace(prev, version=_version_after(prev), **changes)
 
 
 class _Decider:
@@ -221,7 +181,7 @@ class _Decider:
             )
             return
         # A new cause alone neither opens nor resolves: it is carried by the next reminder.
-        updated = _next(
+        updated = next_version(
             prev, severity=f.severity, message=f.message, fix=f.fix, record=f.record, cause=f.cause, last_seen=self.now
         )
         if f.severity.rank > prev.severity.rank:
@@ -271,7 +231,7 @@ class _Decider:
             last_seen=self.now,
             unknown_runs=unknown_runs,
             announced_channels=unaware,
-            version=_version_after(prev),
+            version=version_after(prev),
         )
         self._emit(state, Event.OPENED, channels=tuple(ch for ch in self.channels if ch not in unaware))
 
@@ -291,7 +251,7 @@ class _Decider:
     def _resolve(self, prev: AlertState, *, reason: str) -> None:
         if prev.status is AlertStatus.OPEN:
             told = tuple(ch for ch in prev.announced_channels if ch in self.channels)
-            resolved = _next(prev, status=AlertStatus.RESOLVED, resolved_at=self.now, reason=reason)
+            resolved = next_version(prev, status=AlertStatus.RESOLVED, resolved_at=self.now, reason=reason)
             if told:
                 self._emit(resolved, Event.RESOLVED, reason=reason, channels=told)
             else:
@@ -303,7 +263,7 @@ class _Decider:
     def _retry_pending(self, prev: AlertState) -> None:
         """Keep the state as it is, but still deliver what an earlier run could not."""
         if prev.pending_event is not None:
-            self._retry(_next(prev))
+            self._retry(next_version(prev))
 
     # -- the monitor-cannot-verify counter -------------------------------------
 
@@ -329,7 +289,7 @@ class _Decider:
         if step is Step.STOP_COUNTING:
             assert prev is not None
             self.states.append(
-                _next(prev, status=AlertStatus.RESOLVED, resolved_at=self.now, reason=reason, unknown_runs=0)
+                next_version(prev, status=AlertStatus.RESOLVED, resolved_at=self.now, reason=reason, unknown_runs=0)
             )
             return
         assert report is not None
@@ -341,7 +301,7 @@ class _Decider:
         # a filter meant for DNS/SES problems must not hide that none can be seen.
         if step is Step.STILL_OPEN:
             assert prev is not None
-            self._continue_open(_next(prev, message=message, fix=fix, last_seen=self.now, unknown_runs=runs))
+            self._continue_open(next_version(prev, message=message, fix=fix, last_seen=self.now, unknown_runs=runs))
         elif step is Step.OPEN:
             self._open(
                 prev,
@@ -370,7 +330,7 @@ class _Decider:
                 first_seen=first_seen,
                 last_seen=self.now,
                 unknown_runs=runs,
-                version=_version_after(prev),
+                version=version_after(prev),
             )
             self.states.append(counting)
 

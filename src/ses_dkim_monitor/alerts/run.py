@@ -31,7 +31,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import error_code
 from ..models import ScanReport
-from .decision import after_delivery, claim, decide
+from .decision import decide
+from .lifecycle import after_delivery, claim
 from .model import AlertPolicy, AlertState, Event, Notification
 from .ports import Notifier, StateStore
 

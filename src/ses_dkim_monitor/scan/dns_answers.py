@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from ..models import SesIdentity
+from ..models import SesIdentity, SesStatus
 
 
 class Outcome(str, enum.Enum):
@@ -109,3 +109,24 @@ def points_elsewhere(identity: SesIdentity, tok: DkimTokenDns) -> bool:
     if identity.is_byodkim or tok.record.outcome is not Outcome.ANSWER:
         return False
     return tok.record.values[0] != identity.dkim_target(tok.token)
+
+
+def servers_may_explain(identity: SesIdentity, dns: DomainDns) -> bool:
+    """Where servers that disagree would explain what was seen: SES not at SUCCESS, or a DKIM record wrong."""
+    if not dns.tokens:
+        return False
+    if identity.dkim_status is not SesStatus.SUCCESS:
+        return True
+    return any(tok.record.outcome is not Outcome.ANSWER for tok in dns.tokens if not identity.is_byodkim) or any(
+        points_elsewhere(identity, tok) for tok in dns.tokens
+    )
+
+
+def points_off_zone(identity: SesIdentity, dns: DomainDns) -> bool:
+    """A CNAME points somewhere other than the predicted zone: SES must confirm before it is called wrong."""
+    return any(points_elsewhere(identity, tok) for tok in dns.tokens)
+
+
+def fix_needs_real_zone(identity: SesIdentity, dns: DomainDns) -> bool:
+    """A CNAME is missing and its fix would name a target built from a predicted zone."""
+    return any(tok.record.absent for tok in dns.tokens)

@@ -35,21 +35,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .. import catalogue as c
-from ..catalogue import finding
 from ..models import (
     IdentityReport,
     IdentityStatus,
     IdentityType,
     ScanReport,
     SesIdentity,
-    SesStatus,
     ShardError,
     domain_and_parents,
 )
 from . import recommendations
-from .checks import evaluate
+from .checks import evaluate, not_checked
 from .deadline import Deadline
-from .dns_answers import DomainDns, Outcome, points_elsewhere
+from .dns_answers import DomainDns, fix_needs_real_zone, points_off_zone, servers_may_explain
 from .dns_probe import DnsProbe, ProbeRequest
 from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
 from .zone_memory import ConfirmedZone, ZoneMemory, tokens_fingerprint
@@ -251,13 +249,13 @@ class _Engine:
                 continue
             ident = _remembered(run, ident)
             dns = await self.probe.probe(self._request(ident))
-            if self.nameservers == "suspect" and not self.fresh and _suspect(ident, dns):
+            if self.nameservers == "suspect" and not self.fresh and servers_may_explain(ident, dns):
                 dns = await self.probe.with_servers(dns, byodkim=ident.is_byodkim)
             if ident.zone_confirmed or ident.is_byodkim:
                 self._report(run, ident, dns)
-            elif _off_zone(ident, dns):
+            elif points_off_zone(ident, dns):
                 run.off_zone.append((ident, dns))
-            elif _fix_from_prediction(ident, dns):
+            elif fix_needs_real_zone(ident, dns):
                 run.predicted.append((ident, dns))
             else:
                 self._report(run, ident, dns)
@@ -268,7 +266,7 @@ class _Engine:
         """Confirm signing zones: off-zone CNAMEs first (a false wrong target is the worse error)."""
         budget = self.max_confirmations
         for ident, dns in run.off_zone:
-            if run.learned_zone and not _off_zone(replace(ident, signing_hosted_zone=run.learned_zone), dns):
+            if run.learned_zone and not points_off_zone(replace(ident, signing_hosted_zone=run.learned_zone), dns):
                 self._report(run, replace(ident, signing_hosted_zone=run.learned_zone), dns)
                 continue
             if run.error is not None or budget <= 0 or self.deadline.passed():
@@ -375,43 +373,6 @@ def _remembered(run: _ShardRun, ident: SesIdentity) -> SesIdentity:
     if memo is None or memo.tokens != tokens_fingerprint(ident.dkim_tokens) or not memo.zone:
         return ident
     return replace(ident, signing_hosted_zone=memo.zone, signing_origin=memo.origin, zone_confirmed=True)
-
-
-def _suspect(ident: SesIdentity, dns: DomainDns) -> bool:
-    """Where servers that disagree would explain what was seen: SES not at SUCCESS, or a DKIM record wrong."""
-    if not dns.tokens:
-        return False
-    if ident.dkim_status is not SesStatus.SUCCESS:
-        return True
-    return any(tok.record.outcome is not Outcome.ANSWER for tok in dns.tokens if not ident.is_byodkim) or any(
-        points_elsewhere(ident, tok) for tok in dns.tokens
-    )
-
-
-def _off_zone(ident: SesIdentity, dns: DomainDns) -> bool:
-    """A CNAME points somewhere other than the predicted zone: SES must confirm before it is called wrong."""
-    return any(points_elsewhere(ident, tok) for tok in dns.tokens)
-
-
-def _fix_from_prediction(ident: SesIdentity, dns: DomainDns) -> bool:
-    """A CNAME is missing and its fix would name a target built from a predicted zone."""
-    return any(tok.record.absent for tok in dns.tokens)
-
-
-def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
-    """An identity the run could not finish: ``unknown``, saying why."""
-    if cause == c.OUT_OF_TIME:
-        message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
-        remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
-    else:
-        budget = "its cap of GetEmailIdentity calls this run"
-        message = (
-            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside the predicted signing zone "
-            f"({ident.signing_hosted_zone}); SES was not asked for the real zone because {budget} was reached"
-        )
-        remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
-    f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
-    return IdentityReport(identity=ident, status=IdentityStatus.UNKNOWN, findings=(f,))
 
 
 def _where(shard: Shard) -> dict[str, str]:

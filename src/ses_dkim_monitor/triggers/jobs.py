@@ -24,7 +24,8 @@ from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from .events import KnownIdentity, Recheck
+from .affected import KnownIdentity
+from .events import Recheck
 
 RECHECK_MESSAGE = "ses-dkim-monitor/recheck/v1"
 

@@ -18,7 +18,7 @@ from ...models import IdentityReport, IdentityStatus, IdentityType, SesIdentity,
 from ..dns_answers import DomainDns
 from .dkim import check_byodkim_dns, check_easy_dkim_dns, check_signing, check_status, records_correct
 from .dmarc import check_dmarc
-from .identity import check_email_identity_domain, check_lookups, check_verification
+from .identity import check_email_identity_domain, check_lookups, check_verification, not_checked
 from .mail_from import check_mail_from, check_spf
 from .nameservers import check_nameservers
 
@@ -35,6 +35,7 @@ __all__ = [
     "check_status",
     "check_verification",
     "evaluate",
+    "not_checked",
     "records_correct",
 ]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from ... import catalogue as c
 from ...catalogue import finding
-from ...models import Finding, SesIdentity, SesStatus, Severity, domain_and_parents
+from ...models import Finding, IdentityReport, IdentityStatus, SesIdentity, SesStatus, Severity, domain_and_parents
 from ..dns_answers import DomainDns, Lookup, Outcome, points_elsewhere
 from .common import status_name
 
@@ -91,3 +91,19 @@ def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]
             error=failed[0].error or "unknown error",
         )
     ]
+
+
+def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
+    """An identity the run could not finish: ``unknown``, saying why."""
+    if cause == c.OUT_OF_TIME:
+        message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
+        remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
+    else:
+        budget = "its cap of GetEmailIdentity calls this run"
+        message = (
+            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside the predicted signing zone "
+            f"({ident.signing_hosted_zone}); SES was not asked for the real zone because {budget} was reached"
+        )
+        remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
+    f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
+    return IdentityReport(identity=ident, status=IdentityStatus.UNKNOWN, findings=(f,))
