@@ -26,6 +26,7 @@ from tests.deploy.test_template import declared_iam_actions
 from tests.deploy.test_template_tools import BIN, SAM_VENV, assert_ok, run
 from tests.deploy.test_template_tools import checkov as checkov_report
 from tests.support.paths import REPO
+from tests.support.template import references
 
 MEMBER_TEMPLATE = REPO / "templates" / "member-role.yaml"
 ROLE = "ScanRole"
@@ -369,26 +370,8 @@ def test_parameter_patterns(template, name, value, ok):
 def test_every_reference_points_at_something_that_exists(template):
     known = set(template["Parameters"]) | set(template["Resources"]) | PSEUDO_PARAMETERS
 
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "Ref":
-                    yield value
-                elif key == "Fn::GetAtt":
-                    yield value[0] if isinstance(value, list) else value.split(".")[0]
-                elif key == "Fn::Sub":
-                    yield from re.findall(r"\$\{([^!}][^}]*)\}", value)
-                elif key == "Fn::If":
-                    assert value[0] in template["Conditions"], f"unknown condition {value[0]}"
-                    yield from walk(value[1:])
-                else:
-                    yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-
     for section in ("Resources", "Outputs", "Conditions"):
-        for ref in walk(template[section]):
+        for ref in references(template[section], template["Conditions"]):
             assert ref in known, f"{section} refer to unknown {ref}"
 
 

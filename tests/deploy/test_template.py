@@ -14,7 +14,6 @@ import ast
 import re
 import shlex
 import tomllib
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,14 @@ import pytest
 import ses_dkim_monitor
 from ses_dkim_monitor.settings import Settings
 from tests.support.paths import REPO, SRC
-from tests.support.template import create_table_from_template, deployed_environment, load_template, props, resource
+from tests.support.template import (
+    create_table_from_template,
+    deployed_environment,
+    load_template,
+    props,
+    references,
+    resource,
+)
 
 # IAM actions the function's role needs although the code never calls them: the Lambda service
 # acts with the role to write the function's logs and to send failure records to the on-failure
@@ -462,32 +468,12 @@ def test_fully_configured_environment_parses(template):
 def test_every_reference_points_at_something_that_exists(template):
     known = set(template["Parameters"]) | set(template["Resources"]) | PSEUDO_PARAMETERS
 
-    def walk(node: Any) -> Iterator[str]:
-        if isinstance(node, dict):
-            for key, value in node.items():
-                if key == "Ref":
-                    yield value
-                elif key == "Fn::GetAtt":
-                    yield value[0] if isinstance(value, list) else value.split(".")[0]
-                elif key == "Fn::Sub":
-                    text = value if isinstance(value, str) else value[0]
-                    yield from (m.split(".")[0] for m in re.findall(r"\$\{([^!][^}]*)\}", text))
-                    if not isinstance(value, str):
-                        yield from walk(value[1:])
-                elif key == "Condition" and isinstance(value, str):
-                    assert value in template["Conditions"], f"unknown condition {value}"
-                else:
-                    yield from walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                yield from walk(item)
-
-    for ref in walk(template["Resources"]):
+    for ref in references(template["Resources"], template["Conditions"]):
         assert ref in known, f"reference to unknown {ref}"
-    for ref in walk(template["Outputs"]):
+    for ref in references(template["Outputs"], template["Conditions"]):
         assert ref in known, f"output references unknown {ref}"
     for cond in template["Conditions"].values():
-        for ref in walk(cond):
+        for ref in references(cond, template["Conditions"]):
             assert ref in template["Parameters"], f"condition references unknown parameter {ref}"
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import boto3
@@ -23,6 +25,32 @@ def resource(template: dict[str, Any], name: str, type_: str) -> dict[str, Any]:
 
 def props(template: dict[str, Any], name: str) -> dict[str, Any]:
     return template["Resources"][name]["Properties"]
+
+
+def references(node: Any, conditions: Mapping[str, Any]) -> Iterator[str]:
+    """Every name an intrinsic in ``node`` refers to (``Ref``, ``Fn::GetAtt``, ``${...}`` in ``Fn::Sub``),
+    asserting on the way that every condition it names (``Fn::If``, ``Condition``) is in ``conditions``."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref":
+                yield value
+            elif key == "Fn::GetAtt":
+                yield value[0] if isinstance(value, list) else value.split(".")[0]
+            elif key == "Fn::Sub":
+                text = value if isinstance(value, str) else value[0]
+                yield from (m.split(".")[0] for m in re.findall(r"\$\{([^!}][^}]*)\}", text))
+                if not isinstance(value, str):
+                    yield from references(value[1:], conditions)
+            elif key == "Fn::If":
+                assert value[0] in conditions, f"unknown condition {value[0]}"
+                yield from references(value[1:], conditions)
+            elif key == "Condition" and isinstance(value, str):
+                assert value in conditions, f"unknown condition {value}"
+            else:
+                yield from references(value, conditions)
+    elif isinstance(node, list):
+        for item in node:
+            yield from references(item, conditions)
 
 
 def resolve(value: Any, params: dict[str, str], attrs: dict[str, str]) -> Any:
