@@ -35,6 +35,7 @@ from tests.support.alert_builders import (
     signing_disabled,
 )
 from tests.support.alerting import HOOK, Deployment
+from tests.support.block_kit import text_objects
 from tests.support.faults import dynamodb_writes_fail
 from tests.support.lambda_runtime import SCHEDULED, FakeContext, metric_values
 from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
@@ -229,7 +230,7 @@ def test_txt_content_cannot_forge_lines_or_hide_text_in_any_channel(moto, ses, k
 
     for request, _ in httpserver.log:
         body = json.loads(request.get_data())
-        for obj in _text_objects(body):
+        for obj in text_objects(body):
             assert _forgeries(obj["text"]) == [], obj
             if obj["type"] == "mrkdwn" and "evil.test" in obj["text"]:
                 inner = obj["text"].removeprefix("```").removesuffix("```")
@@ -258,23 +259,6 @@ def _published_structures() -> list[dict]:
         for notification in topic.sent_notifications:
             message = notification[1]
             found.append(json.loads(message))
-    return found
-
-
-def _text_objects(body: dict) -> list[dict]:
-    found: list[dict] = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if value.get("type") in ("mrkdwn", "plain_text") and isinstance(value.get("text"), str):
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(body)
     return found
 
 

@@ -22,6 +22,7 @@ from ses_dkim_monitor.notify.slack import (
 from ses_dkim_monitor.notify.slack_webhook import SecretWebhookUrl
 from ses_dkim_monitor.status_page import StatusPageLinks
 from tests.support.alert_builders import HOSTILE, notification
+from tests.support.block_kit import text_objects
 
 HOOK = "/services/T000/B000/SECRET-TOKEN"
 
@@ -73,24 +74,6 @@ def texts(body: dict) -> list[str]:
 
     walk(body.get("blocks", []))
     walk(body.get("attachments", []))
-    return found
-
-
-def text_objects(body: dict) -> list[dict]:
-    """Every Block Kit text object (type, text, ...) in a payload."""
-    found: list[dict] = []
-
-    def walk(value):
-        if isinstance(value, dict):
-            if value.get("type") in ("mrkdwn", "plain_text") and isinstance(value.get("text"), str):
-                found.append(value)
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
-    walk(body)
     return found
 
 
