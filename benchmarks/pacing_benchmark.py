@@ -64,11 +64,12 @@ EXTRA_TIME_TARGET = 1.6  # x calls/R
 def stub_probe() -> Any:
     """A DnsProbe that answers every domain as healthy Easy DKIM at once: no DNS in the measurement."""
     from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
-    from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, make_resolver
+    from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
+    from ses_dkim_monitor.scan.domain_probe import DomainProbe, ProbeRequest
     from ses_dkim_monitor.settings import Nameserver
     from tests.support.ses_world import PUBLIC_KEY
 
-    class StubProbe(DnsProbe):
+    class StubProbe(DomainProbe):
         async def probe(self, req: ProbeRequest) -> DomainDns:
             await asyncio.sleep(0)
             tokens = tuple(
@@ -82,12 +83,12 @@ def stub_probe() -> Any:
                 for t in req.tokens
             )
             dmarc = Lookup(f"_dmarc.{req.domain}", "TXT", Outcome.ANSWER, values=("v=DMARC1; p=none",))
-            self.lookups += 2 * len(tokens) + 1
+            self.dns.lookups += 2 * len(tokens) + 1
             return DomainDns(domain=req.domain, tokens=tokens, dmarc=dmarc)
 
     # The resolver is never used: it points at the discard port.
     resolver = make_resolver([Nameserver("127.0.0.1", 9)], timeout=1, lifetime=1)
-    return StubProbe(resolver, max_in_flight=50)
+    return StubProbe(DnsProbe(resolver, max_in_flight=50))
 
 
 WHAT_IFS = ("none", "standard-retries")

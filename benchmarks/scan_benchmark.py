@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 import dns.message
 import dns.query
 
-from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, make_resolver
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
+from ses_dkim_monitor.scan.domain_probe import DomainProbe, ProbeRequest
 from ses_dkim_monitor.settings import parse_nameserver
 from tests.support.knot import KnotServer, free_port
 from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records, tokens_for
@@ -85,7 +86,7 @@ def dns_benchmark(domains: int, delay_ms: int, in_flight: list[int]) -> None:
                 resolver = make_resolver(
                     [parse_nameserver(f"127.0.0.1:{port}", setting="bench")], timeout=2, lifetime=6
                 )
-                probe = DnsProbe(resolver, max_in_flight=limit)
+                probe = DomainProbe(DnsProbe(resolver, max_in_flight=limit))
                 start = time.perf_counter()
                 probe.probe_all(requests)
                 elapsed = time.perf_counter() - start

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from ses_dkim_monitor.scan.dmarc_walk import dmarc_candidates
 from ses_dkim_monitor.scan.dns_answers import Outcome
-from ses_dkim_monitor.scan.dns_probe import DnsProbe, ProbeRequest, dmarc_candidates, make_resolver
+from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
+from ses_dkim_monitor.scan.domain_probe import DomainProbe, ProbeRequest
 from ses_dkim_monitor.settings import parse_nameserver
 from tests.support.ses_world import PUBLIC_KEY
 
 
-def probe_for(address: str, *, timeout: float = 2.0, lifetime: float = 4.0) -> DnsProbe:
+def probe_for(address: str, *, timeout: float = 2.0, lifetime: float = 4.0) -> DomainProbe:
     ns = parse_nameserver(address, setting="test")
-    return DnsProbe(
-        make_resolver([ns], timeout=timeout, lifetime=lifetime), max_in_flight=8, authoritative_port=ns.port
+    return DomainProbe(
+        DnsProbe(make_resolver([ns], timeout=timeout, lifetime=lifetime), max_in_flight=8, authoritative_port=ns.port)
     )
 
 
@@ -152,9 +154,11 @@ def test_fresh_probe_believes_the_zones_servers_over_a_resolver_still_serving_a_
             "fresh-probe.test", "tok1._domainkey CNAME tok1.dkim.test.\ntok2._domainkey CNAME tok2.dkim.test."
         )
         server.set_zone("fresh-probe.test", "tok2._domainkey CNAME tok2.dkim.test.")  # tok1 deleted
-        probe = DnsProbe(
-            make_resolver([parse_nameserver(stale.address, setting="t")], timeout=2, lifetime=4),
-            authoritative_port=stale.port,
+        probe = DomainProbe(
+            DnsProbe(
+                make_resolver([parse_nameserver(stale.address, setting="t")], timeout=2, lifetime=4),
+                authoritative_port=stale.port,
+            )
         )
         request = ProbeRequest(domain="fresh-probe.test", tokens=("tok1", "tok2"), dmarc=False)
 
@@ -167,3 +171,33 @@ def test_fresh_probe_believes_the_zones_servers_over_a_resolver_still_serving_a_
     assert [t.record.outcome for t in cached.tokens] == [Outcome.ANSWER, Outcome.ANSWER]
     assert [t.record.outcome for t in fresh.tokens] == [Outcome.NXDOMAIN, Outcome.ANSWER]
     assert fresh.tokens[1].record.values == ("tok2.dkim.test",)
+
+
+def test_the_walkers_use_the_probe_and_the_probe_imports_no_walker():
+    """One direction of flow inside the scan: walkers import the query engine, never the reverse, and no circle."""
+    import ast
+    from pathlib import Path
+
+    import ses_dkim_monitor.scan as scan_package
+
+    root = Path(scan_package.__file__).parent
+    imports: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 1 and node.module:
+                found.add(node.module.split(".")[0])
+            elif isinstance(node, ast.ImportFrom) and node.level == 1:
+                found.update(alias.name for alias in node.names)
+        imports[path.stem] = {m for m in found if (root / f"{m}.py").exists()}
+
+    walkers = {"domain_probe", "dmarc_walk", "spf_tree", "nameservers"}
+    assert not imports["dns_probe"] & walkers
+    for walker in walkers - {"domain_probe"}:
+        assert "dns_probe" in imports[walker], walker
+
+    def reaches(start: str, goal: str, seen: frozenset[str] = frozenset()) -> bool:
+        return any(m == goal or (m not in seen and reaches(m, goal, seen | {m})) for m in imports.get(start, ()))
+
+    assert [m for m in imports if reaches(m, m)] == []

@@ -48,7 +48,8 @@ from . import recommendations
 from .checks import evaluate, not_checked
 from .deadline import Deadline
 from .dns_answers import DomainDns, fix_needs_real_zone, points_off_zone, servers_may_explain
-from .dns_probe import DnsProbe, ProbeRequest
+from .dns_probe import DnsProbe
+from .domain_probe import DomainProbe, ProbeRequest
 from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
 from .zone_memory import ConfirmedZone, ZoneMemory, tokens_fingerprint
 
@@ -89,7 +90,7 @@ class _ShardRun:
 
 def run_scan(
     shards: Sequence[Shard],
-    probe: DnsProbe,
+    probe: DnsProbe | DomainProbe,
     *,
     check_dmarc: bool = True,
     only: Iterable[str] = (),
@@ -115,7 +116,7 @@ def run_scan(
     explain (``recommendations.py``).
     """
     engine = _Engine(
-        probe=probe,
+        probe=probe if isinstance(probe, DomainProbe) else DomainProbe(probe),
         check_dmarc=check_dmarc,
         only={name.lower() for name in only},
         deadline=deadline or Deadline.never(),
@@ -170,7 +171,7 @@ class _Engine:
     def __init__(
         self,
         *,
-        probe: DnsProbe,
+        probe: DomainProbe,
         check_dmarc: bool,
         only: set[str],
         deadline: Deadline,

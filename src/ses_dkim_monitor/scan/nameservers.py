@@ -12,7 +12,6 @@ answer is reported as such, never taken for a disagreement.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 import dns.asyncquery
 import dns.exception
@@ -23,9 +22,7 @@ import dns.rcode
 import dns.rdatatype
 
 from .dns_answers import Outcome, ServerAnswer
-
-if TYPE_CHECKING:
-    from .dns_probe import DnsProbe
+from .dns_probe import DnsProbe
 
 
 async def ask_servers(probe: DnsProbe, apex: str | None, names: list[str], byodkim: bool) -> tuple[ServerAnswer, ...]:

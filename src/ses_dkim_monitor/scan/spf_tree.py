@@ -11,13 +11,10 @@ stops as soon as the count passes 10: the answer is already known.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
 
 from .dns_answers import Lookup, Outcome, SpfTree
+from .dns_probe import DnsProbe
 from .parsers import parse_spf, spf_records
-
-if TYPE_CHECKING:
-    from .dns_probe import DnsProbe
 
 MAX_LOOKUPS = 10  # RFC 7208 section 4.6.4
 MAX_DEPTH = 10  # a bound on include chains, whatever the records say

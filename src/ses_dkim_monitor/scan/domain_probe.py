@@ -1,0 +1,189 @@
+"""Every lookup one domain identity needs: its DKIM records, DMARC, MAIL FROM and, when asked, its servers.
+
+This module composes the walkers (the DKIM records below, ``dmarc_walk``,
+``spf_tree``, ``nameservers``) over the one thing they all use, the
+``DnsProbe`` (a query engine that knows no record semantics). The direction
+is one way: walkers import the probe, the probe imports no walker.
+
+The probe follows each DKIM CNAME itself and then asks for the target's TXT,
+because an authoritative server does not follow a CNAME into another zone
+and because each hop is worth reporting on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from .dmarc_walk import walk_dmarc
+from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, ServerAnswer
+from .dns_probe import DnsProbe
+from .nameservers import ask_servers
+from .parsers import is_dmarc_record
+from .spf_tree import spf_tree_of
+
+
+@dataclass(frozen=True)
+class ProbeRequest:
+    domain: str
+    tokens: tuple[str, ...] = ()
+    byodkim: bool = False
+    mail_from: str | None = None
+    dmarc: bool = True
+    nameservers: bool = False  # also ask each authoritative server, without recursion, for the DKIM names
+    # Where every authoritative server agrees on a DKIM name, take their answer over the resolver's
+    # (which may hold a deleted record, or the absence of a new one, until its TTL runs out). For
+    # event-driven re-checks, minutes after a change. Implies ``nameservers``.
+    fresh: bool = False
+
+
+class DomainProbe:
+    """Runs one domain's lookups through a ``DnsProbe``; the engine's view of DNS.
+
+    ``lookups``, ``failed`` and ``max_in_flight`` are the probe's: one count
+    for the whole run, whatever asked.
+    """
+
+    def __init__(self, dns: DnsProbe):
+        self.dns = dns
+
+    @property
+    def lookups(self) -> int:
+        return self.dns.lookups
+
+    @property
+    def failed(self) -> int:
+        return self.dns.failed
+
+    @property
+    def max_in_flight(self) -> int:
+        return self.dns.max_in_flight
+
+    def probe_all(self, requests: Iterable[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
+        """Synchronous entry point for a handful of domains: one event loop for the call."""
+        return asyncio.run(self._probe_all(list(requests)))
+
+    async def _probe_all(self, requests: list[ProbeRequest]) -> dict[ProbeRequest, DomainDns]:
+        results = await asyncio.gather(*(self.probe(req) for req in requests))
+        return dict(zip(requests, results, strict=True))
+
+    async def probe(self, req: ProbeRequest) -> DomainDns:
+        """Every lookup one domain needs, run concurrently within the probe's bounds."""
+        dns = self.dns
+        token_jobs = [self._byodkim(req.domain, t) if req.byodkim else self._easy(req.domain, t) for t in req.tokens]
+        dmarc_job = walk_dmarc(dns, req.domain) if req.dmarc else _none()
+        mx_job = dns.query(req.mail_from, "MX") if req.mail_from else _none()
+        spf_job = dns.query(req.mail_from, "TXT") if req.mail_from else _none()
+        tokens, (dmarc, mx, spf) = await asyncio.gather(
+            asyncio.gather(*token_jobs), asyncio.gather(dmarc_job, mx_job, spf_job)
+        )
+        dmarc_lookup, walk = dmarc if dmarc is not None else (None, ())
+        spf_tree = await spf_tree_of(dns, spf) if spf is not None else None
+        dmarc_found = dmarc_lookup is not None and any(is_dmarc_record(v) for v in dmarc_lookup.values)
+        dmarc_misplaced = None
+        if dmarc_lookup is not None and not dmarc_found and not dmarc_lookup.failed:
+            found = await self._doubled(req.domain, f"_dmarc.{req.domain}", "TXT")
+            dmarc_misplaced = found if found is not None and any(is_dmarc_record(v) for v in found.values) else None
+        apex = None
+        ask = req.nameservers or req.fresh
+        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or ask:
+            apex = await dns.zone_apex(req.domain)
+        servers = await ask_servers(dns, apex, [t.record.name for t in tokens], req.byodkim) if ask else ()
+        if req.fresh and servers:
+            tokens = [await self._as_servers_say(tok, servers, req) for tok in tokens]
+        return DomainDns(
+            domain=req.domain,
+            tokens=tuple(tokens),
+            dmarc=dmarc_lookup,
+            dmarc_walk=walk,
+            dmarc_misplaced=dmarc_misplaced,
+            mail_from_mx=mx,
+            mail_from_txt=spf,
+            spf=spf_tree,
+            zone_apex=apex,
+            servers=servers,
+        )
+
+    async def with_servers(self, dns: DomainDns, *, byodkim: bool) -> DomainDns:
+        """``dns`` with each authoritative server's own answers for its DKIM names (the nameserver check)."""
+        apex = dns.zone_apex or await self.dns.zone_apex(dns.domain)
+        servers = await ask_servers(self.dns, apex, [t.record.name for t in dns.tokens], byodkim)
+        return replace(dns, zone_apex=apex, servers=servers)
+
+    async def _as_servers_say(
+        self, tok: DkimTokenDns, servers: Sequence[ServerAnswer], req: ProbeRequest
+    ) -> DkimTokenDns:
+        """``tok`` as the zone's servers say it is now, when they all answered and agree; else as it was."""
+        answers = [a for a in servers if a.name == tok.record.name]
+        if not answers or any(a.outcome is Outcome.FAILED for a in answers):
+            return tok
+        if len({(a.outcome, a.value) for a in answers}) > 1:
+            return tok  # they disagree: the nameserver check says so
+        said = answers[0]
+        record = tok.record
+        if said.outcome is Outcome.ANSWER:
+            value = said.value or ""
+            if record.outcome is Outcome.ANSWER and record.values[:1] == (value,):
+                return tok
+            fresh = Lookup(record.name, record.rdtype, Outcome.ANSWER, (value,))
+            if req.byodkim:
+                return DkimTokenDns(token=tok.token, record=fresh)
+            return DkimTokenDns(token=tok.token, record=fresh, target_txt=await self.dns.query(value, "TXT"))
+        if record.absent:
+            return tok
+        # Gone from the zone although a resolver still serves it from its cache.
+        gone = Lookup(record.name, record.rdtype, said.outcome)
+        if req.byodkim:
+            return DkimTokenDns(token=tok.token, record=gone)
+        return DkimTokenDns(token=tok.token, record=gone, other=await self._other(gone))
+
+    async def _easy(self, domain: str, token: str) -> DkimTokenDns:
+        name = f"{token}._domainkey.{domain}"
+        record = await self.dns.query(name, "CNAME")
+        if record.outcome is Outcome.ANSWER:
+            return DkimTokenDns(token=token, record=record, target_txt=await self.dns.query(record.values[0], "TXT"))
+        if not record.absent:
+            return DkimTokenDns(token=token, record=record)
+        return DkimTokenDns(
+            token=token,
+            record=record,
+            misplaced=await self._doubled(domain, name, "CNAME"),
+            other=await self._other(record),
+        )
+
+    async def _byodkim(self, domain: str, selector: str) -> DkimTokenDns:
+        name = f"{selector}._domainkey.{domain}"
+        record = await self.dns.query(name, "TXT")
+        if record.outcome is Outcome.NODATA and record.cname:
+            # A CNAME delegating the selector elsewhere: follow it ourselves.
+            return DkimTokenDns(token=selector, record=record, target_txt=await self.dns.query(record.cname, "TXT"))
+        if record.absent:
+            return DkimTokenDns(token=selector, record=record, misplaced=await self._doubled(domain, name, "TXT"))
+        return DkimTokenDns(token=selector, record=record)
+
+    async def _doubled(self, domain: str, name: str, rdtype: str) -> Lookup | None:
+        """The record at ``<name>.<zone apex>``: where a provider that appends its zone put a pasted full name.
+
+        The apex comes from SOA, not from guessing where the organisation's
+        domain ends. Only asked for records that are missing.
+        """
+        apex = await self.dns.zone_apex(domain)
+        if apex is None:
+            return None
+        found = await self.dns.query(f"{name}.{apex}", rdtype, confirm=False)
+        return found if found.outcome is Outcome.ANSWER else None
+
+    async def _other(self, record: Lookup) -> Lookup | None:
+        """What stands at a name that exists but has no CNAME (NODATA): a TXT, or an address."""
+        if record.outcome is not Outcome.NODATA:
+            return None
+        for rdtype in ("TXT", "A", "AAAA", "MX"):
+            found = await self.dns.query(record.name, rdtype, confirm=False)
+            if found.outcome is Outcome.ANSWER:
+                return found
+        return None
+
+
+async def _none() -> None:
+    return None
