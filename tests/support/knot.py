@@ -99,6 +99,7 @@ class KnotServer:
         self.dir = Path(tempfile.mkdtemp(prefix="knot-"))
         self.port = port or free_port()
         self.zones: dict[str, str] = {}
+        self.zone_ns: dict[str, str] = {}  # a zone's own NS and glue lines, where set_zone was given them
         self.serials: dict[str, int] = {}
         self.proc: subprocess.Popen | None = None
         for name, body in (zones or {}).items():
@@ -115,13 +116,16 @@ class KnotServer:
     def _zone_file(self, name: str) -> Path:
         return self.dir / f"{name}.zone"
 
-    def _write_zone(self, name: str, body: str) -> None:
+    def _write_zone(self, name: str, body: str, ns: str | None = None) -> None:
         name = name.rstrip(".").lower()
+        if ns is not None:
+            self.zone_ns[name] = ns
+        ns = self.zone_ns.get(name, self.ns)
         serial = self.serials.get(name, 0) + 1
         self.serials[name] = serial
         self.zones[name] = body
         header = f"$ORIGIN {name}.\n$TTL 60\n@ SOA ns1.{name}. hostmaster.{name}. {serial} 3600 600 86400 60\n" + (
-            self.ns if self.ns is not None else f"@ NS ns1.{name}.\nns1 A 127.0.0.1\n"
+            ns if ns is not None else f"@ NS ns1.{name}.\nns1 A 127.0.0.1\n"
         )
         self._zone_file(name).write_text(header + body + "\n")
 
@@ -191,11 +195,14 @@ class KnotServer:
             raise RuntimeError(f"knotc {' '.join(args)} failed: {result.stdout} {result.stderr}")
         return result.stdout
 
-    def set_zone(self, name: str, body: str) -> None:
-        """Replace a zone's records (or add a new zone) and wait until served."""
+    def set_zone(self, name: str, body: str, *, ns: str | None = None) -> None:
+        """Replace a zone's records (or add a new zone) and wait until served.
+
+        ``ns``: the zone's own NS (and glue) lines in place of the server's, e.g. a provider's name servers.
+        """
         name = name.rstrip(".").lower()
         new = name not in self.zones
-        self._write_zone(name, body)
+        self._write_zone(name, body, ns)
         if self.proc is None:
             return
         if new:
