@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from ses_dkim_monitor import catalogue
+from ses_dkim_monitor import catalogue, providers
 from ses_dkim_monitor.alerts import cannot_verify, messages
 from ses_dkim_monitor.alerts.model import REASON_FIXED, Event, Notification
 from ses_dkim_monitor.models import (
@@ -375,6 +375,115 @@ def json_report_example() -> str:
     return block("json", to_json(scan))
 
 
+# -- docs/providers.md: the DNS providers' forms ------------------------------------------
+
+CONVENTION_TEXT: dict[str, dict[Any, str]] = {
+    "host": {providers.HostForm.RELATIVE: "relative to the zone", providers.HostForm.FULL: "the full name"},
+    "apex": {"@": "`@`", "": "left empty"},
+    "target": {
+        providers.TargetForm.ABSOLUTE: "taken as a full name; no dot needed",
+        providers.TargetForm.DOT: "needs the trailing dot (else the zone is appended)",
+    },
+    "underscore": {True: "accepted", False: "refused"},
+    "txt-quotes": {providers.TxtQuotes.REQUIRED: "in double quotes", providers.TxtQuotes.ADDED: "plain; quotes added"},
+    "txt-split": {
+        providers.TxtSplit.AUTO: "one text; the form splits it",
+        providers.TxtSplit.MANUAL: "by hand: quoted strings of at most 255 bytes",
+        providers.TxtSplit.LIMIT: "at most 255 characters",
+    },
+}
+CONVENTION_HEADERS = ("host field", "apex", "CNAME target", "`_` labels", "TXT quotes", "long TXT", "field names")
+
+
+def provider_sources() -> dict[providers.Source, str]:
+    """Every source the catalogue cites, numbered S1, S2, ... in catalogue order."""
+    numbered: dict[providers.Source, str] = {}
+    for p in providers.PROVIDERS:
+        for fact in p.facts().values():
+            if fact.source is not None and fact.source not in numbered:
+                numbered[fact.source] = f"S{len(numbered) + 1}"
+    return numbered
+
+
+def cited(fact: providers.Fact, text: str, sources: dict[providers.Source, str]) -> str:
+    if fact.source is None:
+        return "unknown"
+    return f"{text} [{sources[fact.source]}]({fact.source.url})"
+
+
+def labels_text(labels: providers.FormLabels) -> str:
+    names = [("host", labels.host), ("type", labels.type), ("CNAME", labels.cname_value), ("TXT", labels.txt_value)]
+    return ", ".join(f"{what}: {name}" for what, name in names if name) + f" ({labels.lang})"
+
+
+def providers_ns_table() -> str:
+    sources = provider_sources()
+
+    def patterns(p: providers.Provider) -> str:
+        if not p.ns.value:
+            return "not recognisable (no sourced name servers)"
+        return cited(p.ns, " ".join(code(pattern) for pattern in p.ns.value), sources) + (
+            " (own domain)" if p.ns.source and p.ns.source.basis == "own domain" else ""
+        )
+
+    return markdown_table(
+        ["id", "provider", "名前", "name servers (full-match patterns)"],
+        ([code(p.id), p.name_en, p.name_ja, patterns(p)] for p in providers.PROVIDERS),
+    )
+
+
+def providers_conventions_table() -> str:
+    sources = provider_sources()
+
+    def row(p: providers.Provider) -> list[str]:
+        facts = p.facts()
+        cells = [cited(facts[n], CONVENTION_TEXT[n].get(facts[n].value, ""), sources) for n in CONVENTION_TEXT]
+        labels = p.labels.value
+        return [code(p.id), *cells, cited(p.labels, labels_text(labels), sources) if labels else "unknown"]
+
+    return markdown_table(["id", *CONVENTION_HEADERS], (row(p) for p in providers.PROVIDERS))
+
+
+def providers_example_table() -> str:
+    """What the module says to type for one DKIM CNAME, per provider, and how it undoes a doubled name."""
+
+    def row(p: providers.Provider) -> list[str]:
+        entry = providers.form_entry(p, name=EXAMPLE_DKIM, zone_apex="example.jp", rtype="CNAME", value=EXAMPLE_TARGET)
+        fix = providers.repair(
+            p,
+            cause=catalogue.DOUBLED_DOMAIN,
+            name=EXAMPLE_DKIM,
+            zone_apex="example.jp",
+            rtype="CNAME",
+            value=EXAMPLE_TARGET,
+        )
+        apex = providers.form_entry(
+            p, name="example.jp", zone_apex="example.jp", rtype="MX", value="10 mx.example.net."
+        )
+        unknown = ", ".join(sorted({*entry.unknown, *apex.unknown}, key=providers.forms.ORDER.index)) or "none"
+        apex_host = code(apex.host) if apex.host else "(left empty)"
+        return [code(p.id), code(entry.host), code(entry.value), apex_host, code(fix.remove.host), unknown]
+
+    return markdown_table(
+        ["id", "host", "value", "apex host", "doubled-domain: delete the record at host", "unconfirmed"],
+        (row(p) for p in providers.PROVIDERS),
+    )
+
+
+EXAMPLE_DKIM = "tok._domainkey.example.jp"
+EXAMPLE_TARGET = "tok.dkim.amazonses.com."
+
+
+def providers_sources_table() -> str:
+    return markdown_table(
+        ["", "page", "read", "basis", "what it says"],
+        (
+            [number, f"<{source.url}>", source.read, source.basis, source.says]
+            for source, number in provider_sources().items()
+        ),
+    )
+
+
 # -- the regions --------------------------------------------------------------------
 
 
@@ -395,6 +504,10 @@ REGIONS: tuple[Region, ...] = (
     Region("docs/alerts.md", "alerts-cannot-verify", alerts_cannot_verify),
     Region("docs/alerts.md", "alerts-digest", alerts_digest),
     Region("docs/json-report.md", "json-report-example", json_report_example),
+    Region("docs/providers.md", "providers-ns", providers_ns_table),
+    Region("docs/providers.md", "providers-conventions", providers_conventions_table),
+    Region("docs/providers.md", "providers-example", providers_example_table),
+    Region("docs/providers.md", "providers-sources", providers_sources_table),
 )
 
 
