@@ -5,7 +5,7 @@ on a terminal unless ``--yes``) it makes the Route 53 changes, waits until
 Route 53 reports them INSYNC, lets DNS catch up and scans the identities it
 touched again, printing before and after.
 
-Exit status (cli.py's constants): 0 nothing needs fixing, or everything was
+Exit status (``exit_codes.py``): 0 nothing needs fixing, or everything was
 applied and re-checked clean; 1 a plan remains (a dry run, a change to make
 by hand, a finding DNS does not fix, or a re-check that still reports
 something); 2 usage; 3 SES or Route 53 could not be read; 5 applying failed
@@ -27,7 +27,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_clients import CLIENT_CONFIG
 from ..aws_errors import error_code, error_message
-from ..cli import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, scan
+from ..exit_codes import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..local_scan import scan
 from ..models import ScanReport
 from ..scan.dns_probe import make_resolver
 from ..settings import Settings
