@@ -140,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fix.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     fix.add_argument(
+        "--fix-for-account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT",
+        help="also fix identities of this account in this account's Route 53 (repeatable); by default only the "
+        "identities of the account whose credentials write Route 53 are fixed, others are listed as not fixed here",
+    )
+    fix.add_argument(
         "--dmarc-rua",
         metavar="mailto:ADDRESS",
         help="publish a starter DMARC record (p=none) sending aggregate reports here; without it DMARC is left out",
