@@ -16,29 +16,23 @@ import dataclasses
 import logging
 import os
 import sys
-import uuid
 from collections.abc import Iterator, Sequence
 from datetime import UTC
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import __version__, runs
-from .aws_clients import caller_identity
+from . import __version__
 from .aws_errors import error_code, error_message
+from .exit_codes import EXIT_APPLY_FAILED as EXIT_APPLY_FAILED  # cli.EXIT_* stay importable for users
+from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED, EXIT_OK, EXIT_USAGE
+from .local_scan import scan
 from .models import ScanReport, Severity
 from .render.html_page import to_html
 from .render.json_report import write_json
 from .render.text_report import to_text
-from .scan.engine import run_scan
-from .scan.zone_memory import InMemoryZoneMemory
 from .settings import ConfigError, Settings
-from .wiring import build_alerting, build_probe, build_shards
-
-log = logging.getLogger(__name__)
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
-EXIT_APPLY_FAILED = 5  # `fix --apply`: a change could not be applied (nothing is applied when a record moved)
+from .wiring import build_alerting, build_probe
 
 
 def scope_arguments() -> argparse.ArgumentParser:
@@ -146,6 +140,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fix.add_argument("--format", choices=("text", "json"), default="text", help="output format (default text)")
     fix.add_argument(
+        "--fix-for-account",
+        action="append",
+        default=[],
+        metavar="ACCOUNT",
+        help="also fix identities of this account in this account's Route 53 (repeatable); by default only the "
+        "identities of the account whose credentials write Route 53 are fixed, others are listed as not fixed here",
+    )
+    fix.add_argument(
         "--dmarc-rua",
         metavar="mailto:ADDRESS",
         help="publish a starter DMARC record (p=none) sending aggregate reports here; without it DMARC is left out",
@@ -188,37 +190,6 @@ def _settings(args: argparse.Namespace, env: dict[str, str]) -> Settings:
     if getattr(args, "slack_secret_arn", None):
         merged["SLACK_WEBHOOK_SECRET_ARN"] = args.slack_secret_arn
     return Settings.from_env(merged)
-
-
-def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> ScanReport:
-    """The same scan as the Lambda, for the CLI: every configured account and region, side by side.
-
-    Confirmed signing zones are kept for this process only: the CLI never
-    writes into a deployed monitor's table. Raises BotoCoreError/ClientError
-    when the credentials' own account cannot be read.
-    """
-    if settings.multi_account:
-        own_account, partition = caller_identity(session)
-    else:
-        try:
-            own_account, partition = caller_identity(session)
-        except Exception as exc:  # STS unreachable: SES will say what is wrong, per region, below
-            log.debug("own account unknown", extra={"error": type(exc).__name__})
-            own_account, partition = "", "aws"
-    targets, failed = runs.targets_for(settings, session, own_account=own_account, partition=partition)
-    plan = build_shards(settings, session, targets, regions=settings.regions, run_id=uuid.uuid4().hex[:12])
-    return run_scan(
-        plan.shards,
-        build_probe(settings),
-        check_dmarc=settings.check_dmarc,
-        only=only,
-        zones=InMemoryZoneMemory(),
-        max_confirmations=settings.max_zone_confirmations,
-        nameservers=settings.check_nameservers,
-        failed=[*failed, *plan.failed],
-        throttled=lambda: plan.pacing.total().throttled,
-        ses_recommendations=settings.import_ses_recommendations,
-    )
 
 
 def _exit_status(report: ScanReport, fail_on: str) -> int:

@@ -65,8 +65,8 @@ def route53(moto):
 
 @pytest.fixture()
 def hosted_zone(route53, knot) -> Callable[..., HostedZone]:
-    def make(name: str, records: list[tuple[str, str, int, list[str]]]) -> HostedZone:
-        return HostedZone(route53, knot, name, records)
+    def make(name: str, records: list[tuple[str, str, int, list[str]]], **options: Any) -> HostedZone:
+        return HostedZone(route53, knot, name, records, **options)
 
     return make
 

@@ -220,7 +220,9 @@ def test_the_command_alerts_print_runs_as_printed(capsys, knot, broken):
 
 def test_misplaced_records_the_checks_find_are_moved_end_to_end(ses, knot, tld, fix, hosted_zone):
     """The doubled name, a TXT where the CNAME belongs and a target that got the zone appended, as the
-    checks report them (cause and misplaced record): deleted and put right in one batch, re-checked clean.
+    checks report them (cause and misplaced record). The doubled CNAME and the wrong target are deleted and
+    put right in one batch; the TXT where the CNAME belongs is left in place and reported (it may be a key
+    that works today: docs/fix.md, what fix never does), so its CNAME waits for a human.
 
     The only end-to-end test that needs the checks to set ``cause``/``misplaced``; test_apply.py covers the
     same batch from findings built by hand.
@@ -229,24 +231,26 @@ def test_misplaced_records_the_checks_find_are_moved_end_to_end(ses, knot, tld, 
     domain = f"moved.{tld}"
     tokens = world.add_domain(domain)
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    txt = '"v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEB"'
     zone = hosted_zone(
         domain,
         [
             (f"{tokens[0]}._domainkey.{domain}", "CNAME", 1800, [f"{tokens[0]}.dkim.amazonses.com."]),
-            (f"{tokens[1]}._domainkey", "TXT", 600, ['"v=DKIM1; k=rsa; p=MIGfMA0GCSqGSIb3DQEB"']),
+            (f"{tokens[1]}._domainkey", "TXT", 600, [txt]),
             (f"{tokens[2]}._domainkey", "CNAME", 900, [f"{tokens[2]}.dkim.amazonses.com.{domain}."]),
             ("_dmarc", "TXT", 300, ['"v=DMARC1; p=none"']),
         ],
     )
     dry = fix("--identity", domain)
     assert dry.code == EXIT_FINDINGS, dry.out + dry.err
-    assert "(doubled-domain)" in dry.out and "(published-as-txt)" in dry.out and "(target-missing-dot)" in dry.out
+    assert "(doubled-domain)" in dry.out and "(target-missing-dot)" in dry.out
+    assert f"LEFT IN PLACE  {tokens[1]}._domainkey.{domain}. TXT" in dry.out and "(published-as-txt)" in dry.out
 
     run = fix("--identity", domain, "--apply", "--yes", hooks=Hooks(wait_for_dns=zone.mirror))
-    assert run.code == EXIT_OK, run.out + run.err
+    assert run.code == EXIT_FINDINGS, run.out + run.err  # the CNAME in place of the TXT remains to do
     assert {r for r in zone.record_sets() if r[1] not in ("SOA", "NS")} == {
         (f"{tokens[0]}._domainkey.{domain}.", "CNAME", 1800, (f"{tokens[0]}.dkim.amazonses.com.",)),
-        (f"{tokens[1]}._domainkey.{domain}.", "CNAME", 600, (f"{tokens[1]}.dkim.amazonses.com.",)),
+        (f"{tokens[1]}._domainkey.{domain}.", "TXT", 600, (txt,)),
         (f"{tokens[2]}._domainkey.{domain}.", "CNAME", 900, (f"{tokens[2]}.dkim.amazonses.com.",)),
         (f"_dmarc.{domain}.", "TXT", 300, ('"v=DMARC1; p=none"',)),
     }

@@ -53,6 +53,7 @@ def identity(name: str = DOMAIN) -> SesIdentity:
         dkim_status=SesStatus.SUCCESS,
         dkim_tokens=(TOKEN,),
         signing_hosted_zone="dkim.amazonses.com",
+        zone_confirmed=True,  # SES confirmed it (GetEmailIdentity): what a CNAME fix needs to be applied
     )
 
 
@@ -119,7 +120,8 @@ def test_doubled_domain_deletes_the_exact_misplaced_record_and_creates_the_right
     assert [c.cause for c in p.changes] == [t.DOUBLED_DOMAIN] * 2
 
 
-def test_published_as_txt_deletes_the_txt_and_creates_the_cname():
+def test_a_txt_where_the_cname_belongs_is_left_in_place_and_the_cname_waits_for_a_human():
+    """It may be the key itself, copied from SES's target, that makes DKIM pass today: fix never deletes it."""
     txt = rrset(NAME, "TXT", 600, '"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"')
     finding = found(
         DKIM_RECORD_MISSING,
@@ -128,10 +130,15 @@ def test_published_as_txt_deletes_the_txt_and_creates_the_cname():
         misplaced=DnsRecord(NAME, "TXT", "p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"),  # the probe's unquoted text
     )
     p = plan(finding, snapshot={NAME: [txt]})
-    assert actions(p) == [
-        ("DELETE", NAME, "TXT", 600, ('"p=MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC"',)),
-        ("CREATE", NAME, "CNAME", 600, (TARGET,)),
-    ]
+    assert p.changes == ()
+    [kept] = p.kept
+    assert (kept.name, kept.type, kept.values, kept.cause) == (NAME, "TXT", txt_values(txt), t.PUBLISHED_AS_TXT)
+    [conflict] = p.conflicts
+    assert conflict.type == "CNAME" and "fix never deletes" in conflict.reason and "by hand" in conflict.reason
+
+
+def txt_values(record_set: dict) -> tuple[str, ...]:
+    return tuple(r["Value"] for r in record_set["ResourceRecords"])
 
 
 def test_target_missing_dot_deletes_the_appended_target_and_creates_it_again():
@@ -321,22 +328,31 @@ def test_txt_values_are_split_into_strings_of_255_bytes_and_read_back_whole():
     value = txt_value(text)
     assert value.count('" "') == 1 and len(value.split('" "')[0]) == 256  # the quote and 255 bytes
     assert txt_text(value) == text
-    assert txt_text('"a\\"b" "c\\059"') == 'a"bc;'
+    assert txt_text('"a\\"b" "c\\073"') == 'a"bc;'  # Route 53 spells escapes in octal: \073 is ";"
+    assert txt_text('"caf\\303\\251"') == "caf\u00e9"
+    assert txt_value("caf\u00e9") == '"caf\\303\\251"'
     assert same_value("TXT", '"v=spf1" " ~all"', "v=spf1 ~all")
     assert same_value("CNAME", "A.Example.com", "a.example.com.") and not same_value("CNAME", "a.b.", "a.c.")
     assert same_value("MX", "10 mx.example.com", "10 MX.example.com.")
 
 
-def test_a_long_key_quoted_as_one_string_is_published_in_255_byte_strings():
-    key = "p=" + "B" * 390
+def test_a_key_at_the_doubled_name_is_copied_from_route53_as_it_is_and_left_in_place():
+    """Never from the finding's display text (shortened, strings joined, escapes read in decimal)."""
+    doubled = f"sel._domainkey.{DOMAIN}.{DOMAIN}."
+    spelled = '"p=' + "B" * 200 + '" "' + "C" * 100 + '\\\\059 \\"q\\"" "\\303\\251"'
+    key_text = txt_text(spelled)
     finding = found(
         "dkim-key-missing",
-        record=DnsRecord(NAME.replace(TOKEN, "sel"), "TXT", f'"{key}"'),
+        record=DnsRecord(f"sel._domainkey.{DOMAIN}.", "TXT", f'"{key_text[:50]}..."'),  # display text: never used
         cause=t.DOUBLED_DOMAIN,
-        misplaced=DnsRecord(f"sel._domainkey.{DOMAIN}.{DOMAIN}.", "TXT", key),
+        misplaced=DnsRecord(doubled, "TXT", key_text),
     )
     [fix] = t.triage(report(finding), dmarc_rua=None).fixes
-    assert fix.publish.value == txt_value(key) and '" "' in fix.publish.value
+    assert fix.publish.value == ""  # nothing derived from the finding
+    p = plan(finding, snapshot={doubled: [rrset(doubled, "TXT", 900, spelled)], f"sel._domainkey.{DOMAIN}.": []})
+    assert actions(p) == [("CREATE", f"sel._domainkey.{DOMAIN}.", "TXT", 900, (spelled,))]
+    [kept] = p.kept
+    assert (kept.name, kept.values) == (doubled, (spelled,))
 
 
 def test_form_host_is_relative_to_the_zone_apex():

@@ -6,22 +6,29 @@ Rules, so a batch can only ever do what the plan shows:
   CREATE of a record set that exists, so a record that appeared since the
   plan fails the batch instead of being overwritten);
 * a misplaced record is removed with ``DELETE`` carrying the exact record
-  set the plan read (Route 53 refuses a DELETE that does not match);
+  set the plan read (Route 53 refuses a DELETE that does not match), and only
+  when ``safety.DELETIONS`` allows it and the same batch creates the record
+  that replaces it; any other misplaced record is left in place and reported
+  (``Kept``); a TXT at the doubled name is copied byte for byte from the
+  record set Route 53 holds there;
 * ``UPSERT`` only where the plan read the record set at that name and type
-  and changes it in place (a wrong CNAME target, an SPF or DMARC value added
-  beside other TXT values); ``apply`` re-reads it just before applying and
-  stops when it changed;
-* nothing else is touched: a record that stands in the way and that no
-  finding names (a TXT beside the CNAME to create, an alias, a weighted
-  record set) makes a conflict, shown and left to a human.
+  and changes it in place (a wrong CNAME target SES confirmed, an SPF or DMARC
+  value added beside other TXT values); ``apply`` re-reads it just before
+  applying and stops when it changed;
+* nothing else is touched: a record that stands in the way (a TXT beside the
+  CNAME to create, an alias, a weighted record set, an MX that receives
+  mail) makes a conflict, shown and left to a human.
+
+``batches.py`` then splits the changes into requests within Route 53's limits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from ..catalogue import DKIM_RECORD_WRONG_TARGET
 from ..models import DnsRecord
 from .records import (
     DEFAULT_TTL,
@@ -34,6 +41,7 @@ from .records import (
     txt_text,
     txt_value,
 )
+from .safety import TYPES_WRITTEN, deletion, is_copy, is_feedback_host, mx_exchange
 from .triage import Owner, RecordFix
 
 RecordSet = dict[str, Any]  # a ResourceRecordSet as Route 53 returns and accepts it
@@ -81,12 +89,33 @@ class Conflict:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Kept:
+    """A misplaced record a finding names that fix leaves where it stands (``safety.DELETIONS``), and why."""
+
+    owner: Owner
+    check: str
+    cause: str
+    name: str
+    type: str
+    values: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ZonePlan:
     zone: str  # absolute name, e.g. "example.com."
     hosted_zone_id: str | None
     changes: tuple[Change, ...] = ()
     conflicts: tuple[Conflict, ...] = ()
     snapshot: Mapping[str, tuple[RecordSet, ...]] = field(default_factory=dict)  # what the plan read, per name
+    kept: tuple[Kept, ...] = ()
+    batches: tuple[tuple[Change, ...], ...] = ()  # the requests (batches.py); empty: all changes in one
+    record_count: int | None = None  # GetHostedZone's ResourceRecordSetCount: how to re-read cheaply
+
+    @property
+    def in_batches(self) -> tuple[tuple[Change, ...], ...]:
+        """The requests to send, in order."""
+        return self.batches or ((self.changes,) if self.changes else ())
 
 
 def values_of(record_set: RecordSet) -> tuple[str, ...]:
@@ -108,39 +137,85 @@ def _record_set(name: str, rtype: str, ttl: int, values: Sequence[str]) -> Recor
 
 def plan_zone(zone: str, hosted_zone_id: str | None, fixes: Sequence[RecordFix], snapshot: Snapshot) -> ZonePlan:
     conflicts: list[Conflict] = []
-    deletes: dict[tuple[str, str], tuple[RecordSet, RecordFix]] = {}
+    kept: list[Kept] = []
+    deletes: dict[tuple[str, str], tuple[RecordSet, list[RecordFix]]] = {}
     wanted: dict[tuple[str, str], list[RecordFix]] = {}
+    ttl_of: dict[tuple[str, str], int] = {}  # a copy keeps the TTL of the record it copies
 
     def conflict(fix: RecordFix, record: DnsRecord, reason: str) -> None:
         conflicts.append(Conflict(owner=fix.owner, check=fix.check, name=record.name, type=record.type, reason=reason))
 
     for fix in fixes:
-        if fix.remove is not None:
-            removed = _removable(fix.remove, _sets(snapshot, fix.remove.name, fix.remove.type), zone)
-            if isinstance(removed, str):
-                conflict(fix, fix.remove, removed)
-                continue
-            deletes[(fix.remove.name, fix.remove.type)] = (removed, fix)
+        if fix.publish.type not in TYPES_WRITTEN:
+            conflict(fix, fix.publish, f"fix writes only {', '.join(TYPES_WRITTEN)} records: publish it by hand")
+            continue
+        remove, rule = fix.remove, deletion(fix)
+        if remove is not None and rule is not None:
+            sets = _sets(snapshot, remove.name, remove.type)
+            if rule.deletes:
+                removed = _removable(remove, sets, zone)
+                if isinstance(removed, str):
+                    conflict(fix, remove, removed)
+                    continue
+                deletes.setdefault((remove.name, remove.type), (removed, []))[1].append(fix)
+            else:
+                held = values_of(sets[0]) if len(sets) == 1 else (remove.value,)
+                kept.append(
+                    Kept(
+                        owner=fix.owner,
+                        check=fix.check,
+                        cause=fix.cause,
+                        name=remove.name,
+                        type=remove.type,
+                        values=held,
+                        reason=f"fix never deletes a {rule.record}: {rule.why}",
+                    )
+                )
+                if is_copy(fix):
+                    source = _copy_source(remove, sets, zone)
+                    if isinstance(source, str):
+                        conflict(fix, fix.publish, source)
+                        continue
+                    value, ttl = source
+                    fix = replace(fix, publish=DnsRecord(fix.publish.name, fix.publish.type, value))
+                    ttl_of[(fix.publish.name, fix.publish.type)] = ttl
         wanted.setdefault((fix.publish.name, fix.publish.type), []).append(fix)
 
-    changes = [
-        Change(action="DELETE", record_set=dict(rs), owners=(fix.owner,), check=fix.check, cause=fix.cause)
-        for (_, _), (rs, fix) in sorted(deletes.items())
-    ]
+    published: list[Change] = []
+    placed: set[int] = set()  # ids of the fixes whose record this batch publishes
     for (name, rtype), group in sorted(wanted.items()):
-        change = _publish(name, rtype, group, snapshot, deletes, zone)
+        change = _publish(name, rtype, group, snapshot, deletes, zone, ttl_of.get((name, rtype)))
         if isinstance(change, Change):
-            changes.append(change)
-        elif change:
+            published.append(change)
+            placed |= {id(f) for f in group}
+        else:
             for fix in group:
                 conflict(fix, fix.publish, change)
+    # A misplaced record is deleted only together with the record that replaces it.
+    removals: list[Change] = []
+    for (_, _), (rs, group) in sorted(deletes.items(), key=lambda item: item[0]):
+        placing = [f for f in group if id(f) in placed]
+        if placing:
+            owners = tuple(dict.fromkeys(f.owner for f in placing))
+            first = placing[0]
+            removals.append(
+                Change(action="DELETE", record_set=dict(rs), owners=owners, check=first.check, cause=first.cause)
+            )
+    removals.sort(key=_by_identity)
+    published.sort(key=_by_identity)  # a plan reads identity by identity
     return ZonePlan(
         zone=fqdn(zone),
         hosted_zone_id=hosted_zone_id,
-        changes=tuple(changes),
+        changes=tuple(removals + published),
         conflicts=tuple(conflicts),
         snapshot={name: tuple(sets) for name, sets in snapshot.items()},
+        kept=tuple(kept),
     )
+
+
+def _by_identity(change: Change) -> tuple[str, str, str, str, str]:
+    owner = change.owners[0]
+    return (owner.account, owner.region, owner.identity, change.name, change.type)
 
 
 def _removable(record: DnsRecord, sets: list[RecordSet], zone: str) -> RecordSet | str:
@@ -165,15 +240,31 @@ def _removable(record: DnsRecord, sets: list[RecordSet], zone: str) -> RecordSet
     return sets[0]
 
 
+def _copy_source(record: DnsRecord, sets: list[RecordSet], zone: str) -> tuple[str, int] | str:
+    """The value (as Route 53 spells it, every string) and TTL of the TXT a copy reproduces at the right name."""
+    if not sets:
+        return (
+            f"Route 53 holds no TXT record at {record.name}, though DNS answers with one: is the domain delegated "
+            f"to this hosted zone ({zone})?"
+        )
+    if _special(sets):
+        return f"{record.name} TXT is an alias or uses a routing policy: copy it by hand"
+    matching = [v for v in values_of(sets[0]) if same_value("TXT", v, record.value)]
+    if len(matching) != 1:
+        return f"Route 53's {record.name} TXT does not hold exactly the record DNS answered with: copy it by hand"
+    return matching[0], int(sets[0]["TTL"])
+
+
 def _publish(
     name: str,
     rtype: str,
     group: list[RecordFix],
     snapshot: Snapshot,
-    deletes: Mapping[tuple[str, str], tuple[RecordSet, RecordFix]],
+    deletes: Mapping[tuple[str, str], tuple[RecordSet, list[RecordFix]]],
     zone: str,
-) -> Change | str | None:
-    """The change that publishes ``group``'s record at (name, type); a reason when it cannot; None when in place."""
+    copied_ttl: int | None,
+) -> Change | str:
+    """The change that publishes ``group``'s record at (name, type), or the reason it cannot."""
     values: list[str] = []
     for fix in group:
         if not any(same_value(rtype, v, fix.publish.value) for v in values):
@@ -190,6 +281,11 @@ def _publish(
         }
     )
     if rtype == "CNAME" and others:
+        if any(f.remove is not None and fqdn(f.remove.name) == name for f in group):
+            return (
+                f"a CNAME cannot share its name, and {name} holds {', '.join(others)}, which fix never deletes "
+                f"(it may be a key that works today): check it, delete it by hand, then run fix again"
+            )
         return (
             f"a CNAME cannot share its name with other records, and {name} also holds {', '.join(others)} "
             f"that no finding names: remove them by hand, then run fix again"
@@ -197,7 +293,7 @@ def _publish(
     if rtype != "CNAME" and "CNAME" in others:
         return f"{name} is a CNAME, so it cannot also hold {rtype}: change it by hand"
     # "TTL: 300 for new records unless the existing one had a TTL": a record put back in its right
-    # place or form keeps the TTL of the one it replaces.
+    # place or form keeps the TTL of the one it replaces (or copies).
     deleted = deletes.get((name, rtype)) or next(
         (
             deletes[(f.remove.name, f.remove.type)]
@@ -208,7 +304,7 @@ def _publish(
     )
     sets = [] if (name, rtype) in deletes else _sets(snapshot, name, rtype)
     if not sets:
-        ttl = int(deleted[0]["TTL"]) if deleted is not None else DEFAULT_TTL
+        ttl = int(deleted[0]["TTL"]) if deleted is not None else (copied_ttl or DEFAULT_TTL)
         return Change(
             action="CREATE",
             record_set=_record_set(name, rtype, ttl, values),
@@ -220,7 +316,7 @@ def _publish(
         return f"{name} {rtype} is an alias or uses a routing policy: change it by hand"
     current = sets[0]
     existing = list(values_of(current))
-    updated = _merged(rtype, existing, values)
+    updated = _merged(rtype, existing, values, wrong_target=any(f.check == DKIM_RECORD_WRONG_TARGET for f in group))
     if updated is None:
         return (
             f"Route 53 already holds {name} {rtype} {', '.join(values)}, but DNS does not answer with it: "
@@ -237,13 +333,23 @@ def _publish(
     )
 
 
-def _merged(rtype: str, existing: list[str], values: list[str]) -> list[str] | str | None:
+def _merged(rtype: str, existing: list[str], values: list[str], *, wrong_target: bool) -> list[str] | str | None:
     """The record set's new values; None when they are already there; a reason when it cannot be merged."""
     if rtype == "CNAME":
-        return None if same_value(rtype, existing[0], values[0]) else [values[0]]
+        if same_value(rtype, existing[0], values[0]):
+            return None
+        if wrong_target:  # the finding names this CNAME's target as wrong, with the target SES confirmed
+            return [values[0]]
+        return f"Route 53 holds CNAME {existing[0]} there, but DNS did not answer with it: change it by hand"
     if rtype != "TXT":
         if all(any(same_value(rtype, e, v) for e in existing) for v in values):
             return None
+        inbound = [e for e in existing if rtype == "MX" and not is_feedback_host(mx_exchange(e))]
+        if inbound:
+            return (
+                f"the name receives mail (MX {', '.join(inbound)}): fix never deletes or replaces an MX that is "
+                f"not SES's feedback host; use a dedicated subdomain (bounce.<domain>) as the MAIL FROM domain"
+            )
         return f"Route 53 holds {rtype} {', '.join(existing)} there and DNS showed none: change it by hand"
     updated = list(existing)
     for value in values:

@@ -5,7 +5,11 @@ on a terminal unless ``--yes``) it makes the Route 53 changes, waits until
 Route 53 reports them INSYNC, lets DNS catch up and scans the identities it
 touched again, printing before and after.
 
-Exit status (cli.py's constants): 0 nothing needs fixing, or everything was
+Route 53 is written with the command's own credentials: their account (STS
+GetCallerIdentity) is the one whose identities are fixed, plus the accounts
+``--fix-for-account`` names; other accounts' fixes are listed, never applied.
+
+Exit status (``exit_codes.py``): 0 nothing needs fixing, or everything was
 applied and re-checked clean; 1 a plan remains (a dry run, a change to make
 by hand, a finding DNS does not fix, or a re-check that still reports
 something); 2 usage; 3 SES or Route 53 could not be read; 5 applying failed
@@ -25,16 +29,18 @@ from typing import Any, TextIO
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ..aws_clients import CLIENT_CONFIG
+from ..aws_clients import CLIENT_CONFIG, caller_identity
 from ..aws_errors import error_code, error_message
-from ..cli import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, scan
+from ..exit_codes import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..local_scan import scan
 from ..models import ScanReport
 from ..scan.dns_probe import make_resolver
 from ..settings import Settings
 from .apply import ApplyResult, Waiting, apply_plans
 from .batch import ZonePlan
+from .document import Recheck, to_json
 from .locate import FixPlan, build_plan
-from .render import Recheck, applied_text, to_json, to_text
+from .render import applied_text, to_text
 from .triage import parse_rua, triage
 
 
@@ -78,14 +84,27 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
         print(f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}", file=err)
         return EXIT_USAGE
 
-    route53 = session.client("route53", region_name=settings.regions[0], config=CLIENT_CONFIG)
-    resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
-    plan = build_plan(triage(report, dmarc_rua=rua), route53=route53, resolver=resolver)
     errors = [
         f"scan incomplete: {f'{e.account}/{e.region}' if e.account else e.region}: {e.reason}" for e in report.errors
     ]
-    if plan.route53_error:
+    route53_account: str | None
+    try:
+        route53_account, _ = caller_identity(session)
+    except (BotoCoreError, ClientError) as exc:
+        route53_account = None
+        errors.append(f"cannot tell which account's Route 53 these credentials write: {_reason(exc)}")
+    route53 = session.client("route53", region_name=settings.regions[0], config=CLIENT_CONFIG)
+    resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
+    plan = build_plan(
+        triage(report, dmarc_rua=rua),
+        route53=route53,
+        resolver=resolver,
+        route53_account=route53_account,
+        fix_for=args.fix_for_account,
+    )
+    if plan.route53_error and route53_account is not None:
         errors.append(f"cannot read Route 53: {plan.route53_error}")
+    errors += [f"cannot tell whether DNS serves a hosted zone: {e}" for e in plan.dns_errors]
     for line in errors:
         print(f"ses-dkim-monitor: {line}", file=err)
 
@@ -133,11 +152,18 @@ def _check_usage(args: argparse.Namespace, inp: TextIO) -> str | None:
     """The --dmarc-rua value, validated; ValueError for a usage error."""
     if args.yes and not args.apply:
         raise ValueError("--yes only goes with --apply")
+    for account in args.fix_for_account:
+        if not (len(account) == 12 and account.isdigit()):
+            raise ValueError(f"--fix-for-account {account!r}: an AWS account id is 12 digits")
     if args.apply and not args.yes and not _is_terminal(inp):
         raise ValueError(
             "--apply asks for confirmation on a terminal; stdin is not one: add --yes to apply without asking"
         )
     return parse_rua(args.dmarc_rua) if args.dmarc_rua else None
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{error_code(exc)}: {error_message(exc)}" if isinstance(exc, ClientError) else str(exc)
 
 
 def _is_terminal(stream: TextIO) -> bool:

@@ -24,7 +24,7 @@ import dns.rdatatype
 import dns.resolver
 
 from .. import catalogue as c
-from .records import DEFAULT_TTL, bind_line, fqdn, is_spf, relative_host, txt_text, without_dot
+from .records import DEFAULT_TTL, bind_line, fqdn, is_spf, relative_host, txt_text, without_dot, zone_file_value
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix
 
 
@@ -52,11 +52,20 @@ class Instruction:
     note: str = ""
 
 
+IN_FLIGHT = 20  # queries at once: thousands at once lose packets on a real resolver (docs: testbed)
+
+
 def find_apexes(resolver: Any, names: Sequence[str]) -> dict[str, Apex]:
     """The zone apex of each name, through ``resolver`` (an ``dns.asyncresolver.Resolver``)."""
 
     async def all_of() -> list[Apex]:
-        return list(await asyncio.gather(*(zone_apex(resolver, n) for n in unique)))
+        gate = asyncio.Semaphore(IN_FLIGHT)
+
+        async def one(name: str) -> Apex:
+            async with gate:
+                return await zone_apex(resolver, name)
+
+        return list(await asyncio.gather(*(one(n) for n in unique)))
 
     unique = list(dict.fromkeys(fqdn(n) for n in names))
     return dict(zip(unique, asyncio.run(all_of()), strict=True)) if unique else {}
@@ -68,6 +77,8 @@ async def zone_apex(resolver: Any, name: str) -> Apex:
     An SOA whose owner is not the name or one of its parents is ignored: a
     CNAME at the name leads a recursive resolver into the target's zone
     (``dkim.amazonses.com``), which says nothing about the name's own zone.
+    A referral (NS of a parent of the name in the authority section, no SOA)
+    names the delegated zone the name lives in: its apex is the NS owner.
     """
     qname = dns.name.from_text(fqdn(name))
     candidate = qname
@@ -88,9 +99,53 @@ async def zone_apex(resolver: Any, name: str) -> Apex:
                 for rrset in section:
                     if rrset.rdtype == dns.rdatatype.SOA and candidate.is_subdomain(rrset.name):
                         return Apex(rrset.name.to_text().lower())
+            # No SOA, but a referral (an authoritative server of a parent zone asked directly): the name
+            # lives in the zone delegated at the NS owner, whose apex that owner is.
+            cuts = [
+                rrset.name
+                for rrset in response.authority
+                if rrset.rdtype == dns.rdatatype.NS and candidate.is_subdomain(rrset.name)
+            ]
+            if cuts:
+                return Apex(max(cuts, key=len).to_text().lower())
         if candidate == dns.name.root or len(candidate) <= 2:
             return Apex(None, f"no SOA found for {name} or a parent")
         candidate = candidate.parent()
+
+
+def reread_txt(resolver: Any, names: Sequence[str]) -> dict[str, list[tuple[bytes, ...]] | str]:
+    """The TXT records at each name as DNS serves them, every string of each (or why they could not be read).
+
+    A record moved from the doubled name to a zone outside Route 53 is
+    printed from these, byte for byte, never from a finding's display text.
+    """
+
+    async def one(name: str) -> list[tuple[bytes, ...]] | str:
+        try:
+            answer = await resolver.resolve(dns.name.from_text(name), "TXT", raise_on_no_answer=False, search=False)
+        except dns.resolver.NXDOMAIN:
+            return f"TXT {name}: no such name"
+        except dns.exception.Timeout:
+            return f"TXT {name} timed out"
+        except dns.resolver.NoNameservers:
+            return f"TXT {name}: no server answered (SERVFAIL or REFUSED)"
+        except (dns.exception.DNSException, OSError) as exc:
+            return f"TXT {name}: {type(exc).__name__}"
+        if answer.rrset is None:
+            return f"TXT {name}: no TXT record"
+        return [tuple(rdata.strings) for rdata in answer.rrset]
+
+    async def all_of() -> list[list[tuple[bytes, ...]] | str]:
+        gate = asyncio.Semaphore(IN_FLIGHT)
+
+        async def gated(name: str) -> list[tuple[bytes, ...]] | str:
+            async with gate:
+                return await one(name)
+
+        return list(await asyncio.gather(*(gated(n) for n in unique)))
+
+    unique = list(dict.fromkeys(fqdn(n) for n in names))
+    return dict(zip(unique, asyncio.run(all_of()), strict=True)) if unique else {}
 
 
 def _nxdomain_response(exc: dns.resolver.NXDOMAIN) -> dns.message.Message | None:
@@ -116,7 +171,7 @@ def _instruction(action: str, fix: RecordFix, name: str, rtype: str, value: str,
         with_dot = value.strip().rstrip(".") + "."
         form_value = with_dot
     else:
-        with_dot = value
+        with_dot = zone_file_value(rtype, value)  # a zone file reads TXT escapes as decimal, Route 53 as octal
         form_value = txt_text(value) if rtype == "TXT" else value
     host = relative_host(name, apex.name) if apex.name else name.rstrip(".")
     return Instruction(

@@ -4,10 +4,19 @@ One record reaches this package in several spellings: the finding's
 (``abc.dkim.amazonses.com.``, ``"v=spf1 include:amazonses.com ~all"``), the
 probe's (lower case, no trailing dot, TXT strings joined without quotes),
 Route 53's (whatever was typed, with or without the dot, TXT quoted and split
-into strings of at most 255 bytes). ``same_value`` compares what they mean.
+into strings of at most 255 bytes, other bytes as **octal** escapes), a zone
+file's (decimal escapes). Inside this package a TXT value is spelled as
+Route 53 spells it; ``zone_file_value`` turns it into a BIND line's spelling.
+``same_value`` compares what two spellings mean.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+import dns.rdataclass
+import dns.rdatatype
+import dns.rdtypes.ANY.TXT
 
 DEFAULT_TTL = 300  # for records the plan creates where none stood before
 _TXT_CHUNK = 255  # bytes per TXT character-string (RFC 1035 section 3.3)
@@ -36,10 +45,17 @@ def relative_host(name: str, zone: str) -> str:
 
 
 def txt_value(text: str) -> str:
-    """TXT text as a zone file and Route 53 want it: quoted, escaped, split into strings of at most 255 bytes."""
+    """TXT text as Route 53 wants it: quoted, escaped, split into strings of at most 255 bytes."""
     raw = text.encode()
-    chunks = [raw[i : i + _TXT_CHUNK] for i in range(0, len(raw), _TXT_CHUNK)] or [b""]
-    return " ".join('"' + _escape(chunk) + '"' for chunk in chunks)
+    return route53_txt([raw[i : i + _TXT_CHUNK] for i in range(0, len(raw), _TXT_CHUNK)] or [b""])
+
+
+def route53_txt(strings: Sequence[bytes]) -> str:
+    """Character-strings spelled as Route 53 reads and returns a TXT value (its developer guide, "TXT record
+    type"): each string quoted, ``\\"`` and ``\\\\`` escaped, bytes outside printable ASCII as ``\\`` and
+    three **octal** digits (``é`` is ``\\303\\251``). A zone file reads ``\\DDD`` as decimal: see ``zone_file_txt``.
+    """
+    return " ".join('"' + _escape(chunk) + '"' for chunk in strings)
 
 
 def _escape(chunk: bytes) -> str:
@@ -50,38 +66,62 @@ def _escape(chunk: bytes) -> str:
         elif 0x20 <= byte < 0x7F:
             out.append(chr(byte))
         else:
-            out.append(f"\\{byte:03d}")
+            out.append(f"\\{byte:03o}")
     return "".join(out)
+
+
+def route53_strings(value: str) -> list[bytes]:
+    """The character-strings of a TXT value in Route 53's spelling (octal escapes); text that is not quoted
+    (the probe's joined text) is one string as it is.
+
+    Parsed here rather than by dnspython, which reads escapes as decimal and
+    refuses a string over 255 bytes.
+    """
+    stripped = value.strip()
+    if not stripped.startswith('"'):
+        return [stripped.encode()]
+    strings: list[bytes] = []
+    current: bytearray | None = None
+    i = 0
+    while i < len(stripped):
+        ch = stripped[i]
+        if current is None:
+            if ch == '"':
+                current = bytearray()
+        elif ch == '"':
+            strings.append(bytes(current))
+            current = None
+        elif ch == "\\" and i + 1 < len(stripped):
+            digits = stripped[i + 1 : i + 4]
+            if len(digits) == 3 and all(d in "01234567" for d in digits):
+                current.append(int(digits, 8))
+                i += 3
+            else:
+                current += stripped[i + 1].encode()
+                i += 1
+        else:
+            current += ch.encode()
+        i += 1
+    if current is not None:  # an unterminated string: keep what it holds
+        strings.append(bytes(current))
+    return strings
 
 
 def txt_text(value: str) -> str:
     """The text a TXT value holds: its strings joined, unquoted; a value that is not quoted is taken as it is.
 
-    Parsed here rather than by dnspython, which refuses a string over 255
-    bytes: a finding may quote a long key as one string.
+    Decoded as the probe decodes what DNS answers (UTF-8, undecodable bytes
+    as ``\\xNN``), so a value from Route 53 compares with one from DNS.
     """
-    stripped = value.strip()
-    if not stripped.startswith('"'):
-        return stripped
-    out = bytearray()
-    i, quoted = 0, False
-    raw = stripped.encode()
-    while i < len(raw):
-        ch = raw[i]
-        if ch == 0x22:  # "
-            quoted = not quoted
-        elif ch == 0x5C and i + 1 < len(raw):  # \
-            digits = raw[i + 1 : i + 4]
-            if len(digits) == 3 and digits.isdigit() and int(digits) < 256:
-                out.append(int(digits))
-                i += 3
-            else:
-                out.append(raw[i + 1])
-                i += 1
-        elif quoted:
-            out.append(ch)
-        i += 1
-    return out.decode("utf-8", errors="backslashreplace")
+    return b"".join(route53_strings(value)).decode("utf-8", errors="backslashreplace")
+
+
+def zone_file_txt(strings: Sequence[bytes]) -> str:
+    """Character-strings as a zone file (a BIND line) spells them: dnspython's presentation, each string
+    quoted, escapes in **decimal** (``\\195\\169``). A string over 255 bytes (the probe's joined text)
+    is shown in pieces of 255."""
+    pieces = [s[i : i + _TXT_CHUNK] for s in strings for i in range(0, max(len(s), 1), _TXT_CHUNK)] or [b""]
+    return dns.rdtypes.ANY.TXT.TXT(dns.rdataclass.IN, dns.rdatatype.TXT, pieces).to_text()
 
 
 def normal_value(rtype: str, value: str) -> str:
@@ -134,6 +174,12 @@ def spf_with_ses(text: str) -> str:
     return " ".join([terms[0], "include:amazonses.com", *terms[1:]])
 
 
+def zone_file_value(rtype: str, value: str) -> str:
+    """A value in this package's (Route 53's) spelling as a zone file spells it: TXT escapes in decimal."""
+    return zone_file_txt(route53_strings(value)) if rtype.upper() in ("TXT", "SPF") else value
+
+
 def bind_line(name: str, ttl: int, rtype: str, value: str) -> str:
-    """One zone-file line with an absolute owner name, for providers that import BIND files."""
+    """One zone-file line with an absolute owner name, for providers that import BIND files; ``value`` in
+    zone-file spelling."""
     return f"{fqdn(name)} {ttl} IN {rtype} {value}"

@@ -1,4 +1,5 @@
-"""Route 53 adapter for ``fix``: find a name's hosted zone, read record sets, apply one batch, wait for INSYNC.
+"""Route 53 adapter for ``fix``: find a name's hosted zone and its delegation set, read record sets, apply one
+batch, wait for INSYNC.
 
 CLI only: these calls are never granted to the Lambda's role. The client is
 built by the composition root (``command.py``) and passed in.
@@ -16,11 +17,13 @@ from .records import fqdn
 # What `ses-dkim-monitor fix` needs beyond what `check` needs (docs/fix.md has the least-privilege policy).
 IAM_ACTIONS = (
     "route53:ListHostedZonesByName",
+    "route53:GetHostedZone",
     "route53:ListResourceRecordSets",
     "route53:ChangeResourceRecordSets",
     "route53:GetChange",
 )
 _PAGE = "100"
+_ZONE_PAGE = 300  # ListResourceRecordSets' largest page
 
 
 @dataclass(frozen=True)
@@ -52,26 +55,58 @@ class ZoneFinder:
 
     Private zones are skipped: they answer only inside their VPCs, never
     for the receivers and SES that must see these records.
+
+    Each name costs a call per label (a zone may sit at any of them), and
+    Route 53 answers five requests a second: for many names (``prefetch``)
+    every zone of the account is listed once instead, 100 a call.
     """
+
+    PREFETCH_ABOVE = 50  # names to look up one by one before listing every zone is cheaper
 
     def __init__(self, client: Any):
         self._client = client
         self._named: dict[str, list[HostedZone]] = {}
+        self._complete = False  # every zone of the account is in _named
+
+    def prefetch(self, names: Sequence[str]) -> None:
+        """List every zone once when looking ``names`` up one by one would take more calls."""
+        unknown = {s for name in names for s in _suffixes(name) if s not in self._named}
+        if self._complete or len(unknown) <= self.PREFETCH_ABOVE:
+            return
+        everything: dict[str, list[HostedZone]] = {}
+        params: dict[str, str] = {"MaxItems": _PAGE}
+        while True:
+            page = self._client.list_hosted_zones_by_name(**params)
+            for zone in page.get("HostedZones", []):
+                if not zone.get("Config", {}).get("PrivateZone", False):
+                    name = fqdn(zone["Name"])
+                    everything.setdefault(name, []).append(HostedZone(id=_short_id(zone["Id"]), name=name))
+            if not page.get("IsTruncated") or not page.get("NextDNSName"):
+                break
+            params = {"DNSName": page["NextDNSName"], "HostedZoneId": page["NextHostedZoneId"], "MaxItems": _PAGE}
+        self._named = everything
+        self._complete = True
 
     def find(self, name: str) -> HostedZone | None:
         """Raises AmbiguousZone when two public zones share the longest matching name, ClientError when denied."""
+        zones = self.candidates(name)
+        if len(zones) > 1:
+            raise AmbiguousZone(zones[0].name, zones)
+        return zones[0] if zones else None
+
+    def candidates(self, name: str) -> list[HostedZone]:
+        """The public zones of the longest name that holds ``name`` (several when twins share it); ClientError
+        when denied."""
         for candidate in _suffixes(name):
             zones = self.zones_named(candidate)
-            if len(zones) > 1:
-                raise AmbiguousZone(candidate, zones)
             if zones:
-                return zones[0]
-        return None
+                return zones
+        return []
 
     def zones_named(self, name: str) -> list[HostedZone]:
         name = fqdn(name)
         if name not in self._named:
-            self._named[name] = self._list(name)
+            self._named[name] = [] if self._complete else self._list(name)
         return self._named[name]
 
     def _list(self, name: str) -> list[HostedZone]:
@@ -112,8 +147,55 @@ def read_record_sets(client: Any, zone_id: str, name: str) -> tuple[RecordSet, .
             params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
-def read_snapshot(client: Any, zone_id: str, names: Sequence[str]) -> dict[str, tuple[RecordSet, ...]]:
-    return {fqdn(n): read_record_sets(client, zone_id, n) for n in dict.fromkeys(fqdn(n) for n in names)}
+@dataclass(frozen=True)
+class ZoneDetails:
+    """What GetHostedZone says: the name servers the zone was given, and how many record sets it holds."""
+
+    name_servers: tuple[str, ...]  # absolute, lower case
+    record_count: int | None
+
+
+def zone_details(client: Any, zone_id: str) -> ZoneDetails:
+    response = client.get_hosted_zone(Id=zone_id)
+    servers = (response.get("DelegationSet") or {}).get("NameServers") or []
+    count = response.get("HostedZone", {}).get("ResourceRecordSetCount")
+    return ZoneDetails(tuple(fqdn(ns) for ns in servers), int(count) if count is not None else None)
+
+
+def read_snapshot(
+    client: Any, zone_id: str, names: Sequence[str], *, record_count: int | None = None
+) -> dict[str, tuple[RecordSet, ...]]:
+    """The record sets at each name, with as few calls as Route 53's 5 requests a second allow.
+
+    One ``ListResourceRecordSets`` per name, or the whole zone 300 record sets
+    a page when that takes fewer calls (``record_count`` from GetHostedZone).
+    Both read the same record sets; only the number of calls differs.
+    """
+    unique = list(dict.fromkeys(fqdn(n) for n in names))
+    if record_count is not None and -(-record_count // _ZONE_PAGE) < len(unique):
+        whole = read_zone(client, zone_id)
+        return {name: whole.get(name, ()) for name in unique}
+    return {name: read_record_sets(client, zone_id, name) for name in unique}
+
+
+def read_zone(client: Any, zone_id: str) -> dict[str, tuple[RecordSet, ...]]:
+    """Every record set of the zone, by absolute lower-case name."""
+    found: dict[str, list[RecordSet]] = {}
+    params: dict[str, str] = {"HostedZoneId": zone_id, "MaxItems": str(_ZONE_PAGE)}
+    while True:
+        page = client.list_resource_record_sets(**params)
+        for record_set in page.get("ResourceRecordSets", []):
+            found.setdefault(fqdn(record_set["Name"]), []).append(record_set)
+        if not page.get("IsTruncated") or not page.get("NextRecordName"):
+            return {name: tuple(sets) for name, sets in found.items()}
+        params = {
+            "HostedZoneId": zone_id,
+            "MaxItems": str(_ZONE_PAGE),
+            "StartRecordName": page["NextRecordName"],
+            "StartRecordType": page["NextRecordType"],
+        }
+        if page.get("NextRecordIdentifier"):
+            params["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
 def change_batch(client: Any, zone_id: str, changes: Sequence[Change], *, comment: str) -> str:

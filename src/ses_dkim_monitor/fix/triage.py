@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from .. import catalogue as c
 from ..fix_command import DNS_FIXABLE
-from ..models import DnsRecord, Finding, IdentityReport, ScanReport, Severity
+from ..models import DnsRecord, Finding, IdentityReport, ScanReport, SesIdentity, Severity
+from ..scan.inventory import predicted_zone
 from .records import fqdn, normal_value, txt_value
 
 # Causes the checks set on the findings this package fixes (catalogue.CAUSES; spelled here too
@@ -44,13 +45,21 @@ class Owner:
 
 @dataclass(frozen=True, kw_only=True)
 class RecordFix:
-    """Publish ``publish``; first delete ``remove`` (the misplaced record) when there is one."""
+    """Publish ``publish``; first delete ``remove`` (the misplaced record) when ``safety`` allows it.
+
+    A TXT moved from the doubled name has an empty ``publish.value``: its value
+    is copied from the record itself (Route 53's record set, or DNS), never
+    re-derived from the finding's display text. ``zone_confirmed`` is False
+    when a CNAME's target rests on a signing zone SES did not confirm.
+    """
 
     owner: Owner
     check: str
     cause: str
     publish: DnsRecord
     remove: DnsRecord | None = None
+    zone_confirmed: bool = True
+    unconfirmed_because: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -74,15 +83,29 @@ class LeftOut:
     reason: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class Withheld:
+    """A fix this command never applies (``safety.screen``), with the record it would publish and why."""
+
+    owner: Owner
+    check: str
+    cause: str
+    kind: str  # safety.OTHER_ACCOUNT, ZONE_UNCONFIRMED, RECEIVES_MAIL
+    record: DnsRecord
+    remove: DnsRecord | None
+    reason: str
+
+
 @dataclass(frozen=True)
 class Triage:
     fixes: tuple[RecordFix, ...] = ()
     not_fixable: tuple[NotFixable, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
+    withheld: tuple[Withheld, ...] = ()
 
     @property
     def empty(self) -> bool:
-        return not (self.fixes or self.not_fixable or self.left_out)
+        return not (self.fixes or self.not_fixable or self.left_out or self.withheld)
 
 
 def parse_rua(text: str) -> str:
@@ -150,16 +173,35 @@ def triage_identity(
                 )
                 continue
             record = DnsRecord(record.name, "TXT", dmarc_starter(ident.domain, dmarc_rua).value)
+        rtype = record.type.upper()
+        remove = _normal(finding.misplaced)
+        # A TXT moved from the doubled name is copied from the record itself, byte for byte: the finding's
+        # record is display text (shortened, its strings joined), never a value to publish.
+        copied = remove is not None and rtype == "TXT" and remove.type == "TXT" and finding.cause == DOUBLED_DOMAIN
+        value = "" if copied else normal_value(rtype, record.value)
+        cname = rtype == "CNAME" and not ident.is_byodkim
         fixes.append(
             RecordFix(
                 owner=owner,
                 check=finding.check,
                 cause=finding.cause,
-                publish=DnsRecord(fqdn(record.name), record.type.upper(), normal_value(record.type, record.value)),
-                remove=_normal(finding.misplaced),
+                publish=DnsRecord(fqdn(record.name), rtype, value),
+                remove=remove,
+                zone_confirmed=ident.zone_confirmed or not cname,
+                unconfirmed_because="" if ident.zone_confirmed or not cname else _unconfirmed(ident),
             )
         )
     return fixes, not_fixable, left_out
+
+
+def _unconfirmed(ident: SesIdentity) -> str:
+    """Why a predicted signing zone is all there is, as far as the report tells."""
+    if ident.signing_hosted_zone and ident.signing_hosted_zone != predicted_zone(ident.region):
+        return f"{ident.signing_hosted_zone} was learnt from another identity of {ident.region} this run"
+    return (
+        "GetEmailIdentity was denied or failed, or the run's MAX_ZONE_CONFIRMATIONS budget was spent "
+        "before this identity, or the region's DKIM zone is not in the monitor's table"
+    )
 
 
 def _actionable(findings: Iterable[Finding]) -> list[Finding]:

@@ -1,0 +1,220 @@
+"""What ``fix`` may write and delete, and what it never does. Pure.
+
+``--yes`` applies without review (in CI, for example), so the rules are narrow
+and written once, here:
+
+* ``DELETIONS`` says, for every kind of record a finding names as misplaced,
+  whether the batch that puts the right record in place may delete it. Only
+  a DKIM CNAME at the doubled name or with a wrong target, and an MX at SES's
+  feedback host of another region, are deleted (or replaced). Everything else
+  is left in place and reported. docs/fix.md shows this table, and
+  ``tests/fix/test_fix_docs.py`` keeps the two in step.
+* ``screen`` moves out of the plan, before any zone is looked at, the fixes
+  this command never applies: another account's identity (unless
+  ``--fix-for-account`` names it), a DKIM CNAME whose target SES did not
+  confirm, and anything at a MAIL FROM name whose MX receives mail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from .records import fqdn
+from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix, Triage, Withheld
+
+MX_WRONG_TARGET = "mx-wrong-target"  # catalogue.CAUSES: the MAIL FROM MX points elsewhere; misplaced = that MX
+
+# The record types fix ever writes or deletes; docs/fix.md's IAM policy allows exactly these.
+TYPES_WRITTEN = ("CNAME", "TXT", "MX")
+
+# SES's MAIL FROM feedback endpoint in any region (aws, aws-cn, aws-us-gov and the sovereign partitions
+# spell regions differently: anything between the two fixed labels).
+_FEEDBACK_HOST = re.compile(r"^feedback-smtp\.[a-z0-9-]+\.amazonses\.com\.$")
+
+# Kinds of Withheld: why a fix is never applied by this command.
+OTHER_ACCOUNT = "other-account"
+ZONE_UNCONFIRMED = "signing-zone-unconfirmed"
+RECEIVES_MAIL = "mail-from-receives-mail"
+COPY_NOT_READ = "copy-not-read"  # a TXT to copy from the doubled name that DNS would not give again
+
+
+@dataclass(frozen=True, kw_only=True)
+class Deletion:
+    """One kind of misplaced record: what stands, which cause names it, whether fix deletes it, and why."""
+
+    key: str
+    record: str  # as docs/fix.md names it
+    cause: str
+    deletes: bool
+    why: str
+
+
+DKIM_CNAME_DOUBLED = "dkim-cname-doubled"
+DKIM_CNAME_WRONG_TARGET = "dkim-cname-wrong-target"
+MX_OTHER_REGION = "mx-ses-other-region"
+MX_INBOUND = "mx-inbound"
+IN_PLACE_OF_CNAME = "in-place-of-cname"
+TXT_DOUBLED = "txt-doubled"
+OTHER = "other"
+
+DELETIONS: tuple[Deletion, ...] = (
+    Deletion(
+        key=DKIM_CNAME_DOUBLED,
+        record="DKIM CNAME at `<token>._domainkey.<domain>.<zone>`",
+        cause=DOUBLED_DOMAIN,
+        deletes=True,
+        why="nothing looks the doubled name up; the same batch creates the CNAME at the right name",
+    ),
+    Deletion(
+        key=DKIM_CNAME_WRONG_TARGET,
+        record="DKIM CNAME at `<token>._domainkey.<domain>` with a wrong target",
+        cause=f"{TARGET_MISSING_DOT}, or none (`dkim-record-wrong-target`)",
+        deletes=True,
+        why="SES confirmed the right target; the same batch puts it in place (DELETE and CREATE, or UPSERT)",
+    ),
+    Deletion(
+        key=MX_OTHER_REGION,
+        record="MAIL FROM MX at `feedback-smtp.<another region>.amazonses.com`",
+        cause=MX_WRONG_TARGET,
+        deletes=True,
+        why="SES's own feedback host receives no mail for the domain; the same batch creates this region's",
+    ),
+    Deletion(
+        key=MX_INBOUND,
+        record="MAIL FROM MX at any other host",
+        cause=MX_WRONG_TARGET,
+        deletes=False,
+        why="the name receives mail: not fixed here; SES needs a dedicated MAIL FROM subdomain (`bounce.<domain>`)",
+    ),
+    Deletion(
+        key=IN_PLACE_OF_CNAME,
+        record="TXT, A, AAAA, MX or another record at `<token>._domainkey.<domain>`",
+        cause=PUBLISHED_AS_TXT,
+        deletes=False,
+        why="it may be a key that works today or another service's record; the CNAME waits until a human removes it",
+    ),
+    Deletion(
+        key=TXT_DOUBLED,
+        record="DMARC record or DKIM key (TXT) at the doubled name",
+        cause=DOUBLED_DOMAIN,
+        deletes=False,
+        why="copied byte for byte to the right name; the original is left in place and reported",
+    ),
+    Deletion(
+        key=OTHER,
+        record="anything else, and every record no finding names",
+        cause="",
+        deletes=False,
+        why="fix changes only what a finding names",
+    ),
+)
+_BY_KEY = {d.key: d for d in DELETIONS}
+
+
+def is_feedback_host(exchange: str) -> bool:
+    """Whether an MX exchange is SES's MAIL FROM feedback endpoint (of any region)."""
+    return bool(_FEEDBACK_HOST.match(fqdn(exchange)))
+
+
+def mx_exchange(value: str) -> str:
+    """The exchange of an MX value (``10 host.``), or the value itself when it has no preference."""
+    return value.strip().split()[-1] if value.strip() else ""
+
+
+def deletion(fix: RecordFix) -> Deletion | None:
+    """The rule for the record ``fix`` would delete (its ``remove``); None when it deletes nothing."""
+    remove, publish = fix.remove, fix.publish
+    if remove is None:
+        return None
+    if publish.type == "CNAME" and remove.type == "CNAME" and "._domainkey." in publish.name:
+        if fix.cause == DOUBLED_DOMAIN and fqdn(remove.name) != fqdn(publish.name):
+            return _BY_KEY[DKIM_CNAME_DOUBLED]
+        if fqdn(remove.name) == fqdn(publish.name):
+            return _BY_KEY[DKIM_CNAME_WRONG_TARGET]
+    if publish.type == "MX" and remove.type == "MX" and fqdn(remove.name) == fqdn(publish.name):
+        return _BY_KEY[MX_OTHER_REGION if is_feedback_host(mx_exchange(remove.value)) else MX_INBOUND]
+    if publish.type == "CNAME" and fqdn(remove.name) == fqdn(publish.name):
+        return _BY_KEY[IN_PLACE_OF_CNAME]
+    if publish.type == "TXT" and remove.type == "TXT" and fix.cause == DOUBLED_DOMAIN:
+        return _BY_KEY[TXT_DOUBLED]
+    return _BY_KEY[OTHER]
+
+
+def may_delete(fix: RecordFix) -> bool:
+    rule = deletion(fix)
+    return rule is not None and rule.deletes
+
+
+def is_copy(fix: RecordFix) -> bool:
+    """A TXT published at the doubled name, put at the right name byte for byte (and left where it was)."""
+    rule = deletion(fix)
+    return rule is not None and rule.key == TXT_DOUBLED
+
+
+def screen(triage: Triage, *, route53_account: str | None, fix_for: Collection[str] = ()) -> Triage:
+    """``triage`` with the fixes this command never applies moved to ``withheld``, each with its reason.
+
+    ``route53_account`` None (STS could not tell): nothing is written anyway,
+    so the other accounts' fixes stay, as instructions for a human.
+    """
+    receiving = {
+        (fix.owner, fqdn(fix.publish.name)): fix.remove.value
+        for fix in triage.fixes
+        if fix.remove is not None and deletion(fix) is _BY_KEY[MX_INBOUND]
+    }
+    kept: list[RecordFix] = []
+    withheld = list(triage.withheld)
+    for fix in triage.fixes:
+        kind, reason = _withhold(fix, route53_account, fix_for, receiving)
+        if kind:
+            withheld.append(
+                Withheld(
+                    owner=fix.owner,
+                    check=fix.check,
+                    cause=fix.cause,
+                    kind=kind,
+                    record=fix.publish,
+                    remove=fix.remove,
+                    reason=reason,
+                )
+            )
+        else:
+            kept.append(fix)
+    return Triage(tuple(kept), triage.not_fixable, triage.left_out, tuple(withheld))
+
+
+def _withhold(
+    fix: RecordFix, account: str | None, fix_for: Collection[str], receiving: Mapping[tuple[Owner, str], str]
+) -> tuple[str, str]:
+    owner = fix.owner
+    if account is not None and owner.account != account and owner.account not in fix_for:
+        return OTHER_ACCOUNT, (
+            f"{owner.identity} belongs to account {owner.account or '(unknown)'}, and this Route 53 is account "
+            f"{account}'s: fix writes only the records of its own account's identities (another account's "
+            f"CNAMEs would complete DKIM for an account that may not own the domain). If account "
+            f"{owner.account or '(unknown)'} may use this domain, run again with --fix-for-account "
+            f"{owner.account or 'ACCOUNT'}"
+        )
+    if fix.publish.type == "CNAME" and not fix.zone_confirmed:
+        return ZONE_UNCONFIRMED, (
+            f"SES did not confirm the signing zone of {owner.identity}: the target {fix.publish.value} is "
+            f"predicted from the region ({fix.unconfirmed_because or 'GetEmailIdentity was not answered'}). "
+            f"Check DkimAttributes.SigningHostedZone with: aws sesv2 get-email-identity --region "
+            f"{owner.region} --email-identity {owner.identity}"
+        )
+    exchange = receiving.get((owner, fqdn(fix.publish.name)))
+    if exchange is not None:
+        return RECEIVES_MAIL, (
+            f"{fqdn(fix.publish.name)} receives mail (MX {exchange}): fix never deletes or replaces an MX "
+            f"that is not SES's feedback host. Use a dedicated subdomain such as bounce.{_domain(owner.identity)} "
+            f"as the MAIL FROM domain (aws sesv2 put-email-identity-mail-from-attributes --region {owner.region} "
+            f"--email-identity {owner.identity} --mail-from-domain bounce.{_domain(owner.identity)}), then run "
+            f"fix again"
+        )
+    return "", ""
+
+
+def _domain(identity: str) -> str:
+    return identity.rsplit("@", 1)[-1].rstrip(".").lower()
