@@ -287,7 +287,6 @@ def test_spf_of_the_mail_from_domain_must_be_one_valid_record_within_ten_lookups
     [
         (['_dmarc TXT "v=DMARC1; p=block"'], "dm1-cause.test", c.DMARC_BAD_POLICY),
         (['_dmarc TXT "v=DMARC1; p=none; pct=150"'], "dm2-cause.test", c.DMARC_BAD_PCT),
-        (['_dmarc TXT "v=DMARC1; p=none; rau=mailto:d@dm3-cause.test"'], "dm3-cause.test", c.DMARC_UNKNOWN_TAG),
         (
             ['_dmarc TXT "v=DMARC1; p=none"', '_dmarc TXT "v=DMARC1; p=reject"'],
             "dm4-cause.test",
@@ -295,6 +294,7 @@ def test_spf_of_the_mail_from_domain_must_be_one_valid_record_within_ten_lookups
         ),
         (['_dmarc TXT "v=DMARC1; p=reject; psd=n"'], "dm5-cause.test", None),  # psd= is a known tag
         (['_dmarc TXT "v=DMARC1; p=quarantine"'], "mail.dm6-cause.test", None),  # covered by the parent's record
+        (['_dmarc TXT "v=DMARC1; p=none; rau=mailto:d@dm3-cause.test"'], "dm3-cause.test", None),  # only a note
     ],
 )
 def test_dmarc_record_that_applies_must_be_one_well_formed_record(ses, knot, zone_records, identity, cause):
@@ -316,6 +316,46 @@ def test_dmarc_record_that_applies_must_be_one_well_formed_record(ses, knot, zon
     else:
         assert [f.cause for f in invalid] == [cause]
         assert "policy p=" in invalid[0].message or cause == c.DMARC_MULTIPLE_RECORDS
+
+
+def test_a_mistyped_dmarc_tag_is_a_note_and_the_identity_stays_ok(ses, knot):
+    tokens = ses("us-east-1").add_domain("dmnote-cause.test")
+    publish_keys(knot, tokens)
+    knot.set_zone(
+        "dmnote-cause.test",
+        customer_cname_records(tokens) + '\n_dmarc TXT "v=DMARC1; p=reject; rau=mailto:d@dmnote-cause.test"',
+    )
+
+    report = scan(knot)["dmnote-cause.test"]
+
+    assert report.status is IdentityStatus.OK
+    [note] = findings(report, c.RECORD_NOTE)
+    assert note.cause == c.DMARC_UNKNOWN_TAG and "did you mean rua?" in note.message
+    assert findings(report, c.DMARC_INVALID) == []
+
+
+@pytest.mark.parametrize(
+    "at_the_subdomain, cause",
+    [
+        (['_dmarc.mail TXT "v=dmarc1; p=reject"'], c.DMARC_SYNTAX_ERROR),
+        (['_dmarc.mail TXT " v=DMARC1; p=reject"'], c.DMARC_SYNTAX_ERROR),
+        (['_dmarc.mail TXT "v=DMARC1; p=reject"', '_dmarc.mail TXT "v=DMARC1; p=none"'], c.DMARC_MULTIPLE_RECORDS),
+    ],
+)
+def test_the_tree_walk_goes_past_what_receivers_discard_to_the_record_that_applies(ses, knot, at_the_subdomain, cause):
+    zone = f"walk{abs(hash(tuple(at_the_subdomain))) % 10**8}-cause.test"
+    identity = f"mail.{zone}"
+    tokens = ses("us-east-1").add_domain(identity)
+    publish_keys(knot, tokens)
+    cnames = customer_cname_records(tokens).replace("._domainkey", "._domainkey.mail")
+    knot.set_zone(zone, cnames + '\n_dmarc TXT "v=DMARC1; p=quarantine"\n' + "\n".join(at_the_subdomain))
+
+    report = scan(knot)[identity]
+
+    assert findings(report, c.DMARC_RECORD_MISSING) == []
+    [f] = findings(report, c.DMARC_INVALID)
+    assert f.cause == cause
+    assert f"_dmarc.mail.{zone}" in f.message and f"_dmarc.{zone}" in f.message and "p=quarantine" in f.message
 
 
 def test_dmarc_record_at_the_doubled_name_is_doubled_domain(ses, knot):

@@ -312,6 +312,66 @@ def test_missing_dmarc_is_a_warning_with_a_starter_record():
     assert f.record is not None and f.record.value.startswith('"v=DMARC1; p=none')
 
 
+def dmarc_report(values: tuple[str, ...], *, passed: tuple[Lookup, ...] = (), name: str = "_dmarc.example.com"):
+    dns = replace(healthy_dns(), dmarc=answer(name, "TXT", *values), dmarc_passed=passed)
+    return evaluate(domain(), dns, {})
+
+
+def test_an_unknown_dmarc_tag_is_a_note_never_dmarc_invalid():
+    report = dmarc_report(("v=DMARC1; p=reject; rau=mailto:d@example.com",))
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause) == ("record-note", Severity.INFO, "dmarc-unknown-tag")
+    assert "did you mean rua?" in note.message and "policy p=reject" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_a_valid_rua_without_p_is_read_as_p_none_and_the_message_says_so():
+    report = dmarc_report(("v=DMARC1; rua=mailto:d@example.com",))
+    [note] = report.findings
+    assert (note.check, note.cause) == ("record-note", "dmarc-policy-implied")
+    assert "read as p=none" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_an_invalid_policy_beside_a_valid_rua_says_receivers_read_p_none():
+    [f] = dmarc_report(("v=DMARC1; p=rejct; rua=mailto:d@example.com",)).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-bad-policy")
+    assert "read as p=none" in f.message
+
+
+def test_a_record_that_is_almost_dmarc_is_missing_with_the_reason():
+    [f] = dmarc_report((" v=DMARC1; p=reject",)).findings
+    assert f.check == "dmarc-record-missing"
+    assert "exactly v=DMARC1" in f.message
+
+
+def test_several_dmarc_records_are_discarded_and_the_parents_record_is_reported():
+    several = answer("_dmarc.mail.example.com", "TXT", "v=DMARC1; p=reject", "v=DMARC1; p=none")
+    ident = domain("mail.example.com")
+    dns = replace(
+        healthy_dns("mail.example.com"),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=quarantine"),
+        dmarc_passed=(several,),
+    )
+    [f] = evaluate(ident, dns, {}).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-multiple-records")
+    assert "_dmarc.mail.example.com holds 2 v=DMARC1 records" in f.message
+    assert "_dmarc.example.com" in f.message and "p=quarantine" in f.message
+    assert "no DMARC policy" not in f.message
+
+
+def test_a_near_miss_walked_past_is_reported_with_the_policy_that_applies_instead():
+    near = answer("_dmarc.mail.example.com", "TXT", "v=dmarc1; p=reject")
+    dns = replace(
+        healthy_dns("mail.example.com"),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=none"),
+        dmarc_passed=(near,),
+    )
+    [f] = evaluate(domain("mail.example.com"), dns, {}).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-syntax-error")
+    assert '"v=dmarc1; p=reject"' in f.message and "exactly v=DMARC1" in f.message and "p=none" in f.message
+
+
 def test_mail_from_not_verified_and_records_missing():
     ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.FAILED, "UseDefaultValue"))
     dns = replace(

@@ -315,19 +315,94 @@ def test_a_public_suffix_operator_record_with_psd_y_is_valid():
     assert record.psd == "y" and record.nonexistent_policy == "reject" and record.problems == ()
 
 
-def test_two_spaces_and_mixed_case_are_fine():
-    txt = "V = DMARC1;  P=Quarantine;  SP=None;  RUA=mailto:DMARC@Example.com;"
+def test_white_space_around_equals_and_mixed_case_values_are_fine():
+    txt = "v = DMARC1;  p=Quarantine;  sp=None;  rua=mailto:DMARC@Example.com;"
     assert is_dmarc_record(txt)
     record = parse_dmarc(txt)
-    assert record.problems == ()
-    assert (record.policy, record.subdomain_policy) == ("quarantine", "none")
+    assert record.problems == () and record.notes == ()
+    assert (record.policy, record.subdomain_policy, record.applied_policy) == ("quarantine", "none", "quarantine")
     assert record.rua == ("mailto:DMARC@Example.com",)
     assert record.tags[0] == ("v", "DMARC1")
 
 
-def test_a_missing_policy_is_a_bad_policy():
+@pytest.mark.parametrize(
+    "txt, is_dmarc",
+    [
+        ("v=DMARC1; p=reject", True),
+        ("v=DMARC1", True),
+        ("v=DMARC1;", True),
+        ("v = DMARC1 ; p=reject", True),  # RFC 9989: equals = *WSP "=" *WSP, and dmarc-sep = *WSP ";" *WSP
+        ("v=\tDMARC1;p=reject", True),
+        ("v=dmarc1; p=reject", False),  # %s"DMARC1": the version is case-sensitive
+        ("v=Dmarc1; p=reject", False),
+        (" v=DMARC1; p=reject", False),  # nothing may come before v
+        ("\tv=DMARC1; p=reject", False),
+        ("V=DMARC1; p=reject", False),  # tag names are case-sensitive (DKIM's tag-value syntax)
+        ("v=DMARC1x; p=reject", False),
+        ("v=DMARC1 p=reject", False),
+        ("p=reject; v=DMARC1", False),
+        ("", False),
+    ],
+)
+def test_only_a_record_beginning_with_exactly_v_equals_DMARC1_is_a_dmarc_record(txt, is_dmarc):
+    assert is_dmarc_record(txt) is is_dmarc
+    assert ("dmarc-syntax-error" in causes(parse_dmarc(txt).problems)) is not is_dmarc
+
+
+@pytest.mark.parametrize(
+    "txt, said",
+    [
+        ("v=dmarc1; p=reject", 'v= is "dmarc1"'),
+        (" v=DMARC1; p=reject", "white space"),
+        ("V=DMARC1; p=reject", "case-sensitive"),
+    ],
+)
+def test_a_near_miss_of_v_equals_DMARC1_says_what_is_wrong(txt, said):
+    assert said in " ".join(p.detail for p in parse_dmarc(txt).problems if p.cause == "dmarc-syntax-error")
+
+
+def test_unknown_tags_are_ignored_and_the_record_keeps_its_policy():
+    record = parse_dmarc("v=DMARC1; p=reject; xyz=foo; rau=mailto:d@example.com")
+    assert record.problems == ()
+    assert (record.policy, record.applied_policy) == ("reject", "reject")
+    assert causes(record.notes) == ["dmarc-unknown-tag", "dmarc-unknown-tag"]
+    assert "ignore" in record.notes[0].detail and "did you mean rua?" in record.notes[1].detail
+
+
+def test_tag_names_are_case_sensitive_so_upper_case_p_is_an_unknown_tag():
+    record = parse_dmarc("v=DMARC1; P=reject; rua=mailto:d@example.com")
+    assert record.policy is None and record.applied_policy == "none" and record.problems == ()
+    assert causes(record.notes) == ["dmarc-unknown-tag", "dmarc-policy-implied"]
+    assert "case-sensitive" in record.notes[0].detail and '"P"' in record.notes[0].detail
+
+
+def test_a_valid_rua_and_no_p_is_read_as_p_none_and_said_so():
     record = parse_dmarc("v=DMARC1; rua=mailto:dmarc@example.com")
-    assert "no p= tag" in only_problem(record.problems, "dmarc-bad-policy") and record.policy is None
+    assert record.problems == () and record.policy is None and record.applied_policy == "none"
+    assert "p=none" in only_problem(record.notes, "dmarc-policy-implied")
+
+
+def test_no_p_and_no_valid_rua_means_receivers_apply_no_dmarc_policy():
+    record = parse_dmarc("v=DMARC1; adkim=s")
+    detail = only_problem(record.problems, "dmarc-bad-policy")
+    assert "no p= tag" in detail and "no DMARC policy" in detail and record.applied_policy is None
+
+
+@pytest.mark.parametrize(
+    "txt, applied",
+    [
+        ("v=DMARC1; p=block; rua=mailto:d@example.com", "none"),
+        ("v=DMARC1; p=reject; sp=quarantin; rua=mailto:d@example.com", "none"),  # an invalid sp= spoils p= too
+        ("v=DMARC1; p=reject; np=allow; rua=mailto:d@example.com", "none"),
+        ("v=DMARC1; p=block", None),
+        ("v=DMARC1; p=reject; sp=quarantin", None),
+    ],
+)
+def test_an_invalid_policy_is_read_as_p_none_with_a_valid_rua_and_as_no_policy_without(txt, applied):
+    record = parse_dmarc(txt)
+    detail = only_problem(record.problems, "dmarc-bad-policy")
+    assert record.applied_policy == applied
+    assert ("read the record as p=none" if applied else "apply no DMARC policy") in detail
 
 
 @pytest.mark.parametrize("txt, tag", [("p=block", "p"), ("p=none; sp=allow", "sp"), ("p=none; np=", "np")])
@@ -349,17 +424,20 @@ def test_pct_outside_0_to_100_is_a_bad_pct(pct):
     assert record.pct is None
 
 
-def test_rau_typo_suggests_rua():
-    detail = only_problem(parse_dmarc("v=DMARC1; p=none; rau=mailto:d@example.com").problems, "dmarc-unknown-tag")
-    assert detail == 'The tag "rau" is not a DMARC tag (did you mean rua?).'
+def test_rau_typo_suggests_rua_in_a_note():
+    record = parse_dmarc("v=DMARC1; p=none; rau=mailto:d@example.com")
+    assert record.problems == ()
+    assert only_problem(record.notes, "dmarc-unknown-tag") == (
+        'The tag "rau" is not a DMARC tag, so receivers ignore it (did you mean rua?).'
+    )
 
 
 def test_a_tag_one_edit_from_two_known_tags_suggests_both():
-    assert "did you mean rua or ruf?" in parse_dmarc("v=DMARC1; p=none; rux=x").problems[0].detail
+    assert "did you mean rua or ruf?" in parse_dmarc("v=DMARC1; p=none; rux=x").notes[0].detail
 
 
 def test_an_unknown_tag_far_from_any_known_tag_gets_no_suggestion():
-    detail = only_problem(parse_dmarc("v=DMARC1; p=none; policy=reject").problems, "dmarc-unknown-tag")
+    detail = only_problem(parse_dmarc("v=DMARC1; p=none; policy=reject").notes, "dmarc-unknown-tag")
     assert "did you mean" not in detail and '"policy"' in detail
 
 
@@ -373,8 +451,8 @@ def test_version_dmarc1_must_be_a_whole_tag():
     assert not is_dmarc_record("v=DMARC1x; p=none")  # the old prefix test took this for DMARC
 
 
-def test_leading_white_space_and_trailing_semicolon_are_tolerated():
-    assert is_dmarc_record(" v=DMARC1; p=none;") and parse_dmarc(" v=DMARC1; p=none;").problems == ()
+def test_a_trailing_semicolon_and_white_space_after_it_are_tolerated():
+    assert is_dmarc_record("v=DMARC1; p=none; ") and parse_dmarc("v=DMARC1; p=none; ").problems == ()
 
 
 @pytest.mark.parametrize(
@@ -390,9 +468,11 @@ def test_leading_white_space_and_trailing_semicolon_are_tolerated():
         ("p=none; fo=2", "0, 1, d and s"),
         ("p=none; rf=xml", "afrf"),
         ("p=none; ri=-1", "seconds"),
-        ("p=none; rua=dmarc@example.com", "mailto: or https:"),
-        ("p=none; rua=http://reports.example.com", "mailto: or https:"),
+        ("p=none; rua=dmarc@example.com", "not a URI"),
         ("p=none; ruf=mailto:nobody", "email address"),
+        ("p=none; rua=mailto:", "email address"),
+        ("p=none; rua=mailto:a b@example.com", "cannot hold"),
+        ("p=none; ruf=https://", "no host"),
         ("p=none; rua=", "empty"),
     ],
 )
@@ -400,13 +480,33 @@ def test_invalid_values_are_syntax_errors(tail, said):
     assert said in only_problem(parse_dmarc(f"v=DMARC1; {tail}").problems, "dmarc-syntax-error")
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mailto:dmarc@example.com",
+        "mailto:dmarc@localhost",  # any URI (RFC 9989 4.7): a host name needs no dot
+        "ftp://reports.example.com/dmarc",
+        "http://reports.example.com",
+        "https://reports.example.com/dmarc?x=1",
+        "mailto:a@example.com!10m",
+        "urn:example:dmarc",
+    ],
+)
+def test_rua_takes_any_uri(uri):
+    record = parse_dmarc(f"v=DMARC1; p=none; rua={uri}")
+    assert record.problems == () and record.rua == (uri,)
+
+
 def test_duplicate_tags_keep_the_first_value():
     record = parse_dmarc("v=DMARC1; p=reject; p=none")
     assert record.policy == "reject" and record.tags == (("v", "DMARC1"), ("p", "reject"), ("p", "none"))
 
 
-def test_empty_parts_between_semicolons_are_harmless_in_dmarc():
-    assert parse_dmarc("v=DMARC1;; p=none").problems == ()
+@pytest.mark.parametrize("txt", ["v=DMARC1; p=reject;;", "v=DMARC1;; p=none", "v=DMARC1; p=none; ;"])
+def test_an_empty_part_between_semicolons_is_a_syntax_error(txt):
+    record = parse_dmarc(txt)
+    assert "empty part" in only_problem(record.problems, "dmarc-syntax-error")
+    assert record.applied_policy == record.policy  # the policy itself is still read
 
 
 def test_parse_dmarc_of_unrelated_text_still_returns_a_record():

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from ses_dkim_monitor.scan.parsers import (
     DKIM_CAUSES,
     DMARC_CAUSES,
+    DMARC_NOTES,
     SPF_CAUSES,
     DkimKey,
     DmarcRecord,
@@ -37,7 +38,8 @@ from ses_dkim_monitor.scan.parsers import (
 
 # The documented codes, spelled out here so that a parser inventing a code fails even if it also adds it to its set.
 DOCUMENTED_DKIM = {"key-revoked", "key-malformed"}
-DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-unknown-tag", "dmarc-syntax-error"}
+DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-syntax-error"}
+DOCUMENTED_DMARC_NOTES = {"dmarc-unknown-tag", "dmarc-policy-implied"}
 DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all"}
 
 # Plausible pieces are rendered once, here, into pools; a test draws a whole list of pieces as one
@@ -265,9 +267,11 @@ def test_dmarc_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     record = parse_dmarc(txt)
     assert isinstance(record, DmarcRecord)
     assert_problems(record.problems, DOCUMENTED_DMARC, DMARC_CAUSES)
+    assert_problems(record.notes, DOCUMENTED_DMARC_NOTES, DMARC_NOTES)
     assert isinstance(record.tags, tuple)
     for tag, value in record.tags:
-        assert isinstance(tag, str) and tag == tag.lower() and isinstance(value, str)
+        assert isinstance(tag, str) and isinstance(value, str)
+    assert record.applied_policy in (None, "none", "quarantine", "reject")
     for field in (record.policy, record.subdomain_policy, record.nonexistent_policy, record.psd, record.testing):
         assert field is None or (isinstance(field, str) and field == field.lower())
     for field in (record.adkim, record.aspf):
@@ -277,8 +281,10 @@ def test_dmarc_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     causes = {p.cause for p in record.problems}
     if not is_dmarc_record(txt):
         assert "dmarc-syntax-error" in causes
-    if record.policy is None:
+    if record.applied_policy is None:
         assert "dmarc-bad-policy" in causes
+    if record.applied_policy != record.policy:
+        assert record.applied_policy == "none" or "dmarc-bad-policy" in causes
 
 
 @given(spf_records_text)

@@ -20,6 +20,7 @@ from .checks import (
     IDENTITY_NOT_CHECKED,
     MAIL_FROM_NOT_SUCCESS,
     MAIL_FROM_RECORD_MISSING,
+    RECORD_NOTE,
     SPF_INVALID,
 )
 
@@ -45,6 +46,7 @@ DMARC_BAD_POLICY = "dmarc-bad-policy"
 DMARC_BAD_PCT = "dmarc-bad-pct"
 DMARC_UNKNOWN_TAG = "dmarc-unknown-tag"
 DMARC_SYNTAX_ERROR = "dmarc-syntax-error"
+DMARC_POLICY_IMPLIED = "dmarc-policy-implied"
 
 
 @dataclass(frozen=True)
@@ -186,26 +188,38 @@ _causes(
         DMARC_MULTIPLE_RECORDS,
         (DMARC_INVALID,),
         "Several DMARC records",
-        when="more than one `v=DMARC1` TXT at the name: receivers use none of them",
+        when="more than one `v=DMARC1` TXT at a name of the DNS tree walk: receivers discard them all and walk on "
+        "to the parent domains; the message names the record that applies instead, if any",
     ),
     Cause(
         DMARC_BAD_POLICY,
         (DMARC_INVALID,),
         "A missing or invalid policy",
-        when="`p=` (or `sp=`, `np=`) is absent or not none, quarantine or reject",
+        when="`p=` (or `sp=`, `np=`) is not none, quarantine or reject, or `p=` is absent without a valid `rua=`: "
+        "receivers then read the record as `p=none` when `rua=` holds a valid URI, and apply no DMARC policy at "
+        "all when it does not (RFC 9989 section 4.10.1)",
     ),
     Cause(DMARC_BAD_PCT, (DMARC_INVALID,), "An invalid pct=", when="`pct=` is not a whole number from 0 to 100"),
     Cause(
         DMARC_UNKNOWN_TAG,
-        (DMARC_INVALID,),
-        "An unknown or mistyped tag",
-        when="a tag DMARC does not define (e.g. `rau=` for `rua=`): receivers ignore it",
+        (RECORD_NOTE,),
+        "An unknown or mistyped tag (a note)",
+        when="a tag DMARC does not define (e.g. `rau=` for `rua=`, or `P=`: tag names are case-sensitive): "
+        "receivers ignore it (RFC 7489 section 6.3) and the record keeps its policy",
+    ),
+    Cause(
+        DMARC_POLICY_IMPLIED,
+        (RECORD_NOTE,),
+        "No p=, read as p=none (a note)",
+        when="the record has no `p=` but a valid `rua=`: receivers act as if it said `p=none` (RFC 9989 section "
+        "4.10.1)",
     ),
     Cause(
         DMARC_SYNTAX_ERROR,
         (DMARC_INVALID,),
         "A DMARC syntax error",
-        when="`v=DMARC1` not first, a part "
-        "without `=`, duplicate tags, invalid `adkim`/`aspf`/`fo`/`ri` values or report addresses",
+        when="a record that is almost DMARC (it must begin with exactly `v=DMARC1`: no white space before it, "
+        "`DMARC1` in capitals), an empty part (`;;`), a part without `=`, duplicate tags, invalid "
+        "`adkim`/`aspf`/`fo`/`ri` values, or a report address that is not a URI",
     ),
 )

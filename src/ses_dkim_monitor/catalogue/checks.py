@@ -27,6 +27,7 @@ DKIM_KEY_WEAK = "dkim-key-weak"
 DKIM_KEY_TESTING = "dkim-key-testing"
 SPF_INVALID = "spf-invalid"
 DMARC_INVALID = "dmarc-invalid"
+RECORD_NOTE = "record-note"
 NAMESERVERS_DISAGREE = "nameservers-disagree"
 SES_RECOMMENDATION = "ses-recommendation"
 
@@ -177,9 +178,19 @@ CHECKS: dict[str, Check] = {
             Severity.WARNING,
             "The DMARC record is malformed",
             "{fix_detail}",
-            when="the DMARC record that applies (found by DMARCbis's DNS tree walk) is malformed (bad `p=`, "
-            "`pct=`, unknown or mistyped tags) or there are several `v=DMARC1` records; the message reports the "
-            "policy found",
+            when="the DMARC record that applies (found by DMARCbis's DNS tree walk) is malformed (a bad `p=`, "
+            "`sp=` or `np=`, no `p=` and no valid `rua=`, a bad `pct=`, a syntax error), or the walk went past what "
+            "receivers discard (several `v=DMARC1` records at one name, a record that does not begin with exactly "
+            "`v=DMARC1`); the message says which policy receivers apply. Unknown tags are notes (`record-note`)",
+        ),
+        Check(
+            RECORD_NOTE,
+            Severity.INFO,
+            "A record works, but receivers read it differently than it is written",
+            "{fix_detail}",
+            when="a note, never a problem (the identity stays `ok`; alerts only with `MIN_ALERT_SEVERITY=info`): "
+            "the DMARC, SPF or DKIM key record holds something receivers ignore (an unknown or mistyped tag, a tag "
+            "name in capitals) or fill in (no `p=`, read as `p=none`); the message says how receivers read it",
         ),
         Check(
             NAMESERVERS_DISAGREE,

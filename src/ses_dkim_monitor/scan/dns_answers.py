@@ -92,6 +92,8 @@ class DomainDns:
     dmarc: Lookup | None = None  # the record the DMARCbis tree walk found (or the first answer)
     dmarc_walk: tuple[str, ...] = ()  # the names the walk asked, in order
     dmarc_misplaced: Lookup | None = None  # a DMARC record at _dmarc.<domain>.<zone apex> when the walk found none
+    # Names the walk went past because receivers discard what they hold: several DMARC records, or a near miss.
+    dmarc_passed: tuple[Lookup, ...] = ()
     mail_from_mx: Lookup | None = None
     mail_from_txt: Lookup | None = None
     spf: SpfTree | None = None
