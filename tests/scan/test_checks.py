@@ -267,6 +267,26 @@ def test_byodkim_selector_with_key_is_ok():
     assert evaluate(ident, dns, {}).findings == ()
 
 
+def test_byodkim_key_with_upper_case_tag_names_is_usable_and_noted():
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
+    txt = f"V=DKIM1; K=rsa; p={PUBLIC_KEY}"
+    dns = DomainDns(
+        domain="example.com",
+        tokens=(DkimTokenDns(token="sel1", record=answer("sel1._domainkey.example.com", "TXT", txt)),),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
+    )
+    report = evaluate(ident, dns, {})
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause, note.subject) == (
+        "record-note",
+        Severity.INFO,
+        "key-tag-case",
+        "key-tag-case sel1",
+    )
+    assert "sel1._domainkey.example.com" in note.message and '"V"' in note.message
+    assert report.status is IdentityStatus.OK
+
+
 def test_email_identity_without_domain_identity_is_critical():
     report = evaluate(email("alerts@noreply.example.net"), None, {})
     [f] = report.findings

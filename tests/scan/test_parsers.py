@@ -228,10 +228,28 @@ def test_an_empty_part_between_semicolons_is_a_syntax_error_but_a_trailing_semic
     assert parse_dkim_key_record(f"v=DKIM1; p={p}; ").usable
 
 
-def test_dkim_tag_names_are_case_sensitive():
+def test_dkim_tag_names_are_case_sensitive_so_upper_case_p_holds_no_key():
     key = parse_dkim_key_record(f"P={spki(rsa_key(1024))}")
-    assert causes(key.problems) == ["key-malformed", "key-malformed"]
-    assert "case-sensitive" in key.problems[0].detail and "no p= tag" in key.problems[1].detail
+    assert "no p= tag" in only_problem(key.problems, "key-malformed")
+    assert "case-sensitive" in only_problem(key.notes, "key-tag-case") and not key.usable
+
+
+def test_upper_case_v_k_and_t_are_unknown_tags_ignored_and_the_key_stays_usable():
+    p = spki(rsa_key(2048))
+    key = parse_dkim_key_record(f"V=DKIM1; K=rsa; T=y; p={p}")
+    assert key.problems == () and key.usable and key.key_bits == 2048
+    assert key.version is None and not key.testing  # T=y is not t=y: the key is not in testing mode
+    detail = only_problem(key.notes, "key-tag-case")
+    assert '"V"' in detail and '"K"' in detail and '"T"' in detail and "case-sensitive" in detail
+
+
+def test_upper_case_k_does_not_change_the_key_type():
+    key = parse_dkim_key_record(f"K=ed25519; p={spki(rsa_key(1024))}")
+    assert key.key_type == "rsa" and key.usable and causes(key.notes) == ["key-tag-case"]
+
+
+def test_a_lower_case_key_record_has_no_notes():
+    assert parse_dkim_key_record(f"v=DKIM1; k=rsa; t=s; p={spki(rsa_key(1024))}").notes == ()
 
 
 def test_an_unknown_key_type_is_malformed():

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from ses_dkim_monitor.scan.parsers import (
     DKIM_CAUSES,
+    DKIM_NOTES,
     DMARC_CAUSES,
     DMARC_NOTES,
     SPF_CAUSES,
@@ -38,6 +39,7 @@ from ses_dkim_monitor.scan.parsers import (
 
 # The documented codes, spelled out here so that a parser inventing a code fails even if it also adds it to its set.
 DOCUMENTED_DKIM = {"key-revoked", "key-malformed"}
+DOCUMENTED_DKIM_NOTES = {"key-tag-case"}
 DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-syntax-error"}
 DOCUMENTED_DMARC_NOTES = {"dmarc-unknown-tag", "dmarc-policy-implied"}
 DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all"}
@@ -247,6 +249,7 @@ def test_dkim_key_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     key = parse_dkim_key_record(txt)
     assert isinstance(key, DkimKey)
     assert_problems(key.problems, DOCUMENTED_DKIM, DKIM_CAUSES)
+    assert_problems(key.notes, DOCUMENTED_DKIM_NOTES, DKIM_NOTES)
     assert key.version is None or isinstance(key.version, str)
     assert isinstance(key.key_type, str) and key.key_type == key.key_type.lower()
     assert isinstance(key.public_key, str) and not any(ch.isspace() for ch in key.public_key)

@@ -36,6 +36,7 @@ SILENT_FALLBACK = "silent-fallback"
 MX_WRONG_TARGET = "mx-wrong-target"
 KEY_REVOKED = "key-revoked"
 KEY_MALFORMED = "key-malformed"
+KEY_TAG_CASE = "key-tag-case"
 SPF_MULTIPLE_RECORDS = "spf-multiple-records"
 SPF_SYNTAX_ERROR = "spf-syntax-error"
 SPF_TOO_MANY_LOOKUPS = "spf-too-many-lookups"
@@ -163,6 +164,14 @@ _causes(
         "The key record cannot be used",
         when="the TXT is not a valid DKIM key record: a syntax error, `v=` other than DKIM1, no `p=`, or `p=` "
         "that is not a public key",
+    ),
+    Cause(
+        KEY_TAG_CASE,
+        (RECORD_NOTE,),
+        "A DKIM key record tag name in capitals (a note)",
+        when="`V=`, `K=`, `T=` (or another tag name in capitals) in a DKIM key record: tag names are "
+        "case-sensitive, so verifiers ignore the tag (RFC 6376 section 3.2) and the key works as if it were "
+        "absent (`T=y` is no testing flag, `K=` no key type); `P=` is no `p=` either, so such a record holds no key",
     ),
     Cause(
         SPF_MULTIPLE_RECORDS,

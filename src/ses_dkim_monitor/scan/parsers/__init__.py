@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .common import (
     DKIM_CAUSES,
+    DKIM_NOTES,
     DMARC_BAD_PCT,
     DMARC_BAD_POLICY,
     DMARC_CAUSES,
@@ -27,6 +28,7 @@ from .common import (
     DMARC_UNKNOWN_TAG,
     KEY_MALFORMED,
     KEY_REVOKED,
+    KEY_TAG_CASE,
     SPF_CAUSES,
     SPF_PLUS_ALL,
     SPF_SYNTAX_ERROR,
@@ -38,6 +40,7 @@ from .spf import SpfRecord, SpfTerm, is_spf_record, parse_spf, spf_authorises_se
 
 __all__ = [
     "DKIM_CAUSES",
+    "DKIM_NOTES",
     "DMARC_BAD_PCT",
     "DMARC_BAD_POLICY",
     "DMARC_CAUSES",
@@ -47,6 +50,7 @@ __all__ = [
     "DMARC_UNKNOWN_TAG",
     "KEY_MALFORMED",
     "KEY_REVOKED",
+    "KEY_TAG_CASE",
     "SPF_CAUSES",
     "SPF_PLUS_ALL",
     "SPF_SYNTAX_ERROR",

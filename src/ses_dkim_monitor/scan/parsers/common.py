@@ -8,6 +8,7 @@ from dataclasses import dataclass
 # Cause codes: stable, catalogued by the checks; tests hold the parsers to them.
 KEY_REVOKED = "key-revoked"
 KEY_MALFORMED = "key-malformed"
+KEY_TAG_CASE = "key-tag-case"
 DMARC_BAD_POLICY = "dmarc-bad-policy"
 DMARC_BAD_PCT = "dmarc-bad-pct"
 DMARC_UNKNOWN_TAG = "dmarc-unknown-tag"
@@ -21,6 +22,7 @@ DKIM_CAUSES = frozenset({KEY_REVOKED, KEY_MALFORMED})
 DMARC_CAUSES = frozenset({DMARC_BAD_POLICY, DMARC_BAD_PCT, DMARC_SYNTAX_ERROR})
 SPF_CAUSES = frozenset({SPF_SYNTAX_ERROR, SPF_PLUS_ALL})
 # ... and in ``notes``: what receivers ignore or fill in while the record works as they read it.
+DKIM_NOTES = frozenset({KEY_TAG_CASE})
 DMARC_NOTES = frozenset({DMARC_UNKNOWN_TAG, DMARC_POLICY_IMPLIED})
 
 # Folding white space of RFC 6376 / RFC 7489 tag lists: only these, not every Unicode space.
