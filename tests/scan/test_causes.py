@@ -255,6 +255,9 @@ def test_bring_your_own_dkim_key_records_are_parsed_fully(ses, knot, txt, check,
         (['"v=spf1 include:amazonses.com include:chain.spf-cause.test ~all"'], c.SPF_TOO_MANY_LOOKUPS),
         (['"v=spf1 include:amazonses.com include:nothing.spf-cause.test ~all"'], c.SPF_VOID_INCLUDE),
         (['"v=spf1 include:amazonses.com include:nine.spf-cause.test ~all"'], None),  # exactly 10: the near miss
+        # RFC 7208 6.1: a redirect= beside all is ignored, neither followed nor counted
+        (['"v=spf1 include:amazonses.com ~all redirect=chain.spf-cause.test"'], None),
+        (['"v=spf1 include:amazonses.com -all include:chain.spf-cause.test"'], None),  # never evaluated (5.1)
     ],
 )
 def test_spf_of_the_mail_from_domain_must_be_one_valid_record_within_ten_lookups(ses, knot, records, cause):

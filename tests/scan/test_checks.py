@@ -413,6 +413,30 @@ def test_mail_from_not_verified_and_records_missing():
     assert '"v=spf1 -all"' in spf.message
 
 
+def mail_from_report(*spf: str):
+    ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.SUCCESS, "RejectMessage"))
+    dns = replace(
+        healthy_dns(),
+        mail_from_mx=answer("bounce.example.com", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+        mail_from_txt=answer("bounce.example.com", "TXT", *spf),
+    )
+    return evaluate(ident, dns, {})
+
+
+def test_terms_after_all_in_the_mail_from_spf_record_are_a_note_not_a_syntax_error():
+    report = mail_from_report("v=spf1 include:amazonses.com -all include:_spf.example.net")
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause) == ("record-note", Severity.INFO, "spf-ignored-terms")
+    assert "bounce.example.com" in note.message and "never evaluated" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_exp_only_macros_in_the_mail_from_spf_record_are_spf_invalid():
+    [f] = mail_from_report("v=spf1 include:amazonses.com exists:%{c}.bl.example.net -all").findings
+    assert (f.check, f.cause) == ("spf-invalid", "spf-macro-outside-exp")
+    assert "%{c}" in f.message
+
+
 def test_findings_are_sorted_worst_first():
     report = evaluate(domain(dkim_status=SesStatus.PENDING, dkim_enabled=False), healthy_dns(), {})
     assert [f.severity for f in report.findings] == sorted((f.severity for f in report.findings), key=lambda s: -s.rank)

@@ -612,9 +612,13 @@ def test_redirect_is_exposed_and_counted():
     assert record.redirect == "_spf.example.com" and record.problems == () and record.lookup_count == 1
 
 
-def test_redirect_is_ignored_when_the_record_has_all():
-    detail = only_problem(parse_spf("v=spf1 mx -all redirect=_spf.example.com").problems, "spf-syntax-error")
-    assert "ignored" in detail and "_spf.example.com" in detail
+@pytest.mark.parametrize("txt", ["v=spf1 mx -all redirect=_spf.example.com", "v=spf1 redirect=_spf.example.com ~all"])
+def test_redirect_beside_all_is_ignored_neither_followed_nor_counted(txt):
+    record = parse_spf(txt)
+    assert record.problems == () and record.redirect == "_spf.example.com" and record.redirect_target is None
+    assert record.lookup_count == txt.count("mx")  # RFC 7208 6.1: the redirect is never evaluated
+    detail = only_problem(record.notes, "spf-ignored-terms")
+    assert "redirect=" in detail and "ignore" in detail
 
 
 def test_redirect_and_exp_may_appear_only_once():
@@ -628,11 +632,42 @@ def test_explanation_is_exposed():
     assert parse_spf("v=spf1 -all exp=explain._spf.%{d}").explanation == "explain._spf.%{d}"
 
 
-def test_terms_after_all_are_ignored_and_said_so():
+def test_terms_after_all_are_ignored_not_a_syntax_error_and_said_so_in_a_note():
     record = parse_spf("v=spf1 -all include:amazonses.com mx")
-    detail = only_problem(record.problems, "spf-syntax-error")
-    assert detail.startswith('2 terms after "-all" will never be evaluated')
-    assert record.lookup_count == 2 and not spf_authorises_ses("v=spf1 -all include:amazonses.com mx")
+    assert record.problems == ()  # RFC 7208 5.1: mechanisms after "all" will never be tested
+    assert only_problem(record.notes, "spf-ignored-terms").startswith('2 terms after "-all" are never evaluated')
+    assert record.lookup_count == 0 and not spf_authorises_ses("v=spf1 -all include:amazonses.com mx")
+
+
+def test_a_second_all_is_never_evaluated():
+    record = parse_spf("v=spf1 all -all")
+    assert causes(record.problems) == ["spf-plus-all"] and causes(record.notes) == ["spf-ignored-terms"]
+    assert record.all_qualifier == "+"
+
+
+def test_a_syntax_error_after_all_is_still_a_syntax_error():
+    # RFC 7208 4.6: syntax errors anywhere in the record are detected (the openspf suite's detect-errors-anywhere).
+    record = parse_spf("v=spf1 ip4:192.0.2.1 -all moo")
+    assert '"moo"' in only_problem(record.problems, "spf-syntax-error")
+
+
+@pytest.mark.parametrize(
+    "txt",
+    [
+        "v=spf1 exists:%{c}.example.com -all",
+        "v=spf1 a:%{r}.example.com -all",
+        "v=spf1 include:%{t}.example.com -all",
+        "v=spf1 exists:%{C}.example.com -all",  # upper case is the same macro, URL-escaped
+        "v=spf1 -all redirect=%{ir}.%{t}.example.com",
+        "v=spf1 -all exp=%{r}.example.com",  # the exp= domain is no explanation text (openspf's exp-only-macro-char)
+    ],
+)
+def test_macros_c_r_and_t_outside_an_explanation_text_are_a_permerror(txt):
+    assert "only an explanation" in only_problem(parse_spf(txt).problems, "spf-macro-outside-exp")
+
+
+def test_other_macros_are_fine_anywhere():
+    assert parse_spf("v=spf1 exists:%{i}.%{l1r-}.%{d} -all exp=why.%{d}").problems == ()
 
 
 @pytest.mark.parametrize("term", ["include", "include:", "exists", "exists:", "include/24"])

@@ -23,6 +23,7 @@ from ses_dkim_monitor.scan.parsers import (
     DMARC_CAUSES,
     DMARC_NOTES,
     SPF_CAUSES,
+    SPF_NOTES,
     DkimKey,
     DmarcRecord,
     Problem,
@@ -42,7 +43,8 @@ DOCUMENTED_DKIM = {"key-revoked", "key-malformed"}
 DOCUMENTED_DKIM_NOTES = {"key-tag-case"}
 DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-syntax-error"}
 DOCUMENTED_DMARC_NOTES = {"dmarc-unknown-tag", "dmarc-policy-implied"}
-DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all"}
+DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all", "spf-macro-outside-exp"}
+DOCUMENTED_SPF_NOTES = {"spf-ignored-terms"}
 
 # Plausible pieces are rendered once, here, into pools; a test draws a whole list of pieces as one
 # string (one Hypothesis choice). Drawing, not parsing, is what costs time on a shared machine, and
@@ -296,6 +298,7 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     record = parse_spf(txt)
     assert isinstance(record, SpfRecord)
     assert_problems(record.problems, DOCUMENTED_SPF, SPF_CAUSES)
+    assert_problems(record.notes, DOCUMENTED_SPF_NOTES, SPF_NOTES)
     assert isinstance(record.terms, tuple)
     for term in record.terms:
         assert isinstance(term, SpfTerm)
@@ -305,8 +308,15 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     assert record.redirect is None or isinstance(record.redirect, str)
     assert record.explanation is None or isinstance(record.explanation, str)
     assert is_str_tuple(record.includes)
-    lookups = [t for t in record.terms if t.mechanism in ("include", "a", "mx", "ptr", "exists")]
-    assert record.lookup_count == len(lookups) + (record.redirect is not None)
+    evaluated = record.terms[: next((i + 1 for i, t in enumerate(record.terms) if t.mechanism == "all"), None)]
+    assert record.evaluated_terms == evaluated
+    lookups = [t for t in evaluated if t.mechanism in ("include", "a", "mx", "ptr", "exists")]
+    has_all = any(t.mechanism == "all" for t in record.terms)
+    assert record.redirect_target == (None if has_all else record.redirect)
+    assert record.lookup_count == len(lookups) + (record.redirect_target is not None)
+    assert ("spf-ignored-terms" in {n.cause for n in record.notes}) is (
+        len(evaluated) < len(record.terms) or (has_all and record.redirect is not None)
+    )
     assert record.all_qualifier in (None, "+", "-", "~", "?")
     causes = {p.cause for p in record.problems}
     assert (record.all_qualifier == "+") is ("spf-plus-all" in causes)

@@ -42,6 +42,8 @@ SPF_SYNTAX_ERROR = "spf-syntax-error"
 SPF_TOO_MANY_LOOKUPS = "spf-too-many-lookups"
 SPF_PLUS_ALL = "spf-plus-all"
 SPF_VOID_INCLUDE = "spf-void-include"
+SPF_MACRO_OUTSIDE_EXP = "spf-macro-outside-exp"
+SPF_IGNORED_TERMS = "spf-ignored-terms"
 DMARC_MULTIPLE_RECORDS = "dmarc-multiple-records"
 DMARC_BAD_POLICY = "dmarc-bad-policy"
 DMARC_BAD_PCT = "dmarc-bad-pct"
@@ -192,6 +194,20 @@ _causes(
         (SPF_INVALID,),
         "An include without an SPF record",
         when="a name the record includes has no SPF record (or several): receivers return permerror",
+    ),
+    Cause(
+        SPF_MACRO_OUTSIDE_EXP,
+        (SPF_INVALID,),
+        "`%{c}`, `%{r}` or `%{t}` in the record",
+        when="a term or modifier (`exp=`'s domain included) uses a macro that only an explanation text may use "
+        "(RFC 7208 section 7.1): receivers return permerror",
+    ),
+    Cause(
+        SPF_IGNORED_TERMS,
+        (RECORD_NOTE,),
+        "Terms receivers never evaluate (a note)",
+        when="terms after `all` (RFC 7208 section 5.1) or a `redirect=` beside an `all` (section 6.1): receivers "
+        "neither evaluate nor count them, so the record works without them",
     ),
     Cause(
         DMARC_MULTIPLE_RECORDS,

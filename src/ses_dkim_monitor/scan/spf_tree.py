@@ -49,7 +49,7 @@ class _Walk:
     async def visit(self, record: str, *, depth: int, seen: frozenset[str]) -> None:
         parsed = parse_spf(record)
         self.count += parsed.lookup_count
-        targets = [*parsed.includes, *([parsed.redirect] if parsed.redirect else [])]
+        targets = [*parsed.includes, *([parsed.redirect_target] if parsed.redirect_target else [])]
         for name in targets:
             if self.count > MAX_LOOKUPS or depth >= MAX_DEPTH:
                 return  # over the limit already: more lookups cannot change the verdict

@@ -129,6 +129,19 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         if cause == c.SPF_PLUS_ALL:
             fix = f'Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}'
         found.append(invalid(cause, f"({quoted(spf[0])}): {details}", fix))
+    for cause in dict.fromkeys(n.cause for n in parsed.notes):
+        details = "; ".join(n.detail for n in parsed.notes if n.cause == cause)
+        found.append(
+            finding(
+                c.RECORD_NOTE,
+                f"the SPF record of {domain} ({quoted(spf[0])}): {details}",
+                subject=cause,
+                source="dns",
+                cause=cause,
+                fix_detail=f"Nothing needs to change for receivers, who never evaluate these terms; to publish what "
+                f"they read, remove them from the record at {name}: {details}",
+            )
+        )
     tree = dns.spf
     if tree is not None and tree.lookups is not None and tree.lookups > MAX_LOOKUPS:
         found.append(
