@@ -254,6 +254,12 @@ def test_bring_your_own_dkim_key_records_are_parsed_fully(ses, knot, txt, check,
         (['"v=spf1 include:amazonses.com ip4:300.1.1.1 ~all"'], c.SPF_SYNTAX_ERROR),
         (['"v=spf1 include:amazonses.com include:chain.spf-cause.test ~all"'], c.SPF_TOO_MANY_LOOKUPS),
         (['"v=spf1 include:amazonses.com include:nothing.spf-cause.test ~all"'], c.SPF_VOID_INCLUDE),
+        (['"v=spf1 include:amazonses.com include:loop.spf-cause.test ~all"'], c.SPF_INCLUDE_LOOP),
+        (['"v=spf1 include:amazonses.com include:broken.spf-cause.test ~all"'], c.SPF_PERMERROR_IN_INCLUDE),
+        (['"v=spf1 include:amazonses.com include:voids.spf-cause.test ~all"'], c.SPF_VOID_LOOKUPS),
+        (['"v=spf1 include:amazonses.com mx:manymx.spf-cause.test ~all"'], c.SPF_TOO_MANY_MX),
+        (['"v=spf1 include:amazonses.com exists:%{c}.spf-cause.test ~all"'], c.SPF_MACRO_OUTSIDE_EXP),
+        (['"v=spf1 include:ses.spf-cause.test ~all"'], None),  # SES reached through an include
         (['"v=spf1 include:amazonses.com include:nine.spf-cause.test ~all"'], None),  # exactly 10: the near miss
         # RFC 7208 6.1: a redirect= beside all is ignored, neither followed nor counted
         (['"v=spf1 include:amazonses.com ~all redirect=chain.spf-cause.test"'], None),
@@ -265,12 +271,22 @@ def test_spf_of_the_mail_from_domain_must_be_one_valid_record_within_ten_lookups
     tokens = ses("us-east-1").add_domain(name, mail_from={"domain": f"bounce.{name}", "status": "SUCCESS"})
     publish_keys(knot, tokens)
     # chain: 1 include + 10 "a" lookups in the chain record -> 1 (amazonses) + 1 + 10 = 12 > 10.
-    # nine: 1 include + 8 "a" -> 1 + 1 + 8 = 10, the most receivers accept.
+    # nine: 1 include + 8 "a" -> 1 + 1 + 8 = 10, the most receivers accept. The hosts exist: a lookup that
+    # finds nothing is a void lookup, and more than two of those are a permerror of their own.
     knot.set_zone(
         "spf-cause.test",
-        'chain TXT "v=spf1 ' + " ".join(f"a:h{i}.example.com" for i in range(10)) + ' ~all"\n'
-        'nine TXT "v=spf1 ' + " ".join(f"a:h{i}.example.com" for i in range(8)) + ' ~all"\n'
-        'nothing TXT "not spf"',
+        'chain TXT "v=spf1 ' + " ".join(f"a:h{i}.spf-cause.test" for i in range(10)) + ' ~all"\n'
+        'nine TXT "v=spf1 '
+        + " ".join(f"a:h{i}.spf-cause.test" for i in range(8))
+        + ' ~all"\n'
+        + "".join(f"h{i} A 192.0.2.{i + 1}\n" for i in range(11))
+        + 'nothing TXT "not spf"\n'
+        'loop TXT "v=spf1 include:loop2.spf-cause.test"\n'
+        'loop2 TXT "v=spf1 include:loop.spf-cause.test"\n'
+        'broken TXT "v=spf1 ip4:192.0.2.300 -all"\n'
+        'voids TXT "v=spf1 a:nx1.spf-cause.test a:nx2.spf-cause.test a:nx3.spf-cause.test"\n'
+        + "".join(f"manymx MX {i} h{i}.spf-cause.test.\n" for i in range(11))
+        + 'ses TXT "v=spf1 include:amazonses.com -all"',
     )
     mail = "\n".join(f"bounce TXT {r}" for r in records) + "\nbounce MX 10 feedback-smtp.us-east-1.amazonses.com."
     knot.set_zone(name, customer_cname_records(tokens) + "\n" + DMARC + "\n" + mail)
@@ -282,6 +298,7 @@ def test_spf_of_the_mail_from_domain_must_be_one_valid_record_within_ten_lookups
         assert invalid == [] and report.status is IdentityStatus.OK, report.findings
     else:
         assert [f.cause for f in invalid] == [cause]
+    assert findings(report, c.MAIL_FROM_RECORD_MISSING) == [], "SES is authorised in every case"
 
 
 # ---------------------------------------------------------------- DMARC

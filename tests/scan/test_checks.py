@@ -16,7 +16,7 @@ from ses_dkim_monitor.models import (
     Severity,
 )
 from ses_dkim_monitor.scan.checks import evaluate
-from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, SpfTree
 from ses_dkim_monitor.scan.parsers import parse_dkim_key
 from tests.support.ses_world import PUBLIC_KEY
 
@@ -435,6 +435,42 @@ def test_exp_only_macros_in_the_mail_from_spf_record_are_spf_invalid():
     [f] = mail_from_report("v=spf1 include:amazonses.com exists:%{c}.bl.example.net -all").findings
     assert (f.check, f.cause) == ("spf-invalid", "spf-macro-outside-exp")
     assert "%{c}" in f.message
+
+
+def spf_tree_report(tree: SpfTree, spf: str = "v=spf1 include:_spf.example.com ~all"):
+    ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.SUCCESS, "RejectMessage"))
+    dns = replace(
+        healthy_dns(),
+        mail_from_mx=answer("bounce.example.com", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+        mail_from_txt=answer("bounce.example.com", "TXT", spf),
+        spf=tree,
+    )
+    return evaluate(ident, dns, {})
+
+
+def test_ses_reached_through_the_include_tree_is_authorised():
+    assert spf_tree_report(SpfTree(lookups=2, authorises_ses=True)).findings == ()
+
+
+def test_ses_authorisation_that_cannot_be_told_is_not_reported_missing():
+    failed = Lookup("_spf.example.com", "TXT", Outcome.FAILED, error="timeout")
+    report = spf_tree_report(SpfTree(lookups=None, failed=(failed,), authorises_ses=None))
+    assert checks_of(report) == ["dns-lookup-failed"] and report.status is IdentityStatus.UNKNOWN
+    assert "_spf.example.com TXT (timeout)" in report.findings[0].message
+
+
+def test_the_first_permerror_of_the_evaluation_is_spf_invalid_with_its_cause_and_fix():
+    tree = SpfTree(
+        lookups=3,
+        permerror="spf-include-loop",
+        detail="loops: include:b.example.com leads back to a record being evaluated (x -> b.example.com)",
+        where="b.example.com",
+        authorises_ses=True,
+    )
+    [f] = spf_tree_report(tree).findings
+    assert (f.check, f.cause) == ("spf-invalid", "spf-include-loop")
+    assert "leads back" in f.message and "receivers return permerror" in f.message
+    assert "b.example.com" in f.fix
 
 
 def test_findings_are_sorted_worst_first():

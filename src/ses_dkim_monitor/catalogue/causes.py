@@ -43,6 +43,10 @@ SPF_TOO_MANY_LOOKUPS = "spf-too-many-lookups"
 SPF_PLUS_ALL = "spf-plus-all"
 SPF_VOID_INCLUDE = "spf-void-include"
 SPF_MACRO_OUTSIDE_EXP = "spf-macro-outside-exp"
+SPF_INCLUDE_LOOP = "spf-include-loop"
+SPF_PERMERROR_IN_INCLUDE = "spf-permerror-in-include"
+SPF_VOID_LOOKUPS = "spf-void-lookups"
+SPF_TOO_MANY_MX = "spf-too-many-mx"
 SPF_IGNORED_TERMS = "spf-ignored-terms"
 DMARC_MULTIPLE_RECORDS = "dmarc-multiple-records"
 DMARC_BAD_POLICY = "dmarc-bad-policy"
@@ -186,14 +190,47 @@ _causes(
         SPF_TOO_MANY_LOOKUPS,
         (SPF_INVALID,),
         "More than 10 DNS lookups",
-        when="counted through `include:` and `redirect=` (RFC 7208 section 4.6.4): receivers return permerror",
+        when="DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect=`) counted as a receiver "
+        "evaluates them, through `include:` and `redirect=` (RFC 7208 section 4.6.4; terms after `all` and a "
+        "`redirect=` beside it do not count): receivers return permerror",
     ),
     Cause(SPF_PLUS_ALL, (SPF_INVALID,), "`+all`", when="the record authorises every host on the internet"),
     Cause(
         SPF_VOID_INCLUDE,
         (SPF_INVALID,),
         "An include without an SPF record",
-        when="a name the record includes has no SPF record (or several): receivers return permerror",
+        when="a name an evaluated `include:` (or `redirect=`) points to has no SPF record, or several: receivers "
+        "return permerror (RFC 7208 sections 5.2, 6.1)",
+    ),
+    Cause(
+        SPF_INCLUDE_LOOP,
+        (SPF_INVALID,),
+        "An include: or redirect= loop",
+        when="an `include:` or `redirect=` leads back to a record that is being evaluated (RFC 7208 section "
+        "4.6.4): receivers return permerror. The same record reached twice on different branches is no loop",
+    ),
+    Cause(
+        SPF_PERMERROR_IN_INCLUDE,
+        (SPF_INVALID,),
+        "An error inside an included record",
+        when="a record reached through `include:` or `redirect=` has a syntax error (a bad `ip4:`, an unknown "
+        "mechanism, `%{c}` outside an explanation): its permerror is the permerror of the whole (RFC 7208 section "
+        "5.2), even where the record is someone else's",
+    ),
+    Cause(
+        SPF_VOID_LOOKUPS,
+        (SPF_INVALID,),
+        "More than 2 void lookups",
+        when="more than two `a`, `mx` or `exists` terms (through includes too) name domains that answer NXDOMAIN "
+        "or no records (RFC 7208 section 4.6.4): receivers return permerror. `a` is asked for A records, as for "
+        "SES's IPv4 senders",
+    ),
+    Cause(
+        SPF_TOO_MANY_MX,
+        (SPF_INVALID,),
+        "More than 10 MX names under one mx",
+        when="an evaluated `mx` names a domain with more than ten MX records (RFC 7208 section 4.6.4): receivers "
+        "return permerror",
     ),
     Cause(
         SPF_MACRO_OUTSIDE_EXP,

@@ -169,9 +169,11 @@ CHECKS: dict[str, Check] = {
             Severity.WARNING,
             "The custom MAIL FROM domain's SPF record is invalid or unsafe",
             "{fix_detail}",
-            when="on the custom MAIL FROM domain: several `v=spf1` records, a syntax error, more than 10 "
-            "DNS-querying mechanisms counted through `include:` and `redirect=`, an include without an SPF "
-            "record, or `+all`",
+            when="on the custom MAIL FROM domain: several `v=spf1` records, a syntax error, `+all`, or a permerror "
+            "a receiver meets evaluating the record through `include:` and `redirect=` (more than 10 DNS lookups "
+            "or 2 void lookups, more than 10 MX names, a loop, an include without an SPF record, an error inside an "
+            "included record); terms after `all` are notes (`record-note`), and a DNS error on the way makes the "
+            "identity `unknown` (`dns-lookup-failed`), never `spf-invalid`",
         ),
         Check(
             DMARC_INVALID,
