@@ -19,6 +19,9 @@ from ses_dkim_monitor.scan.parsers import (
     Problem,
     SpfRecord,
     SpfTerm,
+    format_dkim_key,
+    format_dmarc,
+    format_spf,
     is_dmarc_record,
     is_spf_record,
     parse_dkim_key,
@@ -72,6 +75,7 @@ def test_a_2048_bit_rsa_key_as_signers_publish_it_is_usable():
         services=("*",),
         key_bits=2048,
         problems=(),
+        tags=(("v", "DKIM1"), ("k", "rsa"), ("p", p)),
     )
     assert key.usable and not key.revoked and not key.testing
     assert parse_dkim_key(f"v=DKIM1; k=rsa; p={p}") == p
@@ -751,3 +755,27 @@ def test_spf_records_picks_the_spf_records_out_of_a_txt_set():
 )
 def test_spf_authorises_ses_only_with_an_evaluated_include_of_amazonses(txt, authorises):
     assert spf_authorises_ses(txt) is authorises
+
+
+# ---------------------------------------------------------------- serializers
+
+
+def test_a_dkim_key_record_is_written_back_from_its_tags():
+    p = spki(rsa_key(1024))
+    key = parse_dkim_key_record(f" v=DKIM1 ;k=rsa;  V=DKIM1; p={p[:100]} {p[100:]};")
+    assert format_dkim_key(key) == f"v=DKIM1; k=rsa; V=DKIM1; p={p[:100]} {p[100:]}"
+    assert parse_dkim_key_record(format_dkim_key(key)) == key
+
+
+def test_a_dmarc_record_is_written_back_from_its_tags():
+    record = parse_dmarc("v = DMARC1 ;p=reject;  rau=mailto:d@example.com ;")
+    assert format_dmarc(record) == "v=DMARC1; p=reject; rau=mailto:d@example.com"
+    assert parse_dmarc(format_dmarc(record)).notes == record.notes
+
+
+def test_an_spf_record_is_written_back_with_its_terms_unknown_words_and_modifiers():
+    record = parse_spf("v=spf1  +a:  -ALL moo exp=why.%{d} include:x.example.com REDIRECT=y.example.com")
+    assert format_spf(record) == "v=spf1 a: -all include:x.example.com moo exp=why.%{d} redirect=y.example.com"
+    again = parse_spf(format_spf(record))
+    assert sorted(causes(again.problems)) == sorted(causes(record.problems))
+    assert causes(again.notes) == causes(record.notes) == ["spf-ignored-terms"] * 2  # after -all; redirect=

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+from dataclasses import replace
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -29,6 +30,9 @@ from ses_dkim_monitor.scan.parsers import (
     Problem,
     SpfRecord,
     SpfTerm,
+    format_dkim_key,
+    format_dmarc,
+    format_spf,
     is_dmarc_record,
     is_spf_record,
     parse_dkim_key,
@@ -121,23 +125,22 @@ def tag_list(pool: list[str], head: str = "") -> st.SearchStrategy[str]:
 # Half the keys intact (each kind five times), half damaged.
 KEYS = [base64.b64encode(der).decode("ascii") for der in _DER_KEYS] * 5 + [damaged(der) for der in _DER_KEYS * 5]
 NUMBERS = ["0", "50", "100", "150", "-1", "", "١٠", "²", "５0", "+5", "5e1", "0x10", "4294967296"]
-DKIM_PARTS = tag_specs(
-    {
-        "v": ["DKIM1", "DKIM2", "dkim1", ""],
-        "k": ["rsa", "RSA", "ed25519", "dsa", ""],
-        "p": ["", *KEYS[::6]],
-        "t": ["y", "s", "y:s", "Y", "x", ""],
-        "h": ["sha256", "sha1", "sha1:sha256", "SHA256", ""],
-        "s": ["email", "*", "tlsrpt", "email:*", ""],
-        "n": ["notes", ""],
-        "g": ["*"],
-        "P": KEYS[:2],
-        "V": ["DKIM1"],
-        "x_1": ["1"],
-        "1p": ["1"],
-        "": ["rsa"],
-    }
-) + [f"p={key};" for key in KEYS]
+DKIM_TAGS = {
+    "v": ["DKIM1", "DKIM2", "dkim1", ""],
+    "k": ["rsa", "RSA", "ed25519", "dsa", ""],
+    "p": ["", *KEYS[::6]],
+    "t": ["y", "s", "y:s", "Y", "x", ""],
+    "h": ["sha256", "sha1", "sha1:sha256", "SHA256", ""],
+    "s": ["email", "*", "tlsrpt", "email:*", ""],
+    "n": ["notes", ""],
+    "g": ["*"],
+    "P": KEYS[:2],
+    "V": ["DKIM1"],
+    "x_1": ["1"],
+    "1p": ["1"],
+    "": ["rsa"],
+}
+DKIM_PARTS = tag_specs(DKIM_TAGS) + [f"p={key};" for key in KEYS]
 GOOD_DKIM_PARTS = [
     "k=rsa; ",
     "k=ed25519; ",
@@ -160,29 +163,28 @@ dkim_records = st.one_of(
 POLICIES = ["none", "quarantine", "reject", "Reject", "block", ""]
 URIS = ["mailto:d@example.com", "mailto:a@x.org!10m", "https://r.example.com/x", "http://r.example.com", "x@y", ""]
 URIS += ["mailto:a@x.org, mailto:b@y.org", "mailto:", "mailto:a@b.c,,https:"]
-DMARC_PARTS = tag_specs(
-    {
-        "v": ["DMARC1", "DMARC2", "dmarc1"],
-        "p": POLICIES,
-        "sp": POLICIES,
-        "np": POLICIES,
-        "pct": NUMBERS,
-        "rua": URIS,
-        "ruf": URIS,
-        "adkim": ["r", "s", "R", "relaxed", ""],
-        "aspf": ["r", "s", "strict"],
-        "fo": ["0", "1", "d", "s", "0:1:d:s", "2", "1:", ""],
-        "rf": ["afrf", "iodef", "AFRF:iodef", "xml", ""],
-        "ri": ["86400", *NUMBERS],
-        "psd": ["y", "n", "u", "yes", ""],
-        "t": ["y", "n", "maybe", ""],
-        "rau": URIS[:1],
-        "P": POLICIES[:3],
-        "RUA": URIS[:1],
-        "pc": NUMBERS[:2],
-        "": ["none"],
-    }
-)
+DMARC_TAGS = {
+    "v": ["DMARC1", "DMARC2", "dmarc1"],
+    "p": POLICIES,
+    "sp": POLICIES,
+    "np": POLICIES,
+    "pct": NUMBERS,
+    "rua": URIS,
+    "ruf": URIS,
+    "adkim": ["r", "s", "R", "relaxed", ""],
+    "aspf": ["r", "s", "strict"],
+    "fo": ["0", "1", "d", "s", "0:1:d:s", "2", "1:", ""],
+    "rf": ["afrf", "iodef", "AFRF:iodef", "xml", ""],
+    "ri": ["86400", *NUMBERS],
+    "psd": ["y", "n", "u", "yes", ""],
+    "t": ["y", "n", "maybe", ""],
+    "rau": URIS[:1],
+    "P": POLICIES[:3],
+    "RUA": URIS[:1],
+    "pc": NUMBERS[:2],
+    "": ["none"],
+}
+DMARC_PARTS = tag_specs(DMARC_TAGS)
 GOOD_DMARC_PARTS = [
     *("p=none; ", "p=quarantine; ", "sp=reject; ", "np=reject; ", "pct=50; ", "adkim=s; ", "aspf=r; ", "psd=y; "),
     *("t=y; ", "fo=1:d; ", "rf=afrf; ", "ri=3600; ", "rua=mailto:d@example.com; ", "ruf=https://r.example.com; "),
@@ -304,7 +306,7 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
         assert isinstance(term, SpfTerm)
         assert term.qualifier in ("+", "-", "~", "?")
         assert term.mechanism in ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
-        assert term.value is None or (isinstance(term.value, str) and term.value)
+        assert term.value is None or isinstance(term.value, str)  # "" for "a:", a ":" with nothing after it
     assert record.redirect is None or isinstance(record.redirect, str)
     assert record.explanation is None or isinstance(record.explanation, str)
     assert is_str_tuple(record.includes)
@@ -324,3 +326,93 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
         assert "spf-syntax-error" in causes
     if spf_authorises_ses(txt):
         assert "amazonses.com" in txt.lower() and "amazonses.com" in [d.lower().rstrip(".") for d in record.includes]
+
+
+# ---------------------------------------------------------------- a record rebuilt from its parse is read the same
+#
+# Each parser has a serializer (format_dkim_key, format_dmarc, format_spf) that writes a record back from what
+# was read, the way a publisher would type it. Two properties: a record written as publishers write records
+# (tags or terms, no stray separators) is read the same once rebuilt, every field and every problem and note;
+# and any text at all, once rebuilt, is a fixed point (rebuilding it again changes nothing). White space and
+# empty or "="-less parts are layout, which the serializers do not keep.
+
+
+def written(values: dict[str, list[str]]) -> list[str]:
+    """Every name=value of the pools that a publisher could write as it is (nothing to strip, no ";" inside)."""
+    return [f"{n}={v}" for n, own in values.items() for v in own if ";" not in v and v == v.strip(" \t\r\n")]
+
+
+DKIM_WRITTEN = written(DKIM_TAGS) + [f"p={key}" for key in KEYS if ";" not in key and key == key.strip()]
+DMARC_WRITTEN = written(DMARC_TAGS)
+dkim_as_written = st.one_of(
+    pooled(DKIM_WRITTEN, 7).map("; ".join),
+    pooled(DKIM_WRITTEN, 6).map(lambda tags: "; ".join(["v=DKIM1", *tags])),
+)
+dmarc_as_written = st.one_of(
+    pooled(DMARC_WRITTEN, 7).map("; ".join),
+    pooled(DMARC_WRITTEN, 7).map(lambda tags: "; ".join(["v=DMARC1", *tags])),
+)
+spf_as_written = st.one_of(
+    pooled(SPF_WORDS, 8).map(lambda words: " ".join(["v=spf1", *words])),
+    pooled(GOOD_SPF_WORDS, 6).map(lambda words: " ".join(["v=spf1", *words])),
+)
+
+
+def reading(record):
+    """A parse result with its problems and notes as sorted causes: details quote the text as it was typed."""
+    return replace(
+        record,
+        problems=tuple(sorted(p.cause for p in record.problems)),
+        notes=tuple(sorted(n.cause for n in record.notes)),
+    )
+
+
+@given(dkim_as_written)
+def test_a_dkim_key_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    key = parse_dkim_key_record(txt)
+    rebuilt = format_dkim_key(key)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert rebuilt == txt  # written as a publisher writes it, the record comes back as it was
+    assert parse_dkim_key_record(rebuilt) == key
+
+
+@given(dmarc_as_written)
+def test_a_dmarc_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    record = parse_dmarc(txt)
+    rebuilt = format_dmarc(record)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert rebuilt == txt
+    assert parse_dmarc(rebuilt) == record
+
+
+@given(spf_as_written)
+def test_an_spf_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    record = parse_spf(txt)
+    rebuilt = format_spf(record)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    again = parse_spf(rebuilt)
+    # Terms, modifiers and words no mechanism are rebuilt in that order, so problems are compared by cause.
+    assert reading(again) == reading(record)
+    assert again.evaluated_terms == record.evaluated_terms and again.lookup_count == record.lookup_count
+
+
+@given(dkim_records)
+def test_any_text_rebuilt_as_a_dkim_key_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_dkim_key(parse_dkim_key_record(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert format_dkim_key(parse_dkim_key_record(rebuilt)) == rebuilt
+
+
+@given(dmarc_records)
+def test_any_text_rebuilt_as_a_dmarc_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_dmarc(parse_dmarc(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert format_dmarc(parse_dmarc(rebuilt)) == rebuilt
+
+
+@given(spf_records_text)
+def test_any_text_rebuilt_as_an_spf_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_spf(parse_spf(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert is_spf_record(rebuilt)
+    assert format_spf(parse_spf(rebuilt)) == rebuilt

@@ -37,9 +37,9 @@ from .common import (
     SPF_SYNTAX_ERROR,
     Problem,
 )
-from .dkim_key import DkimKey, parse_dkim_key, parse_dkim_key_record
+from .dkim_key import DkimKey, format_dkim_key, parse_dkim_key, parse_dkim_key_record
 from .dmarc import DmarcRecord, format_dmarc, is_dmarc_record, looks_like_dmarc, parse_dmarc
-from .spf import SpfRecord, SpfTerm, is_spf_record, parse_spf, spf_authorises_ses, spf_records
+from .spf import SpfRecord, SpfTerm, format_spf, is_spf_record, parse_spf, spf_authorises_ses, spf_records
 
 __all__ = [
     "DKIM_CAUSES",
@@ -65,7 +65,9 @@ __all__ = [
     "Problem",
     "SpfRecord",
     "SpfTerm",
+    "format_dkim_key",
     "format_dmarc",
+    "format_spf",
     "is_dmarc_record",
     "is_spf_record",
     "looks_like_dmarc",

@@ -36,6 +36,7 @@ class DkimKey:
     key_bits: int | None
     problems: tuple[Problem, ...]
     notes: tuple[Problem, ...] = ()  # what receivers ignore while the key works: tag names in capitals
+    tags: tuple[tuple[str, str], ...] = ()  # every name=value part in order, as written (for format_dkim_key)
 
     @property
     def testing(self) -> bool:
@@ -68,6 +69,7 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
 
     parts = _tag_list(txt)
     tags: dict[str, str] = {}
+    written = [(name, value) for name, value in parts if name is not None]
     for name, value in parts:
         if name is None:
             if value:
@@ -141,7 +143,17 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
         key_bits=key_bits,
         problems=tuple(problems),
         notes=tuple(notes),
+        tags=tuple(written),
     )
+
+
+def format_dkim_key(key: DkimKey) -> str:
+    """The key record written back from its tags, in order, as ``name=value; ...``: it parses to the same key.
+
+    White space around tags and empty or ``=``-less parts are not kept: this
+    is the spelling a publisher would type for what was read.
+    """
+    return "; ".join(f"{name}={value}" for name, value in key.tags)
 
 
 def _key_bits(key_type: str, der: bytes) -> tuple[int | None, str | None]:

@@ -59,6 +59,10 @@ class SpfRecord:
     explanation: str | None
     problems: tuple[Problem, ...]
     notes: tuple[Problem, ...] = ()
+    # For format_spf: every modifier in order (name lowercased, value as written; duplicates and unknown ones
+    # included), and the words that are neither a mechanism nor a modifier, as written.
+    modifiers: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
 
     @property
     def evaluated_terms(self) -> tuple[SpfTerm, ...]:
@@ -115,12 +119,15 @@ def parse_spf(txt: str) -> SpfRecord:
 
     terms: list[SpfTerm] = []
     modifiers: dict[str, str] = {}
+    written: list[tuple[str, str]] = []
+    unknown: list[str] = []
     after_all: list[str] = []
     all_word: str | None = None  # the first all term: the last one evaluated
     for word in words:
         modifier = _SPF_MODIFIER.fullmatch(word)
         if modifier:
             name, value = modifier[1].lower(), modifier[2]
+            written.append((name, value))
             if name in ("redirect", "exp"):
                 if name in modifiers:
                     syntax(f"{name}= appears more than once; RFC 7208 allows it once.")
@@ -141,6 +148,7 @@ def parse_spf(txt: str) -> SpfRecord:
         if why:
             syntax(why)
         if term is None:
+            unknown.append(word)
             continue
         if term.mechanism in _DOMAIN_TERMS and term.value:
             _exp_only_macro(word, term.value, problems)
@@ -154,12 +162,15 @@ def parse_spf(txt: str) -> SpfRecord:
 
     notes: list[Problem] = []
     if after_all:
-        count = f"{len(after_all)} terms" if len(after_all) > 1 else "1 term"
+        count = (
+            f"{len(after_all)} terms after {_show(all_word or '')} are"
+            if len(after_all) > 1
+            else (f"1 term after {_show(all_word or '')} is")
+        )
         notes.append(
             Problem(
                 SPF_IGNORED_TERMS,
-                f"{count} after {_show(all_word or '')} are never evaluated (RFC 7208 5.1), from "
-                f"{_show(after_all[0])} on.",
+                f"{count} never evaluated (RFC 7208 5.1), from {_show(after_all[0])} on.",
             )
         )
     if "redirect" in modifiers and all_word is not None:
@@ -176,7 +187,29 @@ def parse_spf(txt: str) -> SpfRecord:
         explanation=modifiers.get("exp"),
         problems=tuple(problems),
         notes=tuple(notes),
+        modifiers=tuple(written),
+        unknown=tuple(unknown),
     )
+
+
+def format_spf(record: SpfRecord) -> str:
+    """The record written back from what was read: ``v=spf1``, the terms, the unknown words, the modifiers.
+
+    It parses to the same terms, modifiers and problems (by cause): a term's
+    ``+`` is left out (it is the default) and its mechanism written in lower
+    case; white space and a missing or different version are not kept.
+    """
+    words = ["v=spf1", *(_term_text(t) for t in record.terms), *record.unknown]
+    words += [f"{name}={value}" for name, value in record.modifiers]
+    return " ".join(words)
+
+
+def _term_text(term: SpfTerm) -> str:
+    qualifier = "" if term.qualifier == "+" else term.qualifier
+    if term.value is None:
+        return f"{qualifier}{term.mechanism}"
+    sep = "" if term.value.startswith("/") else ":"  # "a/24" keeps its bare prefix length
+    return f"{qualifier}{term.mechanism}{sep}{term.value}"
 
 
 def _exp_only_macro(word: str, value: str, problems: list[Problem]) -> None:
@@ -201,7 +234,7 @@ def _spf_directive(word: str) -> tuple[SpfTerm | None, str | None]:
     if mechanism not in _SPF_MECHANISMS:
         hint = _did_you_mean(mechanism, _SPF_MECHANISMS) if mechanism else ""
         return None, f"The term {_show(word)} is not a known mechanism or modifier{hint}."
-    value = (rest[1:] if rest.startswith(":") else rest) or None
+    value = rest[1:] if rest.startswith(":") else (rest or None)  # "" for "a:", so it is rebuilt as written
     term = SpfTerm(qualifier=qualifier, mechanism=mechanism, value=value)
     shown = _show(word)
 
