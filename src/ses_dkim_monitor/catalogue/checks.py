@@ -192,7 +192,8 @@ CHECKS: dict[str, Check] = {
             "{fix_detail}",
             when="a note, never a problem (the identity stays `ok`; alerts only with `MIN_ALERT_SEVERITY=info`): "
             "the DMARC, SPF or DKIM key record holds something receivers ignore (an unknown or mistyped tag, a tag "
-            "name in capitals) or fill in (no `p=`, read as `p=none`); the message says how receivers read it",
+            "name in capitals, terms after `all`, a `redirect=` beside `all`) or fill in (no `p=`, read as `p=none`); "
+            "the message says how receivers read it",
         ),
         Check(
             NAMESERVERS_DISAGREE,

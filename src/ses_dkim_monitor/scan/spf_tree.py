@@ -185,7 +185,8 @@ class _Walk:
         if errors:
             self.permerror(
                 c.SPF_PERMERROR_IN_INCLUDE,
-                f"evaluates {term}, whose record {quoted(records[0], limit=120)} is in error: {errors[0].detail}",
+                f"evaluates {term}, whose record {quoted(records[0], limit=120)} is in error: "
+                f"{errors[0].detail.rstrip('.')}",
                 name,
             )
         await self.record(parsed, domain=name, path=(*path, name), authorising=authorising)

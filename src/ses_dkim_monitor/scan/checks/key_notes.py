@@ -41,8 +41,8 @@ def check_key_notes(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
                     subject=f"{cause} {tok.token}",
                     source="dns",
                     cause=cause,
-                    fix_detail=f"Nothing needs to change for verifiers, who ignore these tags; to publish what you "
-                    f"mean, write the tag names in lower case in the record at {fqdn(txt.name)}: {details}",
+                    fix_detail=f"Write the tag names in lower case in the record at {fqdn(txt.name)}, or leave "
+                    f"them out: as they are, verifiers ignore them ({details})",
                 )
             )
     return found

@@ -163,8 +163,8 @@ _TREE_FIX = {
     "domain used only by SES needs just {spf}",
     c.SPF_VOID_INCLUDE: "Publish exactly one SPF record at {where}, or remove the include:/redirect= that names it "
     "from the record at {name} (or from the record that includes it)",
-    c.SPF_INCLUDE_LOOP: "Break the loop: remove the include:/redirect= of {where} from the record that names it "
-    "({detail}); a MAIL FROM domain used only by SES needs just {spf}",
+    c.SPF_INCLUDE_LOOP: "Break the loop at {where}: remove the include: or redirect= that leads back to a record "
+    "already being evaluated; a MAIL FROM domain used only by SES needs just {spf}",
     c.SPF_PERMERROR_IN_INCLUDE: "Correct the SPF record at {where}, or, if it is not yours, remove the include: of "
     "it from the record at {name}",
     c.SPF_VOID_LOOKUPS: "Remove the a/mx/exists terms that name domains without records ({void}) from the record at "
