@@ -16,7 +16,7 @@ from ses_dkim_monitor.models import (
     Severity,
 )
 from ses_dkim_monitor.scan.checks import evaluate
-from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
+from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, SpfTree
 from ses_dkim_monitor.scan.parsers import parse_dkim_key
 from tests.support.ses_world import PUBLIC_KEY
 
@@ -267,6 +267,26 @@ def test_byodkim_selector_with_key_is_ok():
     assert evaluate(ident, dns, {}).findings == ()
 
 
+def test_byodkim_key_with_upper_case_tag_names_is_usable_and_noted():
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel1",), signing_hosted_zone=None)
+    txt = f"V=DKIM1; K=rsa; p={PUBLIC_KEY}"
+    dns = DomainDns(
+        domain="example.com",
+        tokens=(DkimTokenDns(token="sel1", record=answer("sel1._domainkey.example.com", "TXT", txt)),),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
+    )
+    report = evaluate(ident, dns, {})
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause, note.subject) == (
+        "record-note",
+        Severity.INFO,
+        "key-tag-case",
+        "key-tag-case sel1",
+    )
+    assert "sel1._domainkey.example.com" in note.message and '"V"' in note.message
+    assert report.status is IdentityStatus.OK
+
+
 def test_email_identity_without_domain_identity_is_critical():
     report = evaluate(email("alerts@noreply.example.net"), None, {})
     [f] = report.findings
@@ -312,6 +332,66 @@ def test_missing_dmarc_is_a_warning_with_a_starter_record():
     assert f.record is not None and f.record.value.startswith('"v=DMARC1; p=none')
 
 
+def dmarc_report(values: tuple[str, ...], *, passed: tuple[Lookup, ...] = (), name: str = "_dmarc.example.com"):
+    dns = replace(healthy_dns(), dmarc=answer(name, "TXT", *values), dmarc_passed=passed)
+    return evaluate(domain(), dns, {})
+
+
+def test_an_unknown_dmarc_tag_is_a_note_never_dmarc_invalid():
+    report = dmarc_report(("v=DMARC1; p=reject; rau=mailto:d@example.com",))
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause) == ("record-note", Severity.INFO, "dmarc-unknown-tag")
+    assert "did you mean rua?" in note.message and "policy p=reject" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_a_valid_rua_without_p_is_read_as_p_none_and_the_message_says_so():
+    report = dmarc_report(("v=DMARC1; rua=mailto:d@example.com",))
+    [note] = report.findings
+    assert (note.check, note.cause) == ("record-note", "dmarc-policy-implied")
+    assert "read as p=none" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_an_invalid_policy_beside_a_valid_rua_says_receivers_read_p_none():
+    [f] = dmarc_report(("v=DMARC1; p=rejct; rua=mailto:d@example.com",)).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-bad-policy")
+    assert "read as p=none" in f.message
+
+
+def test_a_record_that_is_almost_dmarc_is_missing_with_the_reason():
+    [f] = dmarc_report((" v=DMARC1; p=reject",)).findings
+    assert f.check == "dmarc-record-missing"
+    assert "exactly v=DMARC1" in f.message
+
+
+def test_several_dmarc_records_are_discarded_and_the_parents_record_is_reported():
+    several = answer("_dmarc.mail.example.com", "TXT", "v=DMARC1; p=reject", "v=DMARC1; p=none")
+    ident = domain("mail.example.com")
+    dns = replace(
+        healthy_dns("mail.example.com"),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=quarantine"),
+        dmarc_passed=(several,),
+    )
+    [f] = evaluate(ident, dns, {}).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-multiple-records")
+    assert "_dmarc.mail.example.com holds 2 v=DMARC1 records" in f.message
+    assert "_dmarc.example.com" in f.message and "p=quarantine" in f.message
+    assert "no DMARC policy" not in f.message
+
+
+def test_a_near_miss_walked_past_is_reported_with_the_policy_that_applies_instead():
+    near = answer("_dmarc.mail.example.com", "TXT", "v=dmarc1; p=reject")
+    dns = replace(
+        healthy_dns("mail.example.com"),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=none"),
+        dmarc_passed=(near,),
+    )
+    [f] = evaluate(domain("mail.example.com"), dns, {}).findings
+    assert (f.check, f.cause) == ("dmarc-invalid", "dmarc-syntax-error")
+    assert '"v=dmarc1; p=reject"' in f.message and "exactly v=DMARC1" in f.message and "p=none" in f.message
+
+
 def test_mail_from_not_verified_and_records_missing():
     ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.FAILED, "UseDefaultValue"))
     dns = replace(
@@ -331,6 +411,66 @@ def test_mail_from_not_verified_and_records_missing():
     assert mx.fix == "Publish bounce.example.com. MX 10 feedback-smtp.us-east-1.amazonses.com"
     spf = next(f for f in report.findings if f.subject == "TXT")
     assert '"v=spf1 -all"' in spf.message
+
+
+def mail_from_report(*spf: str):
+    ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.SUCCESS, "RejectMessage"))
+    dns = replace(
+        healthy_dns(),
+        mail_from_mx=answer("bounce.example.com", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+        mail_from_txt=answer("bounce.example.com", "TXT", *spf),
+    )
+    return evaluate(ident, dns, {})
+
+
+def test_terms_after_all_in_the_mail_from_spf_record_are_a_note_not_a_syntax_error():
+    report = mail_from_report("v=spf1 include:amazonses.com -all include:_spf.example.net")
+    [note] = report.findings
+    assert (note.check, note.severity, note.cause) == ("record-note", Severity.INFO, "spf-ignored-terms")
+    assert "bounce.example.com" in note.message and "never evaluated" in note.message
+    assert report.status is IdentityStatus.OK
+
+
+def test_exp_only_macros_in_the_mail_from_spf_record_are_spf_invalid():
+    [f] = mail_from_report("v=spf1 include:amazonses.com exists:%{c}.bl.example.net -all").findings
+    assert (f.check, f.cause) == ("spf-invalid", "spf-macro-outside-exp")
+    assert "%{c}" in f.message
+
+
+def spf_tree_report(tree: SpfTree, spf: str = "v=spf1 include:_spf.example.com ~all"):
+    ident = domain(mail_from=MailFrom("bounce.example.com", SesStatus.SUCCESS, "RejectMessage"))
+    dns = replace(
+        healthy_dns(),
+        mail_from_mx=answer("bounce.example.com", "MX", "10 feedback-smtp.us-east-1.amazonses.com"),
+        mail_from_txt=answer("bounce.example.com", "TXT", spf),
+        spf=tree,
+    )
+    return evaluate(ident, dns, {})
+
+
+def test_ses_reached_through_the_include_tree_is_authorised():
+    assert spf_tree_report(SpfTree(lookups=2, authorises_ses=True)).findings == ()
+
+
+def test_ses_authorisation_that_cannot_be_told_is_not_reported_missing():
+    failed = Lookup("_spf.example.com", "TXT", Outcome.FAILED, error="timeout")
+    report = spf_tree_report(SpfTree(lookups=None, failed=(failed,), authorises_ses=None))
+    assert checks_of(report) == ["dns-lookup-failed"] and report.status is IdentityStatus.UNKNOWN
+    assert "_spf.example.com TXT (timeout)" in report.findings[0].message
+
+
+def test_the_first_permerror_of_the_evaluation_is_spf_invalid_with_its_cause_and_fix():
+    tree = SpfTree(
+        lookups=3,
+        permerror="spf-include-loop",
+        detail="loops: include:b.example.com leads back to a record being evaluated (x -> b.example.com)",
+        where="b.example.com",
+        authorises_ses=True,
+    )
+    [f] = spf_tree_report(tree).findings
+    assert (f.check, f.cause) == ("spf-invalid", "spf-include-loop")
+    assert "leads back" in f.message and "receivers return permerror" in f.message
+    assert "b.example.com" in f.fix
 
 
 def test_findings_are_sorted_worst_first():

@@ -19,6 +19,9 @@ from ses_dkim_monitor.scan.parsers import (
     Problem,
     SpfRecord,
     SpfTerm,
+    format_dkim_key,
+    format_dmarc,
+    format_spf,
     is_dmarc_record,
     is_spf_record,
     parse_dkim_key,
@@ -72,6 +75,7 @@ def test_a_2048_bit_rsa_key_as_signers_publish_it_is_usable():
         services=("*",),
         key_bits=2048,
         problems=(),
+        tags=(("v", "DKIM1"), ("k", "rsa"), ("p", p)),
     )
     assert key.usable and not key.revoked and not key.testing
     assert parse_dkim_key(f"v=DKIM1; k=rsa; p={p}") == p
@@ -228,10 +232,28 @@ def test_an_empty_part_between_semicolons_is_a_syntax_error_but_a_trailing_semic
     assert parse_dkim_key_record(f"v=DKIM1; p={p}; ").usable
 
 
-def test_dkim_tag_names_are_case_sensitive():
+def test_dkim_tag_names_are_case_sensitive_so_upper_case_p_holds_no_key():
     key = parse_dkim_key_record(f"P={spki(rsa_key(1024))}")
-    assert causes(key.problems) == ["key-malformed", "key-malformed"]
-    assert "case-sensitive" in key.problems[0].detail and "no p= tag" in key.problems[1].detail
+    assert "no p= tag" in only_problem(key.problems, "key-malformed")
+    assert "case-sensitive" in only_problem(key.notes, "key-tag-case") and not key.usable
+
+
+def test_upper_case_v_k_and_t_are_unknown_tags_ignored_and_the_key_stays_usable():
+    p = spki(rsa_key(2048))
+    key = parse_dkim_key_record(f"V=DKIM1; K=rsa; T=y; p={p}")
+    assert key.problems == () and key.usable and key.key_bits == 2048
+    assert key.version is None and not key.testing  # T=y is not t=y: the key is not in testing mode
+    detail = only_problem(key.notes, "key-tag-case")
+    assert '"V"' in detail and '"K"' in detail and '"T"' in detail and "case-sensitive" in detail
+
+
+def test_upper_case_k_does_not_change_the_key_type():
+    key = parse_dkim_key_record(f"K=ed25519; p={spki(rsa_key(1024))}")
+    assert key.key_type == "rsa" and key.usable and causes(key.notes) == ["key-tag-case"]
+
+
+def test_a_lower_case_key_record_has_no_notes():
+    assert parse_dkim_key_record(f"v=DKIM1; k=rsa; t=s; p={spki(rsa_key(1024))}").notes == ()
 
 
 def test_an_unknown_key_type_is_malformed():
@@ -315,19 +337,94 @@ def test_a_public_suffix_operator_record_with_psd_y_is_valid():
     assert record.psd == "y" and record.nonexistent_policy == "reject" and record.problems == ()
 
 
-def test_two_spaces_and_mixed_case_are_fine():
-    txt = "V = DMARC1;  P=Quarantine;  SP=None;  RUA=mailto:DMARC@Example.com;"
+def test_white_space_around_equals_and_mixed_case_values_are_fine():
+    txt = "v = DMARC1;  p=Quarantine;  sp=None;  rua=mailto:DMARC@Example.com;"
     assert is_dmarc_record(txt)
     record = parse_dmarc(txt)
-    assert record.problems == ()
-    assert (record.policy, record.subdomain_policy) == ("quarantine", "none")
+    assert record.problems == () and record.notes == ()
+    assert (record.policy, record.subdomain_policy, record.applied_policy) == ("quarantine", "none", "quarantine")
     assert record.rua == ("mailto:DMARC@Example.com",)
     assert record.tags[0] == ("v", "DMARC1")
 
 
-def test_a_missing_policy_is_a_bad_policy():
+@pytest.mark.parametrize(
+    "txt, is_dmarc",
+    [
+        ("v=DMARC1; p=reject", True),
+        ("v=DMARC1", True),
+        ("v=DMARC1;", True),
+        ("v = DMARC1 ; p=reject", True),  # RFC 9989: equals = *WSP "=" *WSP, and dmarc-sep = *WSP ";" *WSP
+        ("v=\tDMARC1;p=reject", True),
+        ("v=dmarc1; p=reject", False),  # %s"DMARC1": the version is case-sensitive
+        ("v=Dmarc1; p=reject", False),
+        (" v=DMARC1; p=reject", False),  # nothing may come before v
+        ("\tv=DMARC1; p=reject", False),
+        ("V=DMARC1; p=reject", False),  # tag names are case-sensitive (DKIM's tag-value syntax)
+        ("v=DMARC1x; p=reject", False),
+        ("v=DMARC1 p=reject", False),
+        ("p=reject; v=DMARC1", False),
+        ("", False),
+    ],
+)
+def test_only_a_record_beginning_with_exactly_v_equals_DMARC1_is_a_dmarc_record(txt, is_dmarc):
+    assert is_dmarc_record(txt) is is_dmarc
+    assert ("dmarc-syntax-error" in causes(parse_dmarc(txt).problems)) is not is_dmarc
+
+
+@pytest.mark.parametrize(
+    "txt, said",
+    [
+        ("v=dmarc1; p=reject", 'v= is "dmarc1"'),
+        (" v=DMARC1; p=reject", "white space"),
+        ("V=DMARC1; p=reject", "case-sensitive"),
+    ],
+)
+def test_a_near_miss_of_v_equals_DMARC1_says_what_is_wrong(txt, said):
+    assert said in " ".join(p.detail for p in parse_dmarc(txt).problems if p.cause == "dmarc-syntax-error")
+
+
+def test_unknown_tags_are_ignored_and_the_record_keeps_its_policy():
+    record = parse_dmarc("v=DMARC1; p=reject; xyz=foo; rau=mailto:d@example.com")
+    assert record.problems == ()
+    assert (record.policy, record.applied_policy) == ("reject", "reject")
+    assert causes(record.notes) == ["dmarc-unknown-tag", "dmarc-unknown-tag"]
+    assert "ignore" in record.notes[0].detail and "did you mean rua?" in record.notes[1].detail
+
+
+def test_tag_names_are_case_sensitive_so_upper_case_p_is_an_unknown_tag():
+    record = parse_dmarc("v=DMARC1; P=reject; rua=mailto:d@example.com")
+    assert record.policy is None and record.applied_policy == "none" and record.problems == ()
+    assert causes(record.notes) == ["dmarc-unknown-tag", "dmarc-policy-implied"]
+    assert "case-sensitive" in record.notes[0].detail and '"P"' in record.notes[0].detail
+
+
+def test_a_valid_rua_and_no_p_is_read_as_p_none_and_said_so():
     record = parse_dmarc("v=DMARC1; rua=mailto:dmarc@example.com")
-    assert "no p= tag" in only_problem(record.problems, "dmarc-bad-policy") and record.policy is None
+    assert record.problems == () and record.policy is None and record.applied_policy == "none"
+    assert "p=none" in only_problem(record.notes, "dmarc-policy-implied")
+
+
+def test_no_p_and_no_valid_rua_means_receivers_apply_no_dmarc_policy():
+    record = parse_dmarc("v=DMARC1; adkim=s")
+    detail = only_problem(record.problems, "dmarc-bad-policy")
+    assert "no p= tag" in detail and "no DMARC policy" in detail and record.applied_policy is None
+
+
+@pytest.mark.parametrize(
+    "txt, applied",
+    [
+        ("v=DMARC1; p=block; rua=mailto:d@example.com", "none"),
+        ("v=DMARC1; p=reject; sp=quarantin; rua=mailto:d@example.com", "none"),  # an invalid sp= spoils p= too
+        ("v=DMARC1; p=reject; np=allow; rua=mailto:d@example.com", "none"),
+        ("v=DMARC1; p=block", None),
+        ("v=DMARC1; p=reject; sp=quarantin", None),
+    ],
+)
+def test_an_invalid_policy_is_read_as_p_none_with_a_valid_rua_and_as_no_policy_without(txt, applied):
+    record = parse_dmarc(txt)
+    detail = only_problem(record.problems, "dmarc-bad-policy")
+    assert record.applied_policy == applied
+    assert ("read the record as p=none" if applied else "apply no DMARC policy") in detail
 
 
 @pytest.mark.parametrize("txt, tag", [("p=block", "p"), ("p=none; sp=allow", "sp"), ("p=none; np=", "np")])
@@ -349,17 +446,20 @@ def test_pct_outside_0_to_100_is_a_bad_pct(pct):
     assert record.pct is None
 
 
-def test_rau_typo_suggests_rua():
-    detail = only_problem(parse_dmarc("v=DMARC1; p=none; rau=mailto:d@example.com").problems, "dmarc-unknown-tag")
-    assert detail == 'The tag "rau" is not a DMARC tag (did you mean rua?).'
+def test_rau_typo_suggests_rua_in_a_note():
+    record = parse_dmarc("v=DMARC1; p=none; rau=mailto:d@example.com")
+    assert record.problems == ()
+    assert only_problem(record.notes, "dmarc-unknown-tag") == (
+        'The tag "rau" is not a DMARC tag, so receivers ignore it (did you mean rua?).'
+    )
 
 
 def test_a_tag_one_edit_from_two_known_tags_suggests_both():
-    assert "did you mean rua or ruf?" in parse_dmarc("v=DMARC1; p=none; rux=x").problems[0].detail
+    assert "did you mean rua or ruf?" in parse_dmarc("v=DMARC1; p=none; rux=x").notes[0].detail
 
 
 def test_an_unknown_tag_far_from_any_known_tag_gets_no_suggestion():
-    detail = only_problem(parse_dmarc("v=DMARC1; p=none; policy=reject").problems, "dmarc-unknown-tag")
+    detail = only_problem(parse_dmarc("v=DMARC1; p=none; policy=reject").notes, "dmarc-unknown-tag")
     assert "did you mean" not in detail and '"policy"' in detail
 
 
@@ -373,8 +473,8 @@ def test_version_dmarc1_must_be_a_whole_tag():
     assert not is_dmarc_record("v=DMARC1x; p=none")  # the old prefix test took this for DMARC
 
 
-def test_leading_white_space_and_trailing_semicolon_are_tolerated():
-    assert is_dmarc_record(" v=DMARC1; p=none;") and parse_dmarc(" v=DMARC1; p=none;").problems == ()
+def test_a_trailing_semicolon_and_white_space_after_it_are_tolerated():
+    assert is_dmarc_record("v=DMARC1; p=none; ") and parse_dmarc("v=DMARC1; p=none; ").problems == ()
 
 
 @pytest.mark.parametrize(
@@ -390,9 +490,11 @@ def test_leading_white_space_and_trailing_semicolon_are_tolerated():
         ("p=none; fo=2", "0, 1, d and s"),
         ("p=none; rf=xml", "afrf"),
         ("p=none; ri=-1", "seconds"),
-        ("p=none; rua=dmarc@example.com", "mailto: or https:"),
-        ("p=none; rua=http://reports.example.com", "mailto: or https:"),
+        ("p=none; rua=dmarc@example.com", "not a URI"),
         ("p=none; ruf=mailto:nobody", "email address"),
+        ("p=none; rua=mailto:", "email address"),
+        ("p=none; rua=mailto:a b@example.com", "cannot hold"),
+        ("p=none; ruf=https://", "no host"),
         ("p=none; rua=", "empty"),
     ],
 )
@@ -400,13 +502,33 @@ def test_invalid_values_are_syntax_errors(tail, said):
     assert said in only_problem(parse_dmarc(f"v=DMARC1; {tail}").problems, "dmarc-syntax-error")
 
 
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "mailto:dmarc@example.com",
+        "mailto:dmarc@localhost",  # any URI (RFC 9989 4.7): a host name needs no dot
+        "ftp://reports.example.com/dmarc",
+        "http://reports.example.com",
+        "https://reports.example.com/dmarc?x=1",
+        "mailto:a@example.com!10m",
+        "urn:example:dmarc",
+    ],
+)
+def test_rua_takes_any_uri(uri):
+    record = parse_dmarc(f"v=DMARC1; p=none; rua={uri}")
+    assert record.problems == () and record.rua == (uri,)
+
+
 def test_duplicate_tags_keep_the_first_value():
     record = parse_dmarc("v=DMARC1; p=reject; p=none")
     assert record.policy == "reject" and record.tags == (("v", "DMARC1"), ("p", "reject"), ("p", "none"))
 
 
-def test_empty_parts_between_semicolons_are_harmless_in_dmarc():
-    assert parse_dmarc("v=DMARC1;; p=none").problems == ()
+@pytest.mark.parametrize("txt", ["v=DMARC1; p=reject;;", "v=DMARC1;; p=none", "v=DMARC1; p=none; ;"])
+def test_an_empty_part_between_semicolons_is_a_syntax_error(txt):
+    record = parse_dmarc(txt)
+    assert "empty part" in only_problem(record.problems, "dmarc-syntax-error")
+    assert record.applied_policy == record.policy  # the policy itself is still read
 
 
 def test_parse_dmarc_of_unrelated_text_still_returns_a_record():
@@ -494,9 +616,13 @@ def test_redirect_is_exposed_and_counted():
     assert record.redirect == "_spf.example.com" and record.problems == () and record.lookup_count == 1
 
 
-def test_redirect_is_ignored_when_the_record_has_all():
-    detail = only_problem(parse_spf("v=spf1 mx -all redirect=_spf.example.com").problems, "spf-syntax-error")
-    assert "ignored" in detail and "_spf.example.com" in detail
+@pytest.mark.parametrize("txt", ["v=spf1 mx -all redirect=_spf.example.com", "v=spf1 redirect=_spf.example.com ~all"])
+def test_redirect_beside_all_is_ignored_neither_followed_nor_counted(txt):
+    record = parse_spf(txt)
+    assert record.problems == () and record.redirect == "_spf.example.com" and record.redirect_target is None
+    assert record.lookup_count == txt.count("mx")  # RFC 7208 6.1: the redirect is never evaluated
+    detail = only_problem(record.notes, "spf-ignored-terms")
+    assert "redirect=" in detail and "ignore" in detail
 
 
 def test_redirect_and_exp_may_appear_only_once():
@@ -510,11 +636,42 @@ def test_explanation_is_exposed():
     assert parse_spf("v=spf1 -all exp=explain._spf.%{d}").explanation == "explain._spf.%{d}"
 
 
-def test_terms_after_all_are_ignored_and_said_so():
+def test_terms_after_all_are_ignored_not_a_syntax_error_and_said_so_in_a_note():
     record = parse_spf("v=spf1 -all include:amazonses.com mx")
-    detail = only_problem(record.problems, "spf-syntax-error")
-    assert detail.startswith('2 terms after "-all" will never be evaluated')
-    assert record.lookup_count == 2 and not spf_authorises_ses("v=spf1 -all include:amazonses.com mx")
+    assert record.problems == ()  # RFC 7208 5.1: mechanisms after "all" will never be tested
+    assert only_problem(record.notes, "spf-ignored-terms").startswith('2 terms after "-all" are never evaluated')
+    assert record.lookup_count == 0 and not spf_authorises_ses("v=spf1 -all include:amazonses.com mx")
+
+
+def test_a_second_all_is_never_evaluated():
+    record = parse_spf("v=spf1 all -all")
+    assert causes(record.problems) == ["spf-plus-all"] and causes(record.notes) == ["spf-ignored-terms"]
+    assert record.all_qualifier == "+"
+
+
+def test_a_syntax_error_after_all_is_still_a_syntax_error():
+    # RFC 7208 4.6: syntax errors anywhere in the record are detected (the openspf suite's detect-errors-anywhere).
+    record = parse_spf("v=spf1 ip4:192.0.2.1 -all moo")
+    assert '"moo"' in only_problem(record.problems, "spf-syntax-error")
+
+
+@pytest.mark.parametrize(
+    "txt",
+    [
+        "v=spf1 exists:%{c}.example.com -all",
+        "v=spf1 a:%{r}.example.com -all",
+        "v=spf1 include:%{t}.example.com -all",
+        "v=spf1 exists:%{C}.example.com -all",  # upper case is the same macro, URL-escaped
+        "v=spf1 -all redirect=%{ir}.%{t}.example.com",
+        "v=spf1 -all exp=%{r}.example.com",  # the exp= domain is no explanation text (openspf's exp-only-macro-char)
+    ],
+)
+def test_macros_c_r_and_t_outside_an_explanation_text_are_a_permerror(txt):
+    assert "only an explanation" in only_problem(parse_spf(txt).problems, "spf-macro-outside-exp")
+
+
+def test_other_macros_are_fine_anywhere():
+    assert parse_spf("v=spf1 exists:%{i}.%{l1r-}.%{d} -all exp=why.%{d}").problems == ()
 
 
 @pytest.mark.parametrize("term", ["include", "include:", "exists", "exists:", "include/24"])
@@ -598,3 +755,27 @@ def test_spf_records_picks_the_spf_records_out_of_a_txt_set():
 )
 def test_spf_authorises_ses_only_with_an_evaluated_include_of_amazonses(txt, authorises):
     assert spf_authorises_ses(txt) is authorises
+
+
+# ---------------------------------------------------------------- serializers
+
+
+def test_a_dkim_key_record_is_written_back_from_its_tags():
+    p = spki(rsa_key(1024))
+    key = parse_dkim_key_record(f" v=DKIM1 ;k=rsa;  V=DKIM1; p={p[:100]} {p[100:]};")
+    assert format_dkim_key(key) == f"v=DKIM1; k=rsa; V=DKIM1; p={p[:100]} {p[100:]}"
+    assert parse_dkim_key_record(format_dkim_key(key)) == key
+
+
+def test_a_dmarc_record_is_written_back_from_its_tags():
+    record = parse_dmarc("v = DMARC1 ;p=reject;  rau=mailto:d@example.com ;")
+    assert format_dmarc(record) == "v=DMARC1; p=reject; rau=mailto:d@example.com"
+    assert parse_dmarc(format_dmarc(record)).notes == record.notes
+
+
+def test_an_spf_record_is_written_back_with_its_terms_unknown_words_and_modifiers():
+    record = parse_spf("v=spf1  +a:  -ALL moo exp=why.%{d} include:x.example.com REDIRECT=y.example.com")
+    assert format_spf(record) == "v=spf1 a: -all include:x.example.com moo exp=why.%{d} redirect=y.example.com"
+    again = parse_spf(format_spf(record))
+    assert sorted(causes(again.problems)) == sorted(causes(record.problems))
+    assert causes(again.notes) == causes(record.notes) == ["spf-ignored-terms"] * 2  # after -all; redirect=

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+from dataclasses import replace
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
@@ -19,13 +20,19 @@ from hypothesis import strategies as st
 
 from ses_dkim_monitor.scan.parsers import (
     DKIM_CAUSES,
+    DKIM_NOTES,
     DMARC_CAUSES,
+    DMARC_NOTES,
     SPF_CAUSES,
+    SPF_NOTES,
     DkimKey,
     DmarcRecord,
     Problem,
     SpfRecord,
     SpfTerm,
+    format_dkim_key,
+    format_dmarc,
+    format_spf,
     is_dmarc_record,
     is_spf_record,
     parse_dkim_key,
@@ -37,8 +44,11 @@ from ses_dkim_monitor.scan.parsers import (
 
 # The documented codes, spelled out here so that a parser inventing a code fails even if it also adds it to its set.
 DOCUMENTED_DKIM = {"key-revoked", "key-malformed"}
-DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-unknown-tag", "dmarc-syntax-error"}
-DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all"}
+DOCUMENTED_DKIM_NOTES = {"key-tag-case"}
+DOCUMENTED_DMARC = {"dmarc-bad-policy", "dmarc-bad-pct", "dmarc-syntax-error"}
+DOCUMENTED_DMARC_NOTES = {"dmarc-unknown-tag", "dmarc-policy-implied"}
+DOCUMENTED_SPF = {"spf-syntax-error", "spf-plus-all", "spf-macro-outside-exp"}
+DOCUMENTED_SPF_NOTES = {"spf-ignored-terms"}
 
 # Plausible pieces are rendered once, here, into pools; a test draws a whole list of pieces as one
 # string (one Hypothesis choice). Drawing, not parsing, is what costs time on a shared machine, and
@@ -115,23 +125,22 @@ def tag_list(pool: list[str], head: str = "") -> st.SearchStrategy[str]:
 # Half the keys intact (each kind five times), half damaged.
 KEYS = [base64.b64encode(der).decode("ascii") for der in _DER_KEYS] * 5 + [damaged(der) for der in _DER_KEYS * 5]
 NUMBERS = ["0", "50", "100", "150", "-1", "", "١٠", "²", "５0", "+5", "5e1", "0x10", "4294967296"]
-DKIM_PARTS = tag_specs(
-    {
-        "v": ["DKIM1", "DKIM2", "dkim1", ""],
-        "k": ["rsa", "RSA", "ed25519", "dsa", ""],
-        "p": ["", *KEYS[::6]],
-        "t": ["y", "s", "y:s", "Y", "x", ""],
-        "h": ["sha256", "sha1", "sha1:sha256", "SHA256", ""],
-        "s": ["email", "*", "tlsrpt", "email:*", ""],
-        "n": ["notes", ""],
-        "g": ["*"],
-        "P": KEYS[:2],
-        "V": ["DKIM1"],
-        "x_1": ["1"],
-        "1p": ["1"],
-        "": ["rsa"],
-    }
-) + [f"p={key};" for key in KEYS]
+DKIM_TAGS = {
+    "v": ["DKIM1", "DKIM2", "dkim1", ""],
+    "k": ["rsa", "RSA", "ed25519", "dsa", ""],
+    "p": ["", *KEYS[::6]],
+    "t": ["y", "s", "y:s", "Y", "x", ""],
+    "h": ["sha256", "sha1", "sha1:sha256", "SHA256", ""],
+    "s": ["email", "*", "tlsrpt", "email:*", ""],
+    "n": ["notes", ""],
+    "g": ["*"],
+    "P": KEYS[:2],
+    "V": ["DKIM1"],
+    "x_1": ["1"],
+    "1p": ["1"],
+    "": ["rsa"],
+}
+DKIM_PARTS = tag_specs(DKIM_TAGS) + [f"p={key};" for key in KEYS]
 GOOD_DKIM_PARTS = [
     "k=rsa; ",
     "k=ed25519; ",
@@ -154,29 +163,28 @@ dkim_records = st.one_of(
 POLICIES = ["none", "quarantine", "reject", "Reject", "block", ""]
 URIS = ["mailto:d@example.com", "mailto:a@x.org!10m", "https://r.example.com/x", "http://r.example.com", "x@y", ""]
 URIS += ["mailto:a@x.org, mailto:b@y.org", "mailto:", "mailto:a@b.c,,https:"]
-DMARC_PARTS = tag_specs(
-    {
-        "v": ["DMARC1", "DMARC2", "dmarc1"],
-        "p": POLICIES,
-        "sp": POLICIES,
-        "np": POLICIES,
-        "pct": NUMBERS,
-        "rua": URIS,
-        "ruf": URIS,
-        "adkim": ["r", "s", "R", "relaxed", ""],
-        "aspf": ["r", "s", "strict"],
-        "fo": ["0", "1", "d", "s", "0:1:d:s", "2", "1:", ""],
-        "rf": ["afrf", "iodef", "AFRF:iodef", "xml", ""],
-        "ri": ["86400", *NUMBERS],
-        "psd": ["y", "n", "u", "yes", ""],
-        "t": ["y", "n", "maybe", ""],
-        "rau": URIS[:1],
-        "P": POLICIES[:3],
-        "RUA": URIS[:1],
-        "pc": NUMBERS[:2],
-        "": ["none"],
-    }
-)
+DMARC_TAGS = {
+    "v": ["DMARC1", "DMARC2", "dmarc1"],
+    "p": POLICIES,
+    "sp": POLICIES,
+    "np": POLICIES,
+    "pct": NUMBERS,
+    "rua": URIS,
+    "ruf": URIS,
+    "adkim": ["r", "s", "R", "relaxed", ""],
+    "aspf": ["r", "s", "strict"],
+    "fo": ["0", "1", "d", "s", "0:1:d:s", "2", "1:", ""],
+    "rf": ["afrf", "iodef", "AFRF:iodef", "xml", ""],
+    "ri": ["86400", *NUMBERS],
+    "psd": ["y", "n", "u", "yes", ""],
+    "t": ["y", "n", "maybe", ""],
+    "rau": URIS[:1],
+    "P": POLICIES[:3],
+    "RUA": URIS[:1],
+    "pc": NUMBERS[:2],
+    "": ["none"],
+}
+DMARC_PARTS = tag_specs(DMARC_TAGS)
 GOOD_DMARC_PARTS = [
     *("p=none; ", "p=quarantine; ", "sp=reject; ", "np=reject; ", "pct=50; ", "adkim=s; ", "aspf=r; ", "psd=y; "),
     *("t=y; ", "fo=1:d; ", "rf=afrf; ", "ri=3600; ", "rua=mailto:d@example.com; ", "ruf=https://r.example.com; "),
@@ -245,6 +253,7 @@ def test_dkim_key_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     key = parse_dkim_key_record(txt)
     assert isinstance(key, DkimKey)
     assert_problems(key.problems, DOCUMENTED_DKIM, DKIM_CAUSES)
+    assert_problems(key.notes, DOCUMENTED_DKIM_NOTES, DKIM_NOTES)
     assert key.version is None or isinstance(key.version, str)
     assert isinstance(key.key_type, str) and key.key_type == key.key_type.lower()
     assert isinstance(key.public_key, str) and not any(ch.isspace() for ch in key.public_key)
@@ -265,9 +274,11 @@ def test_dmarc_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     record = parse_dmarc(txt)
     assert isinstance(record, DmarcRecord)
     assert_problems(record.problems, DOCUMENTED_DMARC, DMARC_CAUSES)
+    assert_problems(record.notes, DOCUMENTED_DMARC_NOTES, DMARC_NOTES)
     assert isinstance(record.tags, tuple)
     for tag, value in record.tags:
-        assert isinstance(tag, str) and tag == tag.lower() and isinstance(value, str)
+        assert isinstance(tag, str) and isinstance(value, str)
+    assert record.applied_policy in (None, "none", "quarantine", "reject")
     for field in (record.policy, record.subdomain_policy, record.nonexistent_policy, record.psd, record.testing):
         assert field is None or (isinstance(field, str) and field == field.lower())
     for field in (record.adkim, record.aspf):
@@ -277,8 +288,10 @@ def test_dmarc_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     causes = {p.cause for p in record.problems}
     if not is_dmarc_record(txt):
         assert "dmarc-syntax-error" in causes
-    if record.policy is None:
+    if record.applied_policy is None:
         assert "dmarc-bad-policy" in causes
+    if record.applied_policy != record.policy:
+        assert record.applied_policy == "none" or "dmarc-bad-policy" in causes
 
 
 @given(spf_records_text)
@@ -287,17 +300,25 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
     record = parse_spf(txt)
     assert isinstance(record, SpfRecord)
     assert_problems(record.problems, DOCUMENTED_SPF, SPF_CAUSES)
+    assert_problems(record.notes, DOCUMENTED_SPF_NOTES, SPF_NOTES)
     assert isinstance(record.terms, tuple)
     for term in record.terms:
         assert isinstance(term, SpfTerm)
         assert term.qualifier in ("+", "-", "~", "?")
         assert term.mechanism in ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
-        assert term.value is None or (isinstance(term.value, str) and term.value)
+        assert term.value is None or isinstance(term.value, str)  # "" for "a:", a ":" with nothing after it
     assert record.redirect is None or isinstance(record.redirect, str)
     assert record.explanation is None or isinstance(record.explanation, str)
     assert is_str_tuple(record.includes)
-    lookups = [t for t in record.terms if t.mechanism in ("include", "a", "mx", "ptr", "exists")]
-    assert record.lookup_count == len(lookups) + (record.redirect is not None)
+    evaluated = record.terms[: next((i + 1 for i, t in enumerate(record.terms) if t.mechanism == "all"), None)]
+    assert record.evaluated_terms == evaluated
+    lookups = [t for t in evaluated if t.mechanism in ("include", "a", "mx", "ptr", "exists")]
+    has_all = any(t.mechanism == "all" for t in record.terms)
+    assert record.redirect_target == (None if has_all else record.redirect)
+    assert record.lookup_count == len(lookups) + (record.redirect_target is not None)
+    assert ("spf-ignored-terms" in {n.cause for n in record.notes}) is (
+        len(evaluated) < len(record.terms) or (has_all and record.redirect is not None)
+    )
     assert record.all_qualifier in (None, "+", "-", "~", "?")
     causes = {p.cause for p in record.problems}
     assert (record.all_qualifier == "+") is ("spf-plus-all" in causes)
@@ -305,3 +326,93 @@ def test_spf_parser_never_raises_and_keeps_its_shape(txt: str) -> None:
         assert "spf-syntax-error" in causes
     if spf_authorises_ses(txt):
         assert "amazonses.com" in txt.lower() and "amazonses.com" in [d.lower().rstrip(".") for d in record.includes]
+
+
+# ---------------------------------------------------------------- a record rebuilt from its parse is read the same
+#
+# Each parser has a serializer (format_dkim_key, format_dmarc, format_spf) that writes a record back from what
+# was read, the way a publisher would type it. Two properties: a record written as publishers write records
+# (tags or terms, no stray separators) is read the same once rebuilt, every field and every problem and note;
+# and any text at all, once rebuilt, is a fixed point (rebuilding it again changes nothing). White space and
+# empty or "="-less parts are layout, which the serializers do not keep.
+
+
+def written(values: dict[str, list[str]]) -> list[str]:
+    """Every name=value of the pools that a publisher could write as it is (nothing to strip, no ";" inside)."""
+    return [f"{n}={v}" for n, own in values.items() for v in own if ";" not in v and v == v.strip(" \t\r\n")]
+
+
+DKIM_WRITTEN = written(DKIM_TAGS) + [f"p={key}" for key in KEYS if ";" not in key and key == key.strip()]
+DMARC_WRITTEN = written(DMARC_TAGS)
+dkim_as_written = st.one_of(
+    pooled(DKIM_WRITTEN, 7).map("; ".join),
+    pooled(DKIM_WRITTEN, 6).map(lambda tags: "; ".join(["v=DKIM1", *tags])),
+)
+dmarc_as_written = st.one_of(
+    pooled(DMARC_WRITTEN, 7).map("; ".join),
+    pooled(DMARC_WRITTEN, 7).map(lambda tags: "; ".join(["v=DMARC1", *tags])),
+)
+spf_as_written = st.one_of(
+    pooled(SPF_WORDS, 8).map(lambda words: " ".join(["v=spf1", *words])),
+    pooled(GOOD_SPF_WORDS, 6).map(lambda words: " ".join(["v=spf1", *words])),
+)
+
+
+def reading(record):
+    """A parse result with its problems and notes as sorted causes: details quote the text as it was typed."""
+    return replace(
+        record,
+        problems=tuple(sorted(p.cause for p in record.problems)),
+        notes=tuple(sorted(n.cause for n in record.notes)),
+    )
+
+
+@given(dkim_as_written)
+def test_a_dkim_key_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    key = parse_dkim_key_record(txt)
+    rebuilt = format_dkim_key(key)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert rebuilt == txt  # written as a publisher writes it, the record comes back as it was
+    assert parse_dkim_key_record(rebuilt) == key
+
+
+@given(dmarc_as_written)
+def test_a_dmarc_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    record = parse_dmarc(txt)
+    rebuilt = format_dmarc(record)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert rebuilt == txt
+    assert parse_dmarc(rebuilt) == record
+
+
+@given(spf_as_written)
+def test_an_spf_record_rebuilt_from_its_parse_is_read_the_same(txt: str) -> None:
+    record = parse_spf(txt)
+    rebuilt = format_spf(record)
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    again = parse_spf(rebuilt)
+    # Terms, modifiers and words no mechanism are rebuilt in that order, so problems are compared by cause.
+    assert reading(again) == reading(record)
+    assert again.evaluated_terms == record.evaluated_terms and again.lookup_count == record.lookup_count
+
+
+@given(dkim_records)
+def test_any_text_rebuilt_as_a_dkim_key_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_dkim_key(parse_dkim_key_record(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert format_dkim_key(parse_dkim_key_record(rebuilt)) == rebuilt
+
+
+@given(dmarc_records)
+def test_any_text_rebuilt_as_a_dmarc_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_dmarc(parse_dmarc(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert format_dmarc(parse_dmarc(rebuilt)) == rebuilt
+
+
+@given(spf_records_text)
+def test_any_text_rebuilt_as_an_spf_record_is_a_fixed_point(txt: str) -> None:
+    rebuilt = format_spf(parse_spf(txt))
+    note(f"record: {txt!r}\nrebuilt: {rebuilt!r}")
+    assert is_spf_record(rebuilt)
+    assert format_spf(parse_spf(rebuilt)) == rebuilt

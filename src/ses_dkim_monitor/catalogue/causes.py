@@ -20,6 +20,7 @@ from .checks import (
     IDENTITY_NOT_CHECKED,
     MAIL_FROM_NOT_SUCCESS,
     MAIL_FROM_RECORD_MISSING,
+    RECORD_NOTE,
     SPF_INVALID,
 )
 
@@ -35,16 +36,24 @@ SILENT_FALLBACK = "silent-fallback"
 MX_WRONG_TARGET = "mx-wrong-target"
 KEY_REVOKED = "key-revoked"
 KEY_MALFORMED = "key-malformed"
+KEY_TAG_CASE = "key-tag-case"
 SPF_MULTIPLE_RECORDS = "spf-multiple-records"
 SPF_SYNTAX_ERROR = "spf-syntax-error"
 SPF_TOO_MANY_LOOKUPS = "spf-too-many-lookups"
 SPF_PLUS_ALL = "spf-plus-all"
 SPF_VOID_INCLUDE = "spf-void-include"
+SPF_MACRO_OUTSIDE_EXP = "spf-macro-outside-exp"
+SPF_INCLUDE_LOOP = "spf-include-loop"
+SPF_PERMERROR_IN_INCLUDE = "spf-permerror-in-include"
+SPF_VOID_LOOKUPS = "spf-void-lookups"
+SPF_TOO_MANY_MX = "spf-too-many-mx"
+SPF_IGNORED_TERMS = "spf-ignored-terms"
 DMARC_MULTIPLE_RECORDS = "dmarc-multiple-records"
 DMARC_BAD_POLICY = "dmarc-bad-policy"
 DMARC_BAD_PCT = "dmarc-bad-pct"
 DMARC_UNKNOWN_TAG = "dmarc-unknown-tag"
 DMARC_SYNTAX_ERROR = "dmarc-syntax-error"
+DMARC_POLICY_IMPLIED = "dmarc-policy-implied"
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,14 @@ _causes(
         "that is not a public key",
     ),
     Cause(
+        KEY_TAG_CASE,
+        (RECORD_NOTE,),
+        "A DKIM key record tag name in capitals (a note)",
+        when="`V=`, `K=`, `T=` (or another tag name in capitals) in a DKIM key record: tag names are "
+        "case-sensitive, so verifiers ignore the tag (RFC 6376 section 3.2) and the key works as if it were "
+        "absent (`T=y` is no testing flag, `K=` no key type); `P=` is no `p=` either, so such a record holds no key",
+    ),
+    Cause(
         SPF_MULTIPLE_RECORDS,
         (SPF_INVALID,),
         "Several SPF records",
@@ -173,39 +190,98 @@ _causes(
         SPF_TOO_MANY_LOOKUPS,
         (SPF_INVALID,),
         "More than 10 DNS lookups",
-        when="counted through `include:` and `redirect=` (RFC 7208 section 4.6.4): receivers return permerror",
+        when="DNS-querying terms (`include`, `a`, `mx`, `ptr`, `exists`, `redirect=`) counted as a receiver "
+        "evaluates them, through `include:` and `redirect=` (RFC 7208 section 4.6.4; terms after `all` and a "
+        "`redirect=` beside it do not count): receivers return permerror",
     ),
     Cause(SPF_PLUS_ALL, (SPF_INVALID,), "`+all`", when="the record authorises every host on the internet"),
     Cause(
         SPF_VOID_INCLUDE,
         (SPF_INVALID,),
         "An include without an SPF record",
-        when="a name the record includes has no SPF record (or several): receivers return permerror",
+        when="a name an evaluated `include:` (or `redirect=`) points to has no SPF record, or several: receivers "
+        "return permerror (RFC 7208 sections 5.2, 6.1)",
+    ),
+    Cause(
+        SPF_INCLUDE_LOOP,
+        (SPF_INVALID,),
+        "An include: or redirect= loop",
+        when="an `include:` or `redirect=` leads back to a record that is being evaluated (RFC 7208 section "
+        "4.6.4): receivers return permerror. The same record reached twice on different branches is no loop",
+    ),
+    Cause(
+        SPF_PERMERROR_IN_INCLUDE,
+        (SPF_INVALID,),
+        "An error inside an included record",
+        when="a record reached through `include:` or `redirect=` has a syntax error (a bad `ip4:`, an unknown "
+        "mechanism, `%{c}` outside an explanation): its permerror is the permerror of the whole (RFC 7208 section "
+        "5.2), even where the record is someone else's",
+    ),
+    Cause(
+        SPF_VOID_LOOKUPS,
+        (SPF_INVALID,),
+        "More than 2 void lookups",
+        when="more than two `a`, `mx` or `exists` terms (through includes too) name domains that answer NXDOMAIN "
+        "or no records (RFC 7208 section 4.6.4): receivers return permerror. `a` is asked for A records, as for "
+        "SES's IPv4 senders",
+    ),
+    Cause(
+        SPF_TOO_MANY_MX,
+        (SPF_INVALID,),
+        "More than 10 MX names under one mx",
+        when="an evaluated `mx` names a domain with more than ten MX records (RFC 7208 section 4.6.4): receivers "
+        "return permerror",
+    ),
+    Cause(
+        SPF_MACRO_OUTSIDE_EXP,
+        (SPF_INVALID,),
+        "`%{c}`, `%{r}` or `%{t}` in the record",
+        when="a term or modifier (`exp=`'s domain included) uses a macro that only an explanation text may use "
+        "(RFC 7208 section 7.1): receivers return permerror",
+    ),
+    Cause(
+        SPF_IGNORED_TERMS,
+        (RECORD_NOTE,),
+        "Terms receivers never evaluate (a note)",
+        when="terms after `all` (RFC 7208 section 5.1) or a `redirect=` beside an `all` (section 6.1): receivers "
+        "neither evaluate nor count them, so the record works without them",
     ),
     Cause(
         DMARC_MULTIPLE_RECORDS,
         (DMARC_INVALID,),
         "Several DMARC records",
-        when="more than one `v=DMARC1` TXT at the name: receivers use none of them",
+        when="more than one `v=DMARC1` TXT at a name of the DNS tree walk: receivers discard them all and walk on "
+        "to the parent domains; the message names the record that applies instead, if any",
     ),
     Cause(
         DMARC_BAD_POLICY,
         (DMARC_INVALID,),
         "A missing or invalid policy",
-        when="`p=` (or `sp=`, `np=`) is absent or not none, quarantine or reject",
+        when="`p=` (or `sp=`, `np=`) is not none, quarantine or reject, or `p=` is absent without a valid `rua=`: "
+        "receivers then read the record as `p=none` when `rua=` holds a valid URI, and apply no DMARC policy at "
+        "all when it does not (RFC 9989 section 4.10.1)",
     ),
     Cause(DMARC_BAD_PCT, (DMARC_INVALID,), "An invalid pct=", when="`pct=` is not a whole number from 0 to 100"),
     Cause(
         DMARC_UNKNOWN_TAG,
-        (DMARC_INVALID,),
-        "An unknown or mistyped tag",
-        when="a tag DMARC does not define (e.g. `rau=` for `rua=`): receivers ignore it",
+        (RECORD_NOTE,),
+        "An unknown or mistyped tag (a note)",
+        when="a tag DMARC does not define (e.g. `rau=` for `rua=`, or `P=`: tag names are case-sensitive): "
+        "receivers ignore it (RFC 7489 section 6.3) and the record keeps its policy",
+    ),
+    Cause(
+        DMARC_POLICY_IMPLIED,
+        (RECORD_NOTE,),
+        "No p=, read as p=none (a note)",
+        when="the record has no `p=` but a valid `rua=`: receivers act as if it said `p=none` (RFC 9989 section "
+        "4.10.1)",
     ),
     Cause(
         DMARC_SYNTAX_ERROR,
         (DMARC_INVALID,),
         "A DMARC syntax error",
-        when="`v=DMARC1` not first, a part "
-        "without `=`, duplicate tags, invalid `adkim`/`aspf`/`fo`/`ri` values or report addresses",
+        when="a record that is almost DMARC (it must begin with exactly `v=DMARC1`: no white space before it, "
+        "`DMARC1` in capitals), an empty part (`;;`), a part without `=`, duplicate tags, invalid "
+        "`adkim`/`aspf`/`fo`/`ri` values, or a report address that is not a URI",
     ),
 )

@@ -27,6 +27,7 @@ DKIM_KEY_WEAK = "dkim-key-weak"
 DKIM_KEY_TESTING = "dkim-key-testing"
 SPF_INVALID = "spf-invalid"
 DMARC_INVALID = "dmarc-invalid"
+RECORD_NOTE = "record-note"
 NAMESERVERS_DISAGREE = "nameservers-disagree"
 SES_RECOMMENDATION = "ses-recommendation"
 
@@ -168,18 +169,31 @@ CHECKS: dict[str, Check] = {
             Severity.WARNING,
             "The custom MAIL FROM domain's SPF record is invalid or unsafe",
             "{fix_detail}",
-            when="on the custom MAIL FROM domain: several `v=spf1` records, a syntax error, more than 10 "
-            "DNS-querying mechanisms counted through `include:` and `redirect=`, an include without an SPF "
-            "record, or `+all`",
+            when="on the custom MAIL FROM domain: several `v=spf1` records, a syntax error, `+all`, or a permerror "
+            "a receiver meets evaluating the record through `include:` and `redirect=` (more than 10 DNS lookups "
+            "or 2 void lookups, more than 10 MX names, a loop, an include without an SPF record, an error inside an "
+            "included record); terms after `all` are notes (`record-note`), and a DNS error on the way makes the "
+            "identity `unknown` (`dns-lookup-failed`), never `spf-invalid`",
         ),
         Check(
             DMARC_INVALID,
             Severity.WARNING,
             "The DMARC record is malformed",
             "{fix_detail}",
-            when="the DMARC record that applies (found by DMARCbis's DNS tree walk) is malformed (bad `p=`, "
-            "`pct=`, unknown or mistyped tags) or there are several `v=DMARC1` records; the message reports the "
-            "policy found",
+            when="the DMARC record that applies (found by DMARCbis's DNS tree walk) is malformed (a bad `p=`, "
+            "`sp=` or `np=`, no `p=` and no valid `rua=`, a bad `pct=`, a syntax error), or the walk went past what "
+            "receivers discard (several `v=DMARC1` records at one name, a record that does not begin with exactly "
+            "`v=DMARC1`); the message says which policy receivers apply. Unknown tags are notes (`record-note`)",
+        ),
+        Check(
+            RECORD_NOTE,
+            Severity.INFO,
+            "A record works, but receivers read it differently than it is written",
+            "{fix_detail}",
+            when="a note, never a problem (the identity stays `ok`; alerts only with `MIN_ALERT_SEVERITY=info`): "
+            "the DMARC, SPF or DKIM key record holds something receivers ignore (an unknown or mistyped tag, a tag "
+            "name in capitals, terms after `all`, a `redirect=` beside `all`) or fill in (no `p=`, read as `p=none`); "
+            "the message says how receivers read it",
         ),
         Check(
             NAMESERVERS_DISAGREE,

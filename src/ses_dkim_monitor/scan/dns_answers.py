@@ -59,16 +59,30 @@ class DkimTokenDns:
 
 @dataclass(frozen=True, slots=True)
 class SpfTree:
-    """The MAIL FROM domain's SPF record followed through include: and redirect=.
+    """The MAIL FROM domain's SPF record, evaluated as a receiver evaluates mail from a host it does not list.
 
-    ``lookups`` counts the DNS-querying terms the way RFC 7208 section 4.6.4
-    does (the record's own and those of every record it includes); None when
-    a lookup on the way failed, so the count is unknown.
+    A receiver evaluates the terms in order up to the first ``all``, through
+    include: and redirect=, and stops at the first error (RFC 7208 4.6.4, 5.2):
+    ``permerror`` (a catalogue cause id) with ``detail`` and ``where`` (the name
+    involved) when a permanent error comes first; ``failed`` (the lookups that
+    failed) when a DNS error comes first, a temperror: the result is unknown,
+    never ``spf-invalid``. ``lookups`` counts the DNS-querying terms evaluated
+    up to then (None when a lookup failed first); ``void`` the names whose
+    lookup came back empty.
+
+    ``authorises_ses`` is decided through the whole include tree, whatever
+    error comes first: an evaluated ``+include:`` (directly, or through other
+    ``+include:``s and redirect=) reaches amazonses.com. None when a lookup on
+    the way failed, so it cannot be told.
     """
 
     lookups: int | None
-    failed: tuple[str, ...] = ()  # names whose SPF could not be read (lookup failed)
-    void: tuple[str, ...] = ()  # included names with no SPF record at all
+    failed: tuple[Lookup, ...] = ()
+    void: tuple[str, ...] = ()
+    permerror: str | None = None
+    detail: str = ""
+    where: str = ""
+    authorises_ses: bool | None = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +106,8 @@ class DomainDns:
     dmarc: Lookup | None = None  # the record the DMARCbis tree walk found (or the first answer)
     dmarc_walk: tuple[str, ...] = ()  # the names the walk asked, in order
     dmarc_misplaced: Lookup | None = None  # a DMARC record at _dmarc.<domain>.<zone apex> when the walk found none
+    # Names the walk went past because receivers discard what they hold: several DMARC records, or a near miss.
+    dmarc_passed: tuple[Lookup, ...] = ()
     mail_from_mx: Lookup | None = None
     mail_from_txt: Lookup | None = None
     spf: SpfTree | None = None

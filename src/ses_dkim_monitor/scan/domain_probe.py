@@ -78,7 +78,7 @@ class DomainProbe:
         tokens, (dmarc, mx, spf) = await asyncio.gather(
             asyncio.gather(*token_jobs), asyncio.gather(dmarc_job, mx_job, spf_job)
         )
-        dmarc_lookup, walk = dmarc if dmarc is not None else (None, ())
+        dmarc_lookup, walk, passed = dmarc if dmarc is not None else (None, (), ())
         spf_tree = await spf_tree_of(dns, spf) if spf is not None else None
         dmarc_found = dmarc_lookup is not None and any(is_dmarc_record(v) for v in dmarc_lookup.values)
         dmarc_misplaced = None
@@ -98,6 +98,7 @@ class DomainProbe:
             dmarc=dmarc_lookup,
             dmarc_walk=walk,
             dmarc_misplaced=dmarc_misplaced,
+            dmarc_passed=passed,
             mail_from_mx=mx,
             mail_from_txt=spf,
             spf=spf_tree,

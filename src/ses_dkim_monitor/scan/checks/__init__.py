@@ -5,8 +5,8 @@ findings for it; ``evaluate`` runs them all for one identity and decides its
 status. Messages name the record and what was observed; fixes come from the
 catalogue so they are the exact record to publish; a cause says why, where
 the failure has a known shape. Modules: ``identity`` (verification, address
-identities, lookups that failed), ``dkim``, ``dmarc``, ``mail_from`` (with
-SPF), ``nameservers``.
+identities, lookups that failed), ``dkim``, ``key_notes`` (key records read
+differently than written), ``dmarc``, ``mail_from`` (with SPF), ``nameservers``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..dns_answers import DomainDns
 from .dkim import check_byodkim_dns, check_easy_dkim_dns, check_signing, check_status, records_correct
 from .dmarc import check_dmarc
 from .identity import check_email_identity_domain, check_lookups, check_verification, not_checked
+from .key_notes import check_key_notes
 from .mail_from import check_mail_from, check_spf
 from .nameservers import check_nameservers
 
@@ -27,6 +28,7 @@ __all__ = [
     "check_dmarc",
     "check_easy_dkim_dns",
     "check_email_identity_domain",
+    "check_key_notes",
     "check_lookups",
     "check_mail_from",
     "check_nameservers",
@@ -55,6 +57,7 @@ def evaluate(identity: SesIdentity, dns: DomainDns | None, domains: Mapping[str,
         findings += check_status(identity, dns)
         if dns is not None:
             findings += (check_byodkim_dns if identity.is_byodkim else check_easy_dkim_dns)(identity, dns)
+            findings += check_key_notes(identity, dns)
             findings += check_dmarc(identity, dns)
             findings += check_nameservers(identity, dns)
         findings += check_mail_from(identity, dns)

@@ -1,4 +1,5 @@
-"""DMARC: a record applies to the domain (found by DMARCbis's DNS tree walk) and it is well formed."""
+"""DMARC: a record applies to the domain (found by DMARCbis's DNS tree walk), it is well formed, and what
+receivers ignore in it or discarded on the way is said (notes are ``record-note``, info)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from ... import catalogue as c
 from ...catalogue import finding
 from ...models import DnsRecord, Finding, SesIdentity
 from ...untrusted import quoted
-from ..dns_answers import DomainDns, Outcome
-from ..parsers import DmarcRecord, is_dmarc_record, parse_dmarc
+from ..dns_answers import DomainDns, Lookup, Outcome
+from ..parsers import DmarcRecord, is_dmarc_record, looks_like_dmarc, parse_dmarc
 from .common import DMARC_STARTER, form_host, fqdn
 
 
@@ -18,22 +19,12 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     records = [v for v in lookup.values if is_dmarc_record(v)] if lookup.outcome is Outcome.ANSWER else []
     if not records:
         return [_missing(identity, dns)]
+    if len(records) > 1:
+        return [_several(identity, lookup, None)]
+    record = parse_dmarc(records[0])
+    found = [_passed(identity, passed, lookup, record) for passed in dns.dmarc_passed]
     where = lookup.name.removeprefix("_dmarc.")
     inherited = "" if where == identity.domain else f" (inherited from {where})"
-    if len(records) > 1:
-        return [
-            finding(
-                c.DMARC_INVALID,
-                f"{lookup.name} holds {len(records)} v=DMARC1 records{inherited}: receivers use none of them, so "
-                f"{identity.domain} effectively has no DMARC policy",
-                subject=c.DMARC_MULTIPLE_RECORDS,
-                source="dns",
-                cause=c.DMARC_MULTIPLE_RECORDS,
-                fix_detail=f"Keep exactly one TXT record starting with v=DMARC1 at {fqdn(lookup.name)}",
-            )
-        ]
-    record = parse_dmarc(records[0])
-    found: list[Finding] = []
     for cause in dict.fromkeys(p.cause for p in record.problems):
         details = "; ".join(p.detail for p in record.problems if p.cause == cause)
         found.append(
@@ -46,7 +37,29 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
                 fix_detail=f"Correct the record at {fqdn(lookup.name)}: {details}",
             )
         )
+    for cause in dict.fromkeys(n.cause for n in record.notes):
+        details = "; ".join(n.detail for n in record.notes if n.cause == cause)
+        found.append(
+            finding(
+                c.RECORD_NOTE,
+                f"{lookup.name}{inherited} ({_policy(record)}): {details}",
+                subject=cause,
+                source="dns",
+                cause=cause,
+                fix_detail=_NOTE_FIX.get(cause, "Nothing needs to change; {details}").format(
+                    name=fqdn(lookup.name), details=details
+                ),
+            )
+        )
     return found
+
+
+_NOTE_FIX = {
+    c.DMARC_UNKNOWN_TAG: "Nothing needs to change for receivers, who ignore the tag; to publish what you mean, "
+    "correct or remove it in the record at {name}: {details}",
+    c.DMARC_POLICY_IMPLIED: "Receivers already apply p=none; to say so, or to publish the policy you mean, add "
+    "p=none, p=quarantine or p=reject to the record at {name}",
+}
 
 
 def _policy(record: DmarcRecord) -> str:
@@ -55,7 +68,45 @@ def _policy(record: DmarcRecord) -> str:
         parts.append(f"sp={record.subdomain_policy}")
     if record.pct is not None:
         parts.append(f"pct={record.pct}")
-    return "policy " + ", ".join(parts)
+    read = ""
+    if record.applied_policy != record.policy:
+        read = ", read as p=none" if record.applied_policy == "none" else ", so no DMARC policy applies"
+    return "policy " + ", ".join(parts) + read
+
+
+def _several(identity: SesIdentity, lookup: Lookup, applies: tuple[Lookup, DmarcRecord] | None) -> Finding:
+    """Several DMARC records at one name: receivers discard them all and walk on to the parent domains."""
+    count = sum(is_dmarc_record(v) for v in lookup.values)
+    if applies is None:
+        outcome = f"so no record applies and {identity.domain} effectively has no DMARC policy"
+    else:
+        outcome = f"the record that applies is {applies[0].name}'s instead ({_policy(applies[1])})"
+    own = lookup.name == f"_dmarc.{identity.domain}"
+    return finding(
+        c.DMARC_INVALID,
+        f"{lookup.name} holds {count} v=DMARC1 records: receivers discard them all and walk on up the tree, {outcome}",
+        subject=c.DMARC_MULTIPLE_RECORDS if own else f"{c.DMARC_MULTIPLE_RECORDS} {lookup.name}",
+        source="dns",
+        cause=c.DMARC_MULTIPLE_RECORDS,
+        fix_detail=f"Keep exactly one TXT record starting with v=DMARC1 at {fqdn(lookup.name)}",
+    )
+
+
+def _passed(identity: SesIdentity, passed: Lookup, lookup: Lookup, record: DmarcRecord) -> Finding:
+    """A name the walk went past, while a record further up applies: several records, or one that is almost DMARC."""
+    if sum(is_dmarc_record(v) for v in passed.values) > 1:
+        return _several(identity, passed, (lookup, record))
+    near = next(v for v in passed.values if looks_like_dmarc(v))
+    why = parse_dmarc(near).problems[0].detail
+    return finding(
+        c.DMARC_INVALID,
+        f"{passed.name} holds {quoted(near)}, which receivers do not read as DMARC (a record must begin with "
+        f"exactly v=DMARC1): they skip it and apply {lookup.name}'s record instead ({_policy(record)})",
+        subject=f"{c.DMARC_SYNTAX_ERROR} {passed.name}",
+        source="dns",
+        cause=c.DMARC_SYNTAX_ERROR,
+        fix_detail=f"Correct the record at {fqdn(passed.name)} so that it begins with exactly v=DMARC1: {why}",
+    )
 
 
 def _missing(identity: SesIdentity, dns: DomainDns) -> Finding:
@@ -78,11 +129,15 @@ def _missing(identity: SesIdentity, dns: DomainDns) -> Finding:
             apex=dns.zone_apex,
             host=host,
         )
-    observed = (
-        f"holds no v=DMARC1 record (found {quoted(' | '.join(lookup.values))})"
-        if lookup.outcome is Outcome.ANSWER
-        else "has no TXT record"
-    )
+    if lookup.outcome is not Outcome.ANSWER:
+        observed = "has no TXT record"
+    elif any(looks_like_dmarc(v) for v in lookup.values):
+        observed = (
+            f"holds {quoted(' | '.join(lookup.values))}, which is not a DMARC record: it must begin with exactly "
+            f"v=DMARC1 (no white space before it, DMARC1 in capitals)"
+        )
+    else:
+        observed = f"holds no v=DMARC1 record (found {quoted(' | '.join(lookup.values))})"
     return finding(
         c.DMARC_RECORD_MISSING,
         f"_dmarc.{identity.domain} {observed}, and no parent domain's record applies (asked {walked}): "

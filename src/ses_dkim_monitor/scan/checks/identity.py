@@ -66,7 +66,7 @@ def relevant_lookups(identity: SesIdentity, dns: DomainDns) -> list[Lookup]:
             found.append(tok.target_txt)
     found.extend(x for x in (dns.dmarc, dns.mail_from_mx, dns.mail_from_txt) if x is not None)
     if dns.spf is not None:
-        found.extend(Lookup(name, "TXT", Outcome.FAILED, error="SPF include unreadable") for name in dns.spf.failed)
+        found.extend(dns.spf.failed)
     found.extend(
         Lookup(a.name, f"CNAME @{a.server}", Outcome.FAILED, error=f"{a.address}: {a.error}")
         for a in dns.servers

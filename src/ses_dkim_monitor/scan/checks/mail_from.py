@@ -9,7 +9,6 @@ from ...models import DnsRecord, Finding, SesIdentity, SesStatus
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Outcome
 from ..parsers import parse_spf, spf_authorises_ses, spf_records
-from ..spf_tree import MAX_LOOKUPS
 from .common import SPF_FOR_SES, fqdn, status_name
 
 
@@ -78,7 +77,9 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
             )
     if txt is not None and not txt.failed:
         spf = spf_records(txt.values) if txt.outcome is Outcome.ANSWER else []
-        if not any(spf_authorises_ses(v) for v in spf):
+        # Through the whole include tree when it was walked: an indirect include of amazonses.com counts.
+        authorised = dns.spf.authorises_ses if dns.spf is not None else any(spf_authorises_ses(v) for v in spf)
+        if authorised is False:
             observed = f"its SPF record is {quoted(spf[0])}" if spf else "it has no SPF record"
             found.append(
                 finding(
@@ -129,24 +130,45 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         if cause == c.SPF_PLUS_ALL:
             fix = f'Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}'
         found.append(invalid(cause, f"({quoted(spf[0])}): {details}", fix))
-    tree = dns.spf
-    if tree is not None and tree.lookups is not None and tree.lookups > MAX_LOOKUPS:
+    for cause in dict.fromkeys(n.cause for n in parsed.notes):
+        details = "; ".join(n.detail for n in parsed.notes if n.cause == cause)
         found.append(
-            invalid(
-                c.SPF_TOO_MANY_LOOKUPS,
-                f"needs more than {MAX_LOOKUPS} DNS lookups (at least {tree.lookups}, counted through include: "
-                f"and redirect=): receivers return permerror and SPF fails for all mail",
-                f"Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM domain "
-                f"used only by SES needs just {SPF_FOR_SES}",
+            finding(
+                c.RECORD_NOTE,
+                f"the SPF record of {domain} ({quoted(spf[0])}): {details}",
+                subject=cause,
+                source="dns",
+                cause=cause,
+                fix_detail=f"Nothing needs to change for receivers, who never evaluate these terms; to publish what "
+                f"they read, remove them from the record at {name}: {details}",
             )
         )
-    if tree is not None and tree.void:
+    tree = dns.spf
+    if tree is not None and tree.permerror:
         found.append(
             invalid(
-                c.SPF_VOID_INCLUDE,
-                f"includes {', '.join(tree.void)}, which {'has' if len(tree.void) == 1 else 'have'} no SPF record: "
-                f"receivers return permerror",
-                f"Remove include:{tree.void[0]} from the record at {name}, or publish an SPF record there",
+                tree.permerror,
+                f"{tree.detail}: receivers return permerror and SPF fails for all mail",
+                _TREE_FIX.get(tree.permerror, "Correct the record at {name}").format(
+                    name=name, where=tree.where, detail=tree.detail, void=", ".join(tree.void), spf=SPF_FOR_SES
+                ),
             )
         )
     return found
+
+
+# How to fix what a receiver's evaluation meets (fields: name, where, detail, void, spf).
+_TREE_FIX = {
+    c.SPF_TOO_MANY_LOOKUPS: "Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM "
+    "domain used only by SES needs just {spf}",
+    c.SPF_VOID_INCLUDE: "Publish exactly one SPF record at {where}, or remove the include:/redirect= that names it "
+    "from the record at {name} (or from the record that includes it)",
+    c.SPF_INCLUDE_LOOP: "Break the loop at {where}: remove the include: or redirect= that leads back to a record "
+    "already being evaluated; a MAIL FROM domain used only by SES needs just {spf}",
+    c.SPF_PERMERROR_IN_INCLUDE: "Correct the SPF record at {where}, or, if it is not yours, remove the include: of "
+    "it from the record at {name}",
+    c.SPF_VOID_LOOKUPS: "Remove the a/mx/exists terms that name domains without records ({void}) from the record at "
+    "{name} or the records it includes, or publish those records",
+    c.SPF_TOO_MANY_MX: "Make mx: name a domain with at most 10 MX records ({where} has more), or list the sending "
+    "hosts with ip4:/ip6: in the record at {name}",
+}

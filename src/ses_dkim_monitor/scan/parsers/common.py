@@ -8,16 +8,25 @@ from dataclasses import dataclass
 # Cause codes: stable, catalogued by the checks; tests hold the parsers to them.
 KEY_REVOKED = "key-revoked"
 KEY_MALFORMED = "key-malformed"
+KEY_TAG_CASE = "key-tag-case"
 DMARC_BAD_POLICY = "dmarc-bad-policy"
 DMARC_BAD_PCT = "dmarc-bad-pct"
 DMARC_UNKNOWN_TAG = "dmarc-unknown-tag"
 DMARC_SYNTAX_ERROR = "dmarc-syntax-error"
+DMARC_POLICY_IMPLIED = "dmarc-policy-implied"
 SPF_SYNTAX_ERROR = "spf-syntax-error"
 SPF_PLUS_ALL = "spf-plus-all"
+SPF_MACRO_OUTSIDE_EXP = "spf-macro-outside-exp"
+SPF_IGNORED_TERMS = "spf-ignored-terms"
 
+# What a parser lists in ``problems`` (receivers fail or distrust the record) ...
 DKIM_CAUSES = frozenset({KEY_REVOKED, KEY_MALFORMED})
-DMARC_CAUSES = frozenset({DMARC_BAD_POLICY, DMARC_BAD_PCT, DMARC_UNKNOWN_TAG, DMARC_SYNTAX_ERROR})
-SPF_CAUSES = frozenset({SPF_SYNTAX_ERROR, SPF_PLUS_ALL})
+DMARC_CAUSES = frozenset({DMARC_BAD_POLICY, DMARC_BAD_PCT, DMARC_SYNTAX_ERROR})
+SPF_CAUSES = frozenset({SPF_SYNTAX_ERROR, SPF_PLUS_ALL, SPF_MACRO_OUTSIDE_EXP})
+# ... and in ``notes``: what receivers ignore or fill in while the record works as they read it.
+DKIM_NOTES = frozenset({KEY_TAG_CASE})
+DMARC_NOTES = frozenset({DMARC_UNKNOWN_TAG, DMARC_POLICY_IMPLIED})
+SPF_NOTES = frozenset({SPF_IGNORED_TERMS})
 
 # Folding white space of RFC 6376 / RFC 7489 tag lists: only these, not every Unicode space.
 _WSP = " \t\r\n"

@@ -16,7 +16,7 @@ from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.error import PyAsn1Error
 from pyasn1_modules import rfc3447, rfc5280
 
-from .common import KEY_MALFORMED, KEY_REVOKED, Problem, _colon_list, _show, _tag_list
+from .common import KEY_MALFORMED, KEY_REVOKED, KEY_TAG_CASE, Problem, _colon_list, _show, _tag_list
 
 _DKIM_TAGS = ("v", "h", "k", "n", "p", "s", "t")
 _DKIM_TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
@@ -35,6 +35,8 @@ class DkimKey:
     services: tuple[str, ...]
     key_bits: int | None
     problems: tuple[Problem, ...]
+    notes: tuple[Problem, ...] = ()  # what receivers ignore while the key works: tag names in capitals
+    tags: tuple[tuple[str, str], ...] = ()  # every name=value part in order, as written (for format_dkim_key)
 
     @property
     def testing(self) -> bool:
@@ -53,16 +55,21 @@ class DkimKey:
 def parse_dkim_key_record(txt: str) -> DkimKey:
     """Parse the TXT of a DKIM key record (joined from its strings, as the probe does).
 
-    Tag names are case-sensitive (RFC 6376 3.2): ``P=`` is not ``p=``. The
-    empty record ``""`` (an Easy DKIM rotation placeholder) has no ``p=``.
+    Tag names are case-sensitive (RFC 6376 3.2): ``V=``, ``K=`` or ``T=`` is
+    an unknown tag, which verifiers ignore (3.6.1), so the key works as if it
+    were absent; the spelling is a note. ``P=`` is no ``p=`` either, so such a
+    record holds no key. The empty record ``""`` (an Easy DKIM rotation
+    placeholder) has no ``p=``.
     """
     problems: list[Problem] = []
+    capitals: list[str] = []
 
     def malformed(detail: str) -> None:
         problems.append(Problem(KEY_MALFORMED, detail))
 
     parts = _tag_list(txt)
     tags: dict[str, str] = {}
+    written = [(name, value) for name, value in parts if name is not None]
     for name, value in parts:
         if name is None:
             if value:
@@ -79,7 +86,7 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
         else:
             tags[name] = value
             if name not in _DKIM_TAGS and name.lower() in _DKIM_TAGS:
-                malformed(f"The tag {_show(name)} is not {name.lower()}=: DKIM tag names are case-sensitive.")
+                capitals.append(name)
 
     version = tags.get("v")
     if version is not None:
@@ -115,6 +122,17 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
                 key_bits, why_not = _key_bits(key_type, der)
                 if why_not:
                     malformed(why_not)
+    notes: list[Problem] = []
+    if capitals:
+        shown = ", ".join(f"{_show(n)} (not {n.lower()}=)" for n in capitals)
+        noun, verb, them = ("names", "are", "them") if len(capitals) > 1 else ("name", "is", "it")
+        notes.append(
+            Problem(
+                KEY_TAG_CASE,
+                f"The tag {noun} {shown} {verb} in capitals: DKIM tag names are case-sensitive, so verifiers "
+                f"ignore {them} (RFC 6376 3.2).",
+            )
+        )
     return DkimKey(
         version=version,
         key_type=key_type,
@@ -124,7 +142,18 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
         services=services,
         key_bits=key_bits,
         problems=tuple(problems),
+        notes=tuple(notes),
+        tags=tuple(written),
     )
+
+
+def format_dkim_key(key: DkimKey) -> str:
+    """The key record written back from its tags, in order, as ``name=value; ...``: it parses to the same key.
+
+    White space around tags and empty or ``=``-less parts are not kept: this
+    is the spelling a publisher would type for what was read.
+    """
+    return "; ".join(f"{name}={value}" for name, value in key.tags)
 
 
 def _key_bits(key_type: str, der: bytes) -> tuple[int | None, str | None]:
@@ -176,6 +205,3 @@ def parse_dkim_key(txt: str) -> str | None:
     """The ``p=`` value of a DKIM key record, white space removed, if it holds a usable key; otherwise None."""
     key = parse_dkim_key_record(txt)
     return key.public_key if key.usable else None
-
-
-# ---------------------------------------------------------------- DMARC record (RFC 7489, RFC 9989)

@@ -1,4 +1,12 @@
-"""DMARC records (RFC 7489, and the tags DMARCbis, RFC 9989, adds)."""
+"""DMARC records (RFC 7489, and DMARCbis, RFC 9989, which adds tags and says how receivers read a broken policy).
+
+Read as receivers read them: a record is DMARC only if it begins with exactly
+``v=DMARC1`` (RFC 9989 section 4.8: ``"v" *WSP "=" *WSP %s"DMARC1"``, tag
+names case-sensitive as in DKIM's tag-value syntax); unknown tags are ignored
+(section 4.7), so they are notes, not problems; a record without a valid
+policy is read as ``p=none`` when ``rua=`` holds a valid URI, and as no policy
+at all when it does not (section 4.10.1).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,7 @@ from .common import (
     _WSP,
     DMARC_BAD_PCT,
     DMARC_BAD_POLICY,
+    DMARC_POLICY_IMPLIED,
     DMARC_SYNTAX_ERROR,
     DMARC_UNKNOWN_TAG,
     Problem,
@@ -29,11 +38,22 @@ _DMARC_KEYWORDS = {
 _FO_OPTIONS = ("0", "1", "d", "s")
 _REPORT_FORMATS = ("afrf", "iodef")  # afrf is the registered one; iodef lingers from DMARC drafts
 _SIZE_LIMIT = re.compile(r"![0-9]+[kmgt]?\Z", re.IGNORECASE)  # RFC 7489's "!10m" suffix on a report URI
+# RFC 9989 4.8: dmarc-version = "v" equals %s"DMARC1", then a separator or the end (white space allowed).
+_VERSION = re.compile(r"v[ \t]*=[ \t]*DMARC1[ \t]*(?:;|\Z)")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*\Z")  # RFC 3986 3.1
+# What an RFC 3986 URI may hold after its scheme: unreserved, reserved and "%" of percent-encoding.
+_URI_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#[]@!$&'()*+;=%")
 
 
 @dataclass(frozen=True, slots=True)
 class DmarcRecord:
-    """A DMARC record: every tag in order, the known ones (first occurrence) as fields."""
+    """A DMARC record: every ``name=value`` tag in order as written, the known ones (first occurrence) as fields.
+
+    ``applied_policy`` is what receivers apply (RFC 9989 section 4.10.1): ``p=``
+    when it and ``sp=``/``np=`` are valid; ``none`` when one is missing or invalid
+    but ``rua=`` holds a valid URI; None when receivers apply no DMARC policy.
+    ``notes`` list what receivers ignore or fill in, for a record that works.
+    """
 
     tags: tuple[tuple[str, str], ...]
     policy: str | None
@@ -47,57 +67,58 @@ class DmarcRecord:
     adkim: str | None
     aspf: str | None
     problems: tuple[Problem, ...]
+    applied_policy: str | None = None
+    notes: tuple[Problem, ...] = ()
 
 
 def is_dmarc_record(txt: str) -> bool:
-    """A TXT whose first tag is ``v=DMARC1`` (any case, white space around ``=`` allowed)."""
-    parts = _tag_list(txt)
-    if not parts:
-        return False
-    name, value = parts[0]
-    return name is not None and name.lower() == "v" and value.lower() == "dmarc1"
+    """A TXT that begins with exactly ``v=DMARC1`` (white space allowed around ``=``): a DMARC record to receivers."""
+    return _VERSION.match(txt) is not None
+
+
+def looks_like_dmarc(txt: str) -> bool:
+    """Not a DMARC record, but written as one (``v=dmarc1``, `` v=DMARC1``, ``V=DMARC1``): worth saying why not."""
+    return not is_dmarc_record(txt) and "".join(txt.split()).lower().startswith("v=dmarc1")
 
 
 def parse_dmarc(txt: str) -> DmarcRecord:
     """Parse a DMARC policy record; string fields are lowercased as written, valid or not (see ``problems``)."""
     problems: list[Problem] = []
+    notes: list[Problem] = []
 
     def syntax(detail: str) -> None:
         problems.append(Problem(DMARC_SYNTAX_ERROR, detail))
 
     parts = _tag_list(txt)
     if not is_dmarc_record(txt):
-        first_name, first_value = parts[0] if parts else (None, "")
-        if first_name is not None and first_name.lower() == "v":
-            syntax(f"v= is {_show(first_value)}, not DMARC1.")
-        elif any(n is not None and n.lower() == "v" and v.lower() == "dmarc1" for n, v in parts):
-            syntax("v=DMARC1 is not the first tag, so receivers ignore the record.")
-        else:
-            syntax(f"The record {_show(txt.strip(_WSP))} does not start with v=DMARC1.")
+        syntax(_not_dmarc(txt, parts))
 
     tags: list[tuple[str, str]] = []
     first: dict[str, str] = {}
+    empty_reported = False
     for name, value in parts:
         if name is None:
-            if value:  # empty parts (";;") are harmless and receivers skip them
+            if value:
                 syntax(f"The part {_show(value)} has no '='.")
+            elif not empty_reported:  # RFC 9989's grammar allows one ";" between tags, and one at the end
+                empty_reported = True
+                syntax("The tag list has an empty part (';;'), which DMARC's grammar does not allow.")
             continue
-        tag = name.lower()
-        tags.append((tag, value))
-        if not tag:
+        tags.append((name, value))
+        if not name:
             syntax(f"A tag has an empty name (its value is {_show(value)}).")
-        elif tag in first:
-            syntax(f"The tag {_show(tag)} appears more than once.")
+        elif name in first:
+            syntax(f"The tag {_show(name)} appears more than once.")
         else:
-            first[tag] = value
-            if tag not in _DMARC_TAGS:
-                hint = _did_you_mean(tag, _DMARC_TAGS[1:])  # v= is only ever first; no typo of it is worth a guess
-                problems.append(Problem(DMARC_UNKNOWN_TAG, f"The tag {_show(tag)} is not a DMARC tag{hint}."))
-            else:
-                _check_dmarc_value(tag, value, problems)
+            first[name] = value
+            if name not in _DMARC_TAGS:
+                notes.append(Problem(DMARC_UNKNOWN_TAG, _unknown_tag(name)))
+            elif name != "v":
+                _check_dmarc_value(name, value, problems)
 
-    if "p" not in first:
-        problems.append(Problem(DMARC_BAD_POLICY, "The record has no p= tag, so it states no policy."))
+    reporting = any(_bad_report_uri(uri) is None for uri in _uri_list(first.get("rua", "")))
+    applied = _applied_policy(first, reporting)
+    _judge_policy(first, applied, problems, notes)
     pct_text = first.get("pct")
     pct = int(pct_text) if pct_text is not None and _valid_pct(pct_text) else None
 
@@ -117,7 +138,86 @@ def parse_dmarc(txt: str) -> DmarcRecord:
         adkim=lowered("adkim"),
         aspf=lowered("aspf"),
         problems=tuple(problems),
+        applied_policy=applied,
+        notes=tuple(notes),
     )
+
+
+def format_dmarc(record: DmarcRecord) -> str:
+    """The record written back from its tags, in order, as ``name=value; ...``: it parses to the same reading.
+
+    White space and empty or ``=``-less parts are not kept: this is the spelling
+    a publisher would type for what was read.
+    """
+    return "; ".join(f"{name}={value}" for name, value in record.tags)
+
+
+def _not_dmarc(txt: str, parts: list[tuple[str | None, str]]) -> str:
+    """Why ``txt`` is not a DMARC record, in one sentence."""
+    if txt[:1] in _WSP and txt.strip(_WSP)[:1] in ("v", "V"):
+        return (
+            f"The record {_show(txt)} starts with white space; a DMARC record must begin with exactly v=DMARC1, so "
+            f"receivers ignore it."
+        )
+    first_name, first_value = parts[0] if parts else (None, "")
+    if first_name == "v":
+        shown = _show(first_value)
+        return f"v= is {shown}, not DMARC1 (the version is case-sensitive), so receivers ignore the record."
+    if first_name is not None and first_name.lower() == "v":
+        return (
+            f"The record begins with {first_name}=, not v=: tag names are case-sensitive, so receivers ignore the "
+            f"record."
+        )
+    if any(n == "v" and v == "DMARC1" for n, v in parts):
+        return "v=DMARC1 is not the first tag, so receivers ignore the record."
+    return f"The record {_show(txt.strip(_WSP))} does not start with v=DMARC1."
+
+
+def _unknown_tag(name: str) -> str:
+    if name.lower() in _DMARC_TAGS:
+        hint = f" (tag names are case-sensitive: receivers do not read it as {name.lower()}=)"
+    else:
+        hint = _did_you_mean(name, _DMARC_TAGS[1:])  # v= is only ever first; no typo of it is worth a guess
+    return f"The tag {_show(name)} is not a DMARC tag, so receivers ignore it{hint}."
+
+
+def _valid_policy(value: str | None) -> bool:
+    return value is not None and value.lower() in _POLICIES
+
+
+def _applied_policy(first: dict[str, str], reporting: bool) -> str | None:
+    """RFC 9989 4.10.1: a missing or invalid p=, or an invalid sp=/np=, reads as p=none with a valid rua=, else none."""
+    optional_ok = all(tag not in first or _valid_policy(first[tag]) for tag in ("sp", "np"))
+    if _valid_policy(first.get("p")) and optional_ok:
+        return first["p"].lower()
+    return "none" if reporting else None
+
+
+def _judge_policy(first: dict[str, str], applied: str | None, problems: list[Problem], notes: list[Problem]) -> None:
+    """The problems (or the note) that say how receivers read the record's policy tags."""
+    consequence = (
+        "receivers therefore read the record as p=none, since rua= holds a valid URI"
+        if applied == "none"
+        else "receivers therefore apply no DMARC policy at all, since rua= holds no valid URI"
+    )
+    bad = [tag for tag in ("p", "sp", "np") if tag in first and not _valid_policy(first[tag])]
+    for tag in bad:
+        problems.append(
+            Problem(DMARC_BAD_POLICY, f"{tag}= is {_show(first[tag])}, not none, quarantine or reject; {consequence}.")
+        )
+    if "p" in first:
+        return
+    if applied is None:
+        problems.append(
+            Problem(DMARC_BAD_POLICY, "The record has no p= tag and no valid rua=, so receivers apply no DMARC policy.")
+        )
+    elif not bad:
+        notes.append(
+            Problem(
+                DMARC_POLICY_IMPLIED,
+                "The record has no p= tag; with a valid rua= receivers read it as p=none (RFC 9989 section 4.10.1).",
+            )
+        )
 
 
 def _valid_pct(text: str) -> bool:
@@ -129,13 +229,12 @@ def _uri_list(value: str) -> tuple[str, ...]:
 
 
 def _check_dmarc_value(tag: str, value: str, problems: list[Problem]) -> None:
-    """Append what is wrong with the value of a known tag (other than v=)."""
+    """Append what is wrong with the value of a known tag (other than v=, and p=/sp=/np=, judged with rua=)."""
     low = value.lower()
     shown = f"{tag}= is {_show(value)}"
     if tag in ("p", "sp", "np"):
-        if low not in _POLICIES:
-            problems.append(Problem(DMARC_BAD_POLICY, f"{shown}, not none, quarantine or reject."))
-    elif tag == "pct":
+        return
+    if tag == "pct":
         if not _valid_pct(value):
             problems.append(Problem(DMARC_BAD_PCT, f"{shown}, not a whole number from 0 to 100."))
     elif tag in _DMARC_KEYWORDS:
@@ -163,21 +262,27 @@ def _check_dmarc_value(tag: str, value: str, problems: list[Problem]) -> None:
 
 
 def _bad_report_uri(uri: str) -> str | None:
-    """Why ``uri`` is not a usable report address (mailto: or https:), or None."""
+    """Why ``uri`` is not a syntactically valid report URI (RFC 9989 4.8: any RFC 3986 URI), or None.
+
+    Any scheme is a URI (ftp:, http:, a mailto: to a host without a dot):
+    receivers send to those they support and ignore the rest. ``mailto:`` needs
+    an address and ``http(s):`` a host, or there is nowhere to send to.
+    """
     limit = _SIZE_LIMIT.search(uri)
     if limit:
         uri = uri[: limit.start()]
     scheme, colon, rest = uri.partition(":")
+    if not colon or not _SCHEME.match(scheme):
+        return "is not a URI (it needs a scheme, such as mailto:)"
+    if any(ch not in _URI_CHARS for ch in rest):
+        return "has a character a URI cannot hold unescaped"
     scheme = scheme.lower()
-    if not colon or scheme not in ("mailto", "https"):
-        return "is not a mailto: or https: URI"
     if scheme == "mailto":
         local, at, domain = rest.rpartition("@")
-        if not (at and local and "." in domain) or any(ch in rest for ch in _WSP):
+        if not (at and local and domain):
             return "has no valid email address after mailto:"
-    elif not rest.startswith("//") or not rest[2:].split("/", 1)[0]:
-        return "has no host after https://"
+    elif scheme in ("http", "https") and (not rest.startswith("//") or not rest[2:].split("/", 1)[0]):
+        return f"has no host after {scheme}://"
+    elif not rest:
+        return f"has nothing after {scheme}:"
     return None
-
-
-# ---------------------------------------------------------------- SPF record (RFC 7208)

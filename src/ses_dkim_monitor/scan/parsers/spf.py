@@ -1,4 +1,10 @@
-"""SPF records (RFC 7208). Counting lookups through include: and redirect= is the probe's job (it needs DNS)."""
+"""SPF records (RFC 7208), read as a receiver evaluates them: in order, up to the first ``all``.
+
+Terms after ``all`` are never evaluated (5.1) and a ``redirect=`` beside an
+``all`` is ignored (6.1): neither is an error, so both are notes, and neither
+counts toward the 10 DNS lookups. Syntax errors count wherever they are (4.6).
+Following include: and redirect= is the SPF tree walk's job (it needs DNS).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .common import SPF_PLUS_ALL, SPF_SYNTAX_ERROR, Problem, _did_you_mean, _show
+from .common import (
+    SPF_IGNORED_TERMS,
+    SPF_MACRO_OUTSIDE_EXP,
+    SPF_PLUS_ALL,
+    SPF_SYNTAX_ERROR,
+    Problem,
+    _did_you_mean,
+    _show,
+)
 
 _SPF_MECHANISMS = ("all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists")
 _SPF_LOOKUP_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
@@ -18,6 +32,9 @@ _MACRO_TOKEN = re.compile(rf"(?P<macro>{_MACRO_EXPAND})|[\x21-\x24\x26-\x7e]", r
 _DUAL_CIDR = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")  # \Z: "$" would also match before a "\n"
 _CIDR_LENGTH = re.compile(r"0|[1-9][0-9]{0,2}")
 _TOPLABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
+# RFC 7208 7.1: "c", "r" and "t" are allowed only in an explanation text (the TXT exp= points at).
+_EXP_ONLY_MACRO = re.compile(r"%\{([crt])", re.IGNORECASE)
+_DOMAIN_TERMS = frozenset({"include", "exists", "a", "mx", "ptr"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,21 +48,45 @@ class SpfTerm:
 
 @dataclass(frozen=True, slots=True)
 class SpfRecord:
-    """An SPF record's directives in order, its redirect= and exp= modifiers (unknown modifiers are dropped)."""
+    """An SPF record's directives in order, its redirect= and exp= modifiers (unknown modifiers are dropped).
+
+    ``notes`` say what receivers never evaluate (terms after ``all``, a
+    ``redirect=`` beside it) in a record that works.
+    """
 
     terms: tuple[SpfTerm, ...]
     redirect: str | None
     explanation: str | None
     problems: tuple[Problem, ...]
+    notes: tuple[Problem, ...] = ()
+    # For format_spf: every modifier in order (name lowercased, value as written; duplicates and unknown ones
+    # included), and the words that are neither a mechanism nor a modifier, as written.
+    modifiers: tuple[tuple[str, str], ...] = ()
+    unknown: tuple[str, ...] = ()
+
+    @property
+    def evaluated_terms(self) -> tuple[SpfTerm, ...]:
+        """The directives a receiver evaluates: every one up to and including the first ``all`` (RFC 7208 5.1)."""
+        for i, term in enumerate(self.terms):
+            if term.mechanism == "all":
+                return self.terms[: i + 1]
+        return self.terms
+
+    @property
+    def redirect_target(self) -> str | None:
+        """The redirect= a receiver follows: None when the record has an ``all`` anywhere (RFC 7208 6.1)."""
+        return None if any(t.mechanism == "all" for t in self.terms) else self.redirect
 
     @property
     def includes(self) -> tuple[str, ...]:
-        return tuple(t.value for t in self.terms if t.mechanism == "include" and t.value)
+        """The include: targets a receiver evaluates (those after ``all`` never are)."""
+        return tuple(t.value for t in self.evaluated_terms if t.mechanism == "include" and t.value)
 
     @property
     def lookup_count(self) -> int:
-        """DNS-querying terms in this record itself (RFC 7208 4.6.4); the probe adds those of the includes."""
-        return sum(t.mechanism in _SPF_LOOKUP_MECHANISMS for t in self.terms) + (self.redirect is not None)
+        """DNS-querying terms a receiver evaluates in this record (RFC 7208 4.6.4); the tree walk adds the includes'."""
+        own = sum(t.mechanism in _SPF_LOOKUP_MECHANISMS for t in self.evaluated_terms)
+        return own + (self.redirect_target is not None)
 
     @property
     def all_qualifier(self) -> str | None:
@@ -78,12 +119,15 @@ def parse_spf(txt: str) -> SpfRecord:
 
     terms: list[SpfTerm] = []
     modifiers: dict[str, str] = {}
+    written: list[tuple[str, str]] = []
+    unknown: list[str] = []
     after_all: list[str] = []
     all_word: str | None = None  # the first all term: the last one evaluated
     for word in words:
         modifier = _SPF_MODIFIER.fullmatch(word)
         if modifier:
             name, value = modifier[1].lower(), modifier[2]
+            written.append((name, value))
             if name in ("redirect", "exp"):
                 if name in modifiers:
                     syntax(f"{name}= appears more than once; RFC 7208 allows it once.")
@@ -92,6 +136,7 @@ def parse_spf(txt: str) -> SpfRecord:
                 why = _bad_domain_spec(value)
                 if why:
                     syntax(f"{name}={_show(value)} {why}.")
+                _exp_only_macro(word, value, problems)
             elif name in _SPF_MECHANISMS:
                 syntax(f"The term {_show(word)} is written as a modifier; did you mean {name}:?")
             elif name == "v":
@@ -103,7 +148,10 @@ def parse_spf(txt: str) -> SpfRecord:
         if why:
             syntax(why)
         if term is None:
+            unknown.append(word)
             continue
+        if term.mechanism in _DOMAIN_TERMS and term.value:
+            _exp_only_macro(word, term.value, problems)
         if all_word is not None:
             after_all.append(word)
         elif term.mechanism == "all":
@@ -112,17 +160,69 @@ def parse_spf(txt: str) -> SpfRecord:
                 problems.append(Problem(SPF_PLUS_ALL, f"The term {_show(word)} authorises every host on the internet."))
         terms.append(term)
 
+    notes: list[Problem] = []
     if after_all:
-        count = f"{len(after_all)} terms" if len(after_all) > 1 else "1 term"
-        syntax(f"{count} after {_show(all_word or '')} will never be evaluated, from {_show(after_all[0])} on.")
+        count = (
+            f"{len(after_all)} terms after {_show(all_word or '')} are"
+            if len(after_all) > 1
+            else (f"1 term after {_show(all_word or '')} is")
+        )
+        notes.append(
+            Problem(
+                SPF_IGNORED_TERMS,
+                f"{count} never evaluated (RFC 7208 5.1), from {_show(after_all[0])} on.",
+            )
+        )
     if "redirect" in modifiers and all_word is not None:
-        syntax(f"redirect={_show(modifiers['redirect'])} is ignored because the record has an all term.")
+        notes.append(
+            Problem(
+                SPF_IGNORED_TERMS,
+                f"redirect={_show(modifiers['redirect'])} is ignored because the record has an all term (RFC 7208 "
+                f"6.1): receivers neither follow nor count it.",
+            )
+        )
     return SpfRecord(
         terms=tuple(terms),
         redirect=modifiers.get("redirect"),
         explanation=modifiers.get("exp"),
         problems=tuple(problems),
+        notes=tuple(notes),
+        modifiers=tuple(written),
+        unknown=tuple(unknown),
     )
+
+
+def format_spf(record: SpfRecord) -> str:
+    """The record written back from what was read: ``v=spf1``, the terms, the unknown words, the modifiers.
+
+    It parses to the same terms, modifiers and problems (by cause): a term's
+    ``+`` is left out (it is the default) and its mechanism written in lower
+    case; white space and a missing or different version are not kept.
+    """
+    words = ["v=spf1", *(_term_text(t) for t in record.terms), *record.unknown]
+    words += [f"{name}={value}" for name, value in record.modifiers]
+    return " ".join(words)
+
+
+def _term_text(term: SpfTerm) -> str:
+    qualifier = "" if term.qualifier == "+" else term.qualifier
+    if term.value is None:
+        return f"{qualifier}{term.mechanism}"
+    sep = "" if term.value.startswith("/") else ":"  # "a/24" keeps its bare prefix length
+    return f"{qualifier}{term.mechanism}{sep}{term.value}"
+
+
+def _exp_only_macro(word: str, value: str, problems: list[Problem]) -> None:
+    """A permerror for %{c}, %{r} or %{t} in a term or modifier: only an explanation text may use them (7.1)."""
+    found = _EXP_ONLY_MACRO.search(value)
+    if found:
+        problems.append(
+            Problem(
+                SPF_MACRO_OUTSIDE_EXP,
+                f"The term {_show(word)} uses %{{{found[1]}}}, which only an explanation text (the TXT exp= names) "
+                f"may use (RFC 7208 7.1): receivers return permerror.",
+            )
+        )
 
 
 def _spf_directive(word: str) -> tuple[SpfTerm | None, str | None]:
@@ -134,7 +234,7 @@ def _spf_directive(word: str) -> tuple[SpfTerm | None, str | None]:
     if mechanism not in _SPF_MECHANISMS:
         hint = _did_you_mean(mechanism, _SPF_MECHANISMS) if mechanism else ""
         return None, f"The term {_show(word)} is not a known mechanism or modifier{hint}."
-    value = (rest[1:] if rest.startswith(":") else rest) or None
+    value = rest[1:] if rest.startswith(":") else (rest or None)  # "" for "a:", so it is rebuilt as written
     term = SpfTerm(qualifier=qualifier, mechanism=mechanism, value=value)
     shown = _show(word)
 
