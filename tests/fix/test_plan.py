@@ -408,3 +408,30 @@ def test_form_instructions_for_spf_and_mx():
     assert "add include:amazonses.com to it" in spf.note
     unknown = instructions(tri.fixes[0], Apex(None, "SOA bounce.example.com. timed out"))[0]
     assert unknown.host == "bounce.example.com" and "zone apex unknown" in unknown.note
+
+
+def test_an_include_of_ses_after_all_is_moved_before_it_as_receivers_never_evaluate_it():
+    """The scan's reading and fix's agree: an include after all does not authorise SES, so fix moves it in front."""
+    mail_from = f"bounce.{DOMAIN}."
+    current = rrset(mail_from, "TXT", 300, '"v=spf1 -all include:amazonses.com"')
+    p = plan(
+        found(MAIL_FROM_RECORD_MISSING, record=DnsRecord(mail_from, "TXT", SPF), severity=Severity.WARNING),
+        snapshot={mail_from: [current]},
+    )
+    assert actions(p) == [("UPSERT", mail_from, "TXT", 300, ('"v=spf1 include:amazonses.com -all"',))]
+
+
+def test_a_near_miss_dmarc_record_does_not_stop_fix_from_publishing_a_real_one():
+    """``v=dmarc1`` is not a DMARC record to receivers (the scan reports it missing): fix adds one beside it."""
+    dmarc = found(DMARC_RECORD_MISSING, record=DnsRecord(f"_dmarc.{DOMAIN}.", "TXT", '"x"'), severity=Severity.WARNING)
+    current = rrset(f"_dmarc.{DOMAIN}.", "TXT", 900, '"v=dmarc1; p=reject"')
+    p = plan(dmarc, rua="mailto:d@example.com", snapshot={f"_dmarc.{DOMAIN}.": [current]})
+    assert actions(p) == [
+        (
+            "UPSERT",
+            f"_dmarc.{DOMAIN}.",
+            "TXT",
+            900,
+            ('"v=dmarc1; p=reject"', '"v=DMARC1; p=none; rua=mailto:d@example.com"'),
+        )
+    ]

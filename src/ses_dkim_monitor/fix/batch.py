@@ -30,13 +30,11 @@ from typing import Any
 
 from ..catalogue import DKIM_RECORD_WRONG_TARGET
 from ..models import DnsRecord
+from ..scan.parsers import is_dmarc_record, is_spf_record, spf_authorises_ses
 from .records import (
     DEFAULT_TTL,
     fqdn,
-    is_dmarc,
-    is_spf,
     same_value,
-    spf_authorises_ses,
     spf_with_ses,
     txt_text,
     txt_value,
@@ -354,8 +352,8 @@ def _merged(rtype: str, existing: list[str], values: list[str], *, wrong_target:
     updated = list(existing)
     for value in values:
         text = txt_text(value)
-        if is_spf(text):
-            spf = [i for i, e in enumerate(updated) if is_spf(txt_text(e))]
+        if is_spf_record(text):
+            spf = [i for i, e in enumerate(updated) if is_spf_record(txt_text(e))]
             if any(spf_authorises_ses(txt_text(updated[i])) for i in spf):
                 continue
             if len(spf) > 1:
@@ -363,7 +361,7 @@ def _merged(rtype: str, existing: list[str], values: list[str], *, wrong_target:
             if spf:
                 updated[spf[0]] = txt_value(spf_with_ses(txt_text(updated[spf[0]])))
                 continue
-        elif is_dmarc(text) and any(is_dmarc(txt_text(e)) for e in updated):
+        elif is_dmarc_record(text) and any(is_dmarc_record(txt_text(e)) for e in updated):
             continue
         if not any(same_value("TXT", e, value) for e in updated):
             updated.append(value)

@@ -24,7 +24,8 @@ import dns.rdatatype
 import dns.resolver
 
 from .. import catalogue as c
-from .records import DEFAULT_TTL, bind_line, fqdn, is_spf, relative_host, txt_text, without_dot, zone_file_value
+from ..scan.parsers import is_spf_record
+from .records import DEFAULT_TTL, bind_line, fqdn, relative_host, txt_text, without_dot, zone_file_value
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix
 
 
@@ -209,7 +210,7 @@ def _note(action: str, fix: RecordFix, rtype: str, value: str, host: str, apex: 
         if fix.cause == PUBLISHED_AS_TXT:
             return f"a {rtype} record stands where the CNAME belongs"
         return ""
-    if rtype == "TXT" and is_spf(txt_text(value)):
+    if rtype == "TXT" and is_spf_record(txt_text(value)):
         return (
             "if this host already has an SPF record (v=spf1 ...), add include:amazonses.com to it instead: "
             "two SPF records make SPF fail"

@@ -151,27 +151,17 @@ def same_value(rtype: str, a: str, b: str) -> bool:
     return a.strip().lower() == b.strip().lower()
 
 
-def is_dmarc(text: str) -> bool:
-    return text.replace(" ", "").lower().startswith("v=dmarc1")
-
-
-def is_spf(text: str) -> bool:
-    lowered = text.strip().lower()
-    return lowered == "v=spf1" or lowered.startswith("v=spf1 ")
-
-
-def spf_authorises_ses(text: str) -> bool:
-    return is_spf(text) and "include:amazonses.com" in text.lower().split()
-
-
 def spf_with_ses(text: str) -> str:
     """An SPF record with ``include:amazonses.com`` added right after ``v=spf1``, everything else kept.
 
     Two SPF records at one name make SPF fail (permerror, RFC 7208 section
     4.5), so SES is added to the existing record instead of publishing a second.
+    An ``include:amazonses.com`` written after ``all`` is never evaluated by
+    receivers (RFC 7208 section 5.1): it moves to the front with the others.
     """
     terms = text.split()
-    return " ".join([terms[0], "include:amazonses.com", *terms[1:]])
+    rest = [t for t in terms[1:] if t.lower().rstrip(".") not in ("include:amazonses.com", "+include:amazonses.com")]
+    return " ".join([terms[0], "include:amazonses.com", *rest])
 
 
 def zone_file_value(rtype: str, value: str) -> str:
