@@ -29,7 +29,8 @@ QUEUE_URL_RE = re.compile(r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}$")  # h
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-REGION_NAME_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")  # the shape of a region name, e.g. eu-west-1
+# The shape of a region name, e.g. eu-west-1; the EU sovereign cloud's eusc-de-east-1 has a 4-letter prefix.
+REGION_NAME_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
 
 
 class ConfigError(ValueError):

@@ -15,6 +15,7 @@ from typing import Any
 from ..models import DnsRecord, Finding, Severity
 from .causes import (
     CAUSES,
+    DETAIL_UNFETCHED,
     DMARC_BAD_PCT,
     DMARC_BAD_POLICY,
     DMARC_MULTIPLE_RECORDS,
@@ -29,6 +30,8 @@ from .causes import (
     OTHER_TOKEN,
     OUT_OF_TIME,
     PUBLISHED_AS_TXT,
+    REPLICA_OF_PARENT,
+    SES_HOST_UNKNOWN,
     SILENT_FALLBACK,
     SPF_MULTIPLE_RECORDS,
     SPF_PLUS_ALL,
@@ -66,6 +69,7 @@ from .checks import (
 __all__ = [
     "CAUSES",
     "CHECKS",
+    "DETAIL_UNFETCHED",
     "DKIM_KEY_MISSING",
     "DKIM_KEY_TESTING",
     "DKIM_KEY_WEAK",
@@ -97,6 +101,8 @@ __all__ = [
     "OTHER_TOKEN",
     "OUT_OF_TIME",
     "PUBLISHED_AS_TXT",
+    "REPLICA_OF_PARENT",
+    "SES_HOST_UNKNOWN",
     "SES_RECOMMENDATION",
     "SILENT_FALLBACK",
     "SPF_INVALID",

@@ -146,6 +146,8 @@ CHECKS: dict[str, Check] = {
             when="the run stopped before this identity's checks were complete; its status is `unknown`, never "
             "`ok` and never a problem it did not see (see the cause). Reported, not alerted: alerts come through "
             "`monitor-cannot-verify` after N such runs in a row",
+            severity_note="info when one part could not be verified and the rest was checked: "
+            "`ses-host-unknown`, `detail-unfetched`",
         ),
         Check(
             DKIM_KEY_WEAK,

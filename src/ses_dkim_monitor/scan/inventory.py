@@ -34,6 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import DENIED_CODES, error_code, error_message
 from ..models import IdentityType, MailFrom, SesIdentity, SesStatus, SigningOrigin
+from ..partitions import ses_mail_domain
 from .deadline import Deadline
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,9 @@ IAM_ACTIONS = (
     "ses:GetEmailIdentity",
 )
 
-DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
 # Regions whose Easy DKIM CNAMEs point into a zone of their own (AWS General
-# Reference, "Amazon SES endpoints and quotas"). A prediction only: the engine
+# Reference, "Amazon SES endpoints and quotas"); the others use dkim.<SES's mail
+# domain> of their partition (partitions.py). A prediction only: the engine
 # confirms with GetEmailIdentity before it reports a wrong target or prints a
 # fix built from it, and learns a region's zone from that answer.
 REGIONAL_DKIM_ZONES = {
@@ -71,8 +72,12 @@ LIST_PAGE_SIZE = 1000
 BATCH_SIZE = 100
 
 
-def predicted_zone(region: str) -> str:
-    return REGIONAL_DKIM_ZONES.get(region, DEFAULT_DKIM_ZONE)
+def predicted_zone(region: str) -> str | None:
+    """The Easy DKIM zone SES most likely uses in ``region``; None where its partition's SES domain is unknown."""
+    domain = ses_mail_domain(region)
+    if domain is None:
+        return None
+    return REGIONAL_DKIM_ZONES.get(region, f"dkim.{domain}")
 
 
 class InventoryError(Exception):

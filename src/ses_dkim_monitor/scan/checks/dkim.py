@@ -115,12 +115,15 @@ def _cname_record(identity: SesIdentity, token: str) -> DnsRecord:
 
 
 def _missing(identity: SesIdentity, tok: DkimTokenDns, apex: str | None) -> Finding:
-    lookup, record = tok.record, _cname_record(identity, tok.token)
+    lookup = tok.record
     detail = "does not exist (NXDOMAIN)" if lookup.outcome is Outcome.NXDOMAIN else "has no CNAME record"
     consequence = (
         "SES may still report DKIM as verified until its next check, then warn the account and stop signing "
         "with the domain's key"
     )
+    if identity.signing_hosted_zone is None:
+        return _missing_zone_unknown(identity, tok, detail, consequence)
+    record = _cname_record(identity, tok.token)
     predicted = "" if identity.zone_confirmed else " (the target is predicted from the region's DKIM zone)"
     if tok.misplaced is not None and tok.misplaced.values:
         host = form_host(lookup.name, apex)
@@ -158,6 +161,22 @@ def _missing(identity: SesIdentity, tok: DkimTokenDns, apex: str | None) -> Find
         subject=tok.token,
         source="dns",
         record=record,
+    )
+
+
+def _missing_zone_unknown(identity: SesIdentity, tok: DkimTokenDns, detail: str, consequence: str) -> Finding:
+    """A missing CNAME whose target only SES can name (its zone is not known in this partition, and SES was
+    not asked this run): reported without a record, so no fix writes a target SES did not confirm."""
+    name = fqdn(tok.record.name)
+    return finding(
+        c.DKIM_RECORD_MISSING,
+        f"{tok.record.name} {detail}; its target is {tok.token}.<the Easy DKIM zone SES names for "
+        f"{identity.name}>, which SES did not confirm this run. {consequence}",
+        subject=tok.token,
+        source="dns",
+        name=name,
+        value=f"{tok.token}.<SigningHostedZone of: aws sesv2 get-email-identity --region {identity.region} "
+        f"--email-identity {identity.name}>.",
     )
 
 

@@ -98,11 +98,19 @@ def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
     if cause == c.OUT_OF_TIME:
         message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
         remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
+    elif cause == c.DETAIL_UNFETCHED:
+        message = (
+            f"{ident.name} ({ident.region}) was left out of SES's batch answer (GetIdentityDkimAttributes) and "
+            f"SES was not asked about it (GetEmailIdentity) because the run's cap of such calls was reached"
+        )
+        remedy = "raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer"
     else:
         budget = "its cap of GetEmailIdentity calls this run"
+        zone = ident.signing_hosted_zone
+        where = f"the predicted signing zone ({zone})" if zone else "any zone known without asking SES"
         message = (
-            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside the predicted signing zone "
-            f"({ident.signing_hosted_zone}); SES was not asked for the real zone because {budget} was reached"
+            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside {where}; SES was not asked for the "
+            f"real zone because {budget} was reached"
         )
         remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
     f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
