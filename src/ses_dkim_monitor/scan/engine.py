@@ -46,6 +46,7 @@ from ..models import (
 )
 from . import recommendations
 from .checks import evaluate, not_checked
+from .checks.replica import rests_on_origin
 from .deadline import Deadline
 from .dns_answers import DomainDns, fix_needs_real_zone, points_off_zone, servers_may_explain
 from .dns_probe import DnsProbe
@@ -259,7 +260,12 @@ class _Engine:
             elif fix_needs_real_zone(ident, dns):
                 run.predicted.append((ident, dns))
             else:
-                self._report(run, ident, dns)
+                report = evaluate(ident, dns, run.domains)
+                if rests_on_origin(report):
+                    # Advice right for Easy DKIM and harmful to a replica: ask SES how it signs first.
+                    run.predicted.append((ident, dns))
+                else:
+                    self._append(run, report)
 
     # -- zone confirmations, in the shard's thread (paced SES) ------------------
 
@@ -334,7 +340,10 @@ class _Engine:
     # -- reporting --------------------------------------------------------------
 
     def _report(self, run: _ShardRun, ident: SesIdentity, dns: DomainDns | None) -> None:
-        report = evaluate(ident, dns, run.domains)
+        self._append(run, evaluate(ident, dns, run.domains))
+
+    def _append(self, run: _ShardRun, report: IdentityReport) -> None:
+        ident = report.identity
         for f in report.findings:
             log.info(
                 "finding",

@@ -16,6 +16,7 @@ from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted, shorten
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from ..parsers import DkimKey, parse_dkim_key_record
+from . import replica
 from .common import form_host, fqdn, status_name
 
 STRONG_KEY_BITS = 2048  # RFC 8301: signers SHOULD use 2048-bit RSA keys
@@ -45,8 +46,12 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
     seen = ""
     if identity.verification_error:
         when = f" at {identity.verification_checked_at}" if identity.verification_checked_at else ""
-        seen = f"; SES last checked{when} and saw {identity.verification_error}"
+        explained = replica.explain_error(identity)
+        seen = f"; SES last checked{when} and saw {identity.verification_error}" + (
+            f" ({explained})" if explained else ""
+        )
     message = f"SES reports DKIM status {status_name(status)} for {identity.name} in {identity.region}{seen}"
+    parent = replica.parent_region(identity)
     if status in _SEVERE_STATUSES and dns is not None and records_correct(identity, dns):
         return [
             finding(
@@ -55,6 +60,16 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
                 severity=severity,
                 cause=c.DNS_CORRECT_NOW,
                 fix_detail=_restart_advice(identity, status),
+            )
+        ]
+    if parent is not None:
+        return [
+            finding(
+                c.DKIM_STATUS_NOT_SUCCESS,
+                message,
+                severity=severity,
+                cause=c.REPLICA_OF_PARENT,
+                fix_detail=replica.status_advice(identity, parent),
             )
         ]
     return [
@@ -68,6 +83,9 @@ def _restart_advice(identity: SesIdentity, status: SesStatus | None) -> str:
             "Nothing to change in DNS. SES keeps re-checking for 72 hours after a temporary failure and returns "
             "to SUCCESS by itself when it finds the records; if it does not within 72 hours it turns FAILED."
         )
+    parent = replica.parent_region(identity)
+    if parent is not None:
+        return "Nothing to change in DNS. " + replica.status_advice(identity, parent)
     if identity.is_byodkim:
         return (
             "Nothing to change in DNS, but SES stopped looking: a FAILED verification must be restarted from the "
@@ -78,6 +96,7 @@ def _restart_advice(identity: SesIdentity, status: SesStatus | None) -> str:
         f"beginning (SES API Reference). For Easy DKIM: aws ses verify-domain-dkim --region {identity.region} "
         f"--domain {identity.name} (it returns the identity's existing tokens: check they are the ones in DNS), "
         "then SES checks again. Do not put new signing attributes for this: that can generate new tokens."
+        + replica.unless_replica(identity)
     )
 
 
@@ -226,20 +245,21 @@ def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Findi
         # Two of three targets hold an empty key during rotation: that is normal, the one key is what signs.
         weakest = min(usable, key=lambda k: k.key_bits or 0)
         if (weakest.key_bits or 0) < STRONG_KEY_BITS:
-            return [
-                finding(
-                    c.DKIM_KEY_WEAK,
-                    f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
-                    f"says signers should use 2048 bits",
-                    source="dns",
-                    fix_detail=(
-                        f"aws sesv2 put-email-identity-dkim-signing-attributes --region {identity.region} "
-                        f"--email-identity {identity.name} --signing-attributes-origin AWS_SES "
-                        f"--signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 "
-                        f"hours; the CNAMEs stay the same)"
-                    ),
-                )
-            ]
+            message = (
+                f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
+                f"says signers should use 2048 bits"
+            )
+            parent = replica.parent_region(identity)
+            if parent is not None:
+                advice = replica.weak_key_advice(identity, parent)
+                return [finding(c.DKIM_KEY_WEAK, message, source="dns", cause=c.REPLICA_OF_PARENT, fix_detail=advice)]
+            advice = (
+                f"aws sesv2 put-email-identity-dkim-signing-attributes --region {identity.region} "
+                f"--email-identity {identity.name} --signing-attributes-origin AWS_SES "
+                f"--signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 "
+                f"hours; the CNAMEs stay the same)." + replica.unless_replica(identity)
+            )
+            return [finding(c.DKIM_KEY_WEAK, message, source="dns", fix_detail=advice)]
         return []
     targets = ", ".join(sorted(tok.record.values[0] for tok in correct))
     cause = ""
