@@ -81,6 +81,14 @@ class ServerAnswer:
     outcome: Outcome
     value: str | None = None  # the CNAME target (or TXT) it holds
     error: str | None = None
+    # Asked for TXT, the server answered with a CNAME (a BYODKIM selector published as an alias): its target.
+    # An authoritative server does not follow it into another zone; the probe does.
+    cname: str | None = None
+
+    @property
+    def said(self) -> tuple[Outcome, str | None, str | None]:
+        """What the server said, in the form two servers' answers are compared."""
+        return (self.outcome, self.value, self.cname)
 
 
 @dataclass(frozen=True, slots=True)
