@@ -92,6 +92,7 @@ def scan_and_alert(
         zones=build_zone_memory(settings, session) if notify else InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
         nameservers=settings.check_nameservers,
+        nameserver_period=settings.schedule_period_seconds,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
         ses_recommendations=settings.import_ses_recommendations,

@@ -118,9 +118,9 @@ def parse_bucket(text: str, *, setting: str) -> str:
 
 
 def _nameserver_mode(raw: str) -> str:
-    mode = {"": "suspect", "true": "suspect", "false": "off"}.get(raw.lower(), raw.lower())
-    if mode not in ("suspect", "all", "off"):
-        raise ConfigError(f"CHECK_NAMESERVERS: {raw!r} is not one of suspect, all, off")
+    mode = {"": "sample", "true": "sample", "false": "off"}.get(raw.lower(), raw.lower())
+    if mode not in ("sample", "suspect", "all", "off"):
+        raise ConfigError(f"CHECK_NAMESERVERS: {raw!r} is not one of sample, suspect, all, off")
     return mode
 
 
@@ -139,9 +139,13 @@ class Settings:
     # network interface: set about 800 for a function in a VPC (docs/deploy.md).
     dns_max_queries_per_second: float = 0.0
     check_dmarc: bool = True
-    # Ask each authoritative server directly for the DKIM names: "suspect" (where SES reports a failure
-    # or a DKIM record looks wrong: where a disagreement would explain it), "all", or "off".
-    check_nameservers: str = "suspect"
+    # Ask each authoritative server directly for the DKIM names: "sample" (the suspects, and each identity
+    # once a day in turn), "suspect" (where SES reports a failure or a DKIM record looks wrong: where a
+    # disagreement would explain it), "all", or "off".
+    check_nameservers: str = "sample"
+    # The longest gap between two scheduled runs (the template's HeartbeatPeriodSeconds): how much of the
+    # day each run's name-server sample covers.
+    schedule_period_seconds: float = 3600.0
     authoritative_port: int = 53  # where authoritative servers listen (53; other ports for local stand-ins)
     # SES: about 1 management request/s per account and region (not adjustable).
     ses_requests_per_second: float = 1.0
@@ -297,6 +301,7 @@ class Settings:
             dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
             check_dmarc=flag("CHECK_DMARC", True),
             check_nameservers=_nameserver_mode(get("CHECK_NAMESERVERS")),
+            schedule_period_seconds=number("SCHEDULE_PERIOD_SECONDS", 3600.0, minimum=60.0, maximum=86400.0),
             authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, maximum=65535, kind=int)),
             ses_requests_per_second=ses_rate,
             max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),

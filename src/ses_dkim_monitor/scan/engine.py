@@ -48,7 +48,7 @@ from . import recommendations
 from .checks import evaluate, not_checked
 from .checks.replica import rests_on_origin
 from .deadline import Deadline
-from .dns_answers import DomainDns, fix_needs_real_zone, points_off_zone, servers_may_explain
+from .dns_answers import DomainDns, fix_needs_real_zone, in_sample, points_off_zone, servers_may_explain
 from .dns_probe import DnsProbe
 from .domain_probe import DomainProbe, ProbeRequest
 from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
@@ -99,7 +99,8 @@ def run_scan(
     deadline: Deadline | None = None,
     zones: ZoneMemory | None = None,
     max_confirmations: int = 60,
-    nameservers: str = "suspect",
+    nameservers: str = "sample",
+    nameserver_period: float = 3600.0,
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
     fresh: bool = False,
@@ -111,11 +112,16 @@ def run_scan(
     their shards are still listed so an address can find its domain.
     ``failed`` are shards that could not even start (a role that could not be
     assumed). ``throttled`` reports the throttled SES responses seen so far.
+    ``nameservers`` says whose authoritative servers are compared: ``sample``
+    (the suspects, and the identities whose daily turn falls in the last
+    ``nameserver_period`` seconds before ``now``: ``dns_answers.in_sample``),
+    ``suspect``, ``all`` or ``off``.
     ``fresh`` (event-driven re-checks) asks each zone's authoritative servers
     and believes them over a resolver's cache where they all agree.
     ``ses_recommendations`` adds SES's open recommendations our checks do not
     explain (``recommendations.py``).
     """
+    started = now()
     engine = _Engine(
         probe=probe if isinstance(probe, DomainProbe) else DomainProbe(probe),
         check_dmarc=check_dmarc,
@@ -125,8 +131,8 @@ def run_scan(
         max_confirmations=max_confirmations,
         nameservers=nameservers,
         fresh=fresh,
+        sampled=lambda name: in_sample(name, at=started, period=nameserver_period),
     )
-    started = now()
     runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
     if runs:
         asyncio.run(engine.main(runs))
@@ -180,8 +186,10 @@ class _Engine:
         max_confirmations: int,
         nameservers: str,
         fresh: bool = False,
+        sampled: Callable[[str], bool] = lambda name: False,
     ):
         self.nameservers = nameservers
+        self.sampled = sampled
         self.fresh = fresh
         self.probe = probe
         self.check_dmarc = check_dmarc
@@ -250,8 +258,10 @@ class _Engine:
                 run.reports.append(not_checked(ident, c.OUT_OF_TIME))
                 continue
             ident = _remembered(run, ident)
-            dns = await self.probe.probe(self._request(ident))
-            if self.nameservers == "suspect" and not self.fresh and servers_may_explain(ident, dns):
+            request = self._request(ident)
+            dns = await self.probe.probe(request)
+            suspects = self.nameservers in ("suspect", "sample") and not (request.nameservers or request.fresh)
+            if suspects and servers_may_explain(ident, dns):
                 dns = await self.probe.with_servers(dns, byodkim=ident.is_byodkim)
             if ident.zone_confirmed or ident.is_byodkim:
                 self._report(run, ident, dns)
@@ -372,7 +382,7 @@ class _Engine:
             byodkim=ident.is_byodkim,
             mail_from=ident.mail_from.domain if ident.mail_from else None,
             dmarc=self.check_dmarc,
-            nameservers=self.nameservers == "all",
+            nameservers=self.nameservers == "all" or (self.nameservers == "sample" and self.sampled(ident.name)),
             fresh=self.fresh,
         )
 
