@@ -152,6 +152,9 @@ class Settings:
     # GetEmailIdentity calls per shard and run to confirm a CNAME's zone before reporting a wrong
     # target; the rest wait for the next run (each confirmation is remembered).
     max_zone_confirmations: int = 60
+    # GetEmailIdentity calls per shard and run to read identities the batch calls cannot describe (a legacy
+    # domain verified by TXT, bring-your-own DKIM); each answer is remembered, the rest wait for later runs.
+    max_identity_details: int = 100
     # Accounts: the account of the credentials, or exactly these roles' accounts, or every
     # ACTIVE account of the organization through a role of this name.
     scan_role_arns: tuple[str, ...] = ()
@@ -305,6 +308,7 @@ class Settings:
             authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, maximum=65535, kind=int)),
             ses_requests_per_second=ses_rate,
             max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),
+            max_identity_details=int(number("MAX_IDENTITY_DETAILS", 100, minimum=0, kind=int)),
             scan_role_arns=role_arns,
             organization_role_name=org_role,
             role_external_id=external_id,
