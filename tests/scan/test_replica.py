@@ -129,3 +129,14 @@ def test_the_scan_asks_ses_for_the_origin_before_it_advises_a_restart(ses, knot)
     assert ident.identity.signing_origin == "AWS_SES_US_EAST_2"
     assert "us-east-2" in f.fix and not harmful_to_the_replica(f.fix)
     assert report.ses_calls.get("GetEmailIdentity") == 1
+
+
+def test_a_failed_status_with_records_missing_never_advises_a_restart_that_would_detach_a_replica():
+    ident = replica(signing_origin="AWS_SES", zone_confirmed=False)
+    broken = DomainDns(domain="example.com", tokens=())
+    report = evaluate(ident, broken, {})
+    [f] = [f for f in report.findings if f.check == c.DKIM_STATUS_NOT_SUCCESS]
+    assert "replica" in f.fix and "parent" in f.fix
+    from ses_dkim_monitor.scan.checks.replica import rests_on_origin
+
+    assert rests_on_origin(report), "the engine asks SES how it signs before reporting it"

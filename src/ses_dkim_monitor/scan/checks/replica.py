@@ -122,5 +122,7 @@ def rests_on_origin(report: IdentityReport) -> bool:
     ident = report.identity
     if origin_known(ident):
         return False
-    restart = ident.dkim_status is SesStatus.FAILED
-    return any((restart and f.cause == c.DNS_CORRECT_NOW) or f.check == c.DKIM_KEY_WEAK for f in report.findings)
+    restart = ident.dkim_status is SesStatus.FAILED  # every FAILED status's advice is to restart verification
+    return any(
+        (restart and f.check == c.DKIM_STATUS_NOT_SUCCESS) or f.check == c.DKIM_KEY_WEAK for f in report.findings
+    )
