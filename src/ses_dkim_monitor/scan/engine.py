@@ -74,7 +74,7 @@ def run_scan(
     zones: ZoneMemory | None = None,
     max_confirmations: int = 60,
     max_details: int = 100,
-    nameservers: str = "sample",
+    nameservers: str = "suspect",
     nameserver_period: float = 3600.0,
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
