@@ -54,7 +54,7 @@ from .domain_probe import DomainProbe, ProbeRequest
 from .inventory import InventoryError, OutOfTime, SesInventory
 from .ses_detail import with_signing_detail
 from .shard_run import Shard as Shard
-from .shard_run import ShardRun, remembered, sort_key, unfetched, where
+from .shard_run import ShardRun, remembered, sort_key, unfetched
 from .zone_memory import ConfirmedZone, DetailLedger, RememberedDetail, ZoneMemory, tokens_fingerprint
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ class _Engine:
                 run.remembered = self.zones.load(shard.account, shard.region)
                 details = self.zones.load_details(shard.account, shard.region)
             except Exception as exc:  # remembered answers only save SES calls: never fail the scan for them
-                log.warning("remembered zones unavailable", extra={**where(shard), "error": type(exc).__name__})
+                log.warning("remembered zones unavailable", extra={**_where(shard), "error": type(exc).__name__})
         zones = self.zones
         run.inventory.ledger = DetailLedger(
             details,
@@ -229,12 +229,12 @@ class _Engine:
                     if self._selected(ident):
                         asyncio.run_coroutine_threadsafe(queue.put((run, ident)), loop).result()
         except InventoryError as exc:
-            log.error("shard could not be scanned", extra={**where(shard), "reason": exc.reason})
+            log.error("shard could not be scanned", extra={**_where(shard), "reason": exc.reason})
             run.error = ShardError(region=shard.region, reason=exc.reason, account=shard.account)
         except OutOfTime as exc:
             if not exc.listed:
                 reason = "out of time before its identities were listed"
-                log.error("shard could not be scanned", extra={**where(shard), "reason": reason})
+                log.error("shard could not be scanned", extra={**_where(shard), "reason": reason})
                 run.error = ShardError(region=shard.region, reason=reason, account=shard.account)
                 return
             for ident in exc.unfinished:
@@ -314,7 +314,7 @@ class _Engine:
             detail = run.inventory.signing_detail(ident.name)
         except InventoryError as exc:
             log.warning(
-                "could not confirm signing zone", extra={**where(shard), "identity": ident.name, "reason": exc.reason}
+                "could not confirm signing zone", extra={**_where(shard), "identity": ident.name, "reason": exc.reason}
             )
             return ident
         if detail is None:
@@ -332,7 +332,7 @@ class _Engine:
             try:
                 self.zones.remember(shard.account, shard.region, memo)
             except Exception as exc:
-                log.warning("could not remember a signing zone", extra={**where(shard), "error": type(exc).__name__})
+                log.warning("could not remember a signing zone", extra={**_where(shard), "error": type(exc).__name__})
         return confirmed
 
     def _reprobe(
@@ -355,7 +355,7 @@ class _Engine:
         for f in report.findings:
             log.info(
                 "finding",
-                extra={**where(run.shard), "identity": ident.name, "check": f.check, "severity": f.severity.value},
+                extra={**_where(run.shard), "identity": ident.name, "check": f.check, "severity": f.severity.value},
             )
         run.reports.append(report)
 
@@ -383,3 +383,8 @@ class _Engine:
             nameservers=self.nameservers == "all" or (self.nameservers == "sample" and self.sampled(ident.name)),
             fresh=self.fresh,
         )
+
+
+def _where(shard: Shard) -> dict[str, str]:
+    """The log fields naming a shard (the dashboard's log widget reads them: tests/deploy/test_dashboard.py)."""
+    return {"account": shard.account, "region": shard.region}

@@ -57,10 +57,6 @@ def unfetched(run: ShardRun, ident: SesIdentity) -> str | None:
     return ledger.unfetched.get(ident.name) if ledger is not None else None
 
 
-def where(shard: Shard) -> dict[str, str]:
-    return {"account": shard.account, "region": shard.region}
-
-
 def sort_key(report: IdentityReport) -> tuple[int, int, str, str, str]:
     order = {IdentityStatus.PROBLEM: 0, IdentityStatus.UNKNOWN: 1, IdentityStatus.OK: 2}[report.status]
     worst = report.worst.rank if report.worst else 0
