@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything the demo and the tests need on a fresh Debian machine:
 # Knot DNS (a real authoritative server for the tests), dnsdist (the
-# benchmark's latency proxy) and a Python virtual environment in .venv.
+# benchmark's latency proxy), Unbound (a real recursive resolver: the answers a
+# VPC resolver gives, a CNAME and its target's records in one) and a Python
+# virtual environment in .venv.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -9,6 +11,7 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || need_apt+=(knot)
 command -v dnsdist >/dev/null 2>&1 || [ -x /usr/bin/dnsdist ] || need_apt+=(dnsdist)
+command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unbound)
 python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
@@ -22,7 +25,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" = 0 ] || SUDO="sudo"
   echo "setup: installing ${need_apt[*]} with apt-get" >&2
-  # Keep apt from starting knotd/dnsdist as system services while they are
+  # Keep apt from starting knotd/dnsdist/unbound as system services while they are
   # installed (the tests and the demo start their own). The policy file is
   # only created when none exists, and removed again whatever happens, so
   # apt behaves as before on the user's machine once this script is done.

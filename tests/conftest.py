@@ -20,6 +20,11 @@ from hypothesis import settings
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ses-dkim-monitor-test")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "SesDkimMonitorTest")
 os.environ.setdefault("POWERTOOLS_DEV", "false")
+# The default name-server mode, sample, compares each identity's servers on its turn of the UTC day:
+# a test that builds its settings from the environment would ask a different set of identities at
+# each hour of the day. The sample has tests of its own with an injected clock
+# (tests/scan/test_nameserver_sample.py); everything else runs the deterministic suspect mode.
+os.environ.setdefault("CHECK_NAMESERVERS", "suspect")
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 

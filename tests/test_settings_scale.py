@@ -37,8 +37,8 @@ def test_defaults_scan_one_account_in_one_invocation_at_ses_pace():
     assert (s.fanout_queue_url, s.shards_per_invocation) == ("", 12)
     assert s.ses_requests_per_second == 1.0, "SES allows about one management request per second"
     assert s.dns_max_queries_per_second == 0.0, "no DNS rate cap unless asked (a VPC wants about 800)"
-    assert s.time_reserve_seconds == 90.0 and s.max_zone_confirmations == 60
-    assert (s.check_nameservers, s.authoritative_port) == ("suspect", 53)
+    assert s.time_reserve_seconds == 90.0 and s.max_zone_confirmations == 60 and s.max_identity_details == 100
+    assert (s.check_nameservers, s.authoritative_port) == ("sample", 53)
 
 
 @pytest.mark.parametrize(
@@ -61,8 +61,11 @@ def test_defaults_scan_one_account_in_one_invocation_at_ses_pace():
         ({"TIME_RESERVE_SECONDS": "120.5"}, "time_reserve_seconds", 120.5),
         ({"MAX_ZONE_CONFIRMATIONS": "0"}, "max_zone_confirmations", 0),
         ({"MAX_ZONE_CONFIRMATIONS": "500"}, "max_zone_confirmations", 500),
-        ({"CHECK_NAMESERVERS": ""}, "check_nameservers", "suspect"),
-        ({"CHECK_NAMESERVERS": "true"}, "check_nameservers", "suspect"),
+        ({"MAX_IDENTITY_DETAILS": "0"}, "max_identity_details", 0),
+        ({"MAX_IDENTITY_DETAILS": "1000"}, "max_identity_details", 1000),
+        ({"CHECK_NAMESERVERS": ""}, "check_nameservers", "sample"),
+        ({"CHECK_NAMESERVERS": "true"}, "check_nameservers", "sample"),
+        ({"CHECK_NAMESERVERS": "Sample"}, "check_nameservers", "sample"),
         ({"CHECK_NAMESERVERS": "FALSE"}, "check_nameservers", "off"),
         ({"CHECK_NAMESERVERS": "All"}, "check_nameservers", "all"),
         ({"CHECK_NAMESERVERS": "suspect"}, "check_nameservers", "suspect"),

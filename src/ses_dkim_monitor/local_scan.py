@@ -47,6 +47,7 @@ def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> 
         only=only,
         zones=InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
+        max_details=settings.max_identity_details,
         nameservers=settings.check_nameservers,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,

@@ -91,7 +91,9 @@ def scan_and_alert(
         # A scan-only run (notify false) writes nothing anywhere, remembered zones included.
         zones=build_zone_memory(settings, session) if notify else InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
+        max_details=settings.max_identity_details,
         nameservers=settings.check_nameservers,
+        nameserver_period=settings.schedule_period_seconds,
         failed=[*failed, *plan.failed],
         throttled=lambda: plan.pacing.total().throttled,
         ses_recommendations=settings.import_ses_recommendations,

@@ -29,7 +29,8 @@ QUEUE_URL_RE = re.compile(r"^https?://[^\s/]+/\d{12}/[A-Za-z0-9_-]{1,80}$")  # h
 BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
-REGION_NAME_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")  # the shape of a region name, e.g. eu-west-1
+# The shape of a region name, e.g. eu-west-1; the EU sovereign cloud's eusc-de-east-1 has a 4-letter prefix.
+REGION_NAME_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
 
 
 class ConfigError(ValueError):
@@ -117,9 +118,9 @@ def parse_bucket(text: str, *, setting: str) -> str:
 
 
 def _nameserver_mode(raw: str) -> str:
-    mode = {"": "suspect", "true": "suspect", "false": "off"}.get(raw.lower(), raw.lower())
-    if mode not in ("suspect", "all", "off"):
-        raise ConfigError(f"CHECK_NAMESERVERS: {raw!r} is not one of suspect, all, off")
+    mode = {"": "sample", "true": "sample", "false": "off"}.get(raw.lower(), raw.lower())
+    if mode not in ("sample", "suspect", "all", "off"):
+        raise ConfigError(f"CHECK_NAMESERVERS: {raw!r} is not one of sample, suspect, all, off")
     return mode
 
 
@@ -138,15 +139,22 @@ class Settings:
     # network interface: set about 800 for a function in a VPC (docs/deploy.md).
     dns_max_queries_per_second: float = 0.0
     check_dmarc: bool = True
-    # Ask each authoritative server directly for the DKIM names: "suspect" (where SES reports a failure
-    # or a DKIM record looks wrong: where a disagreement would explain it), "all", or "off".
-    check_nameservers: str = "suspect"
+    # Ask each authoritative server directly for the DKIM names: "sample" (the suspects, and each identity
+    # once a day in turn), "suspect" (where SES reports a failure or a DKIM record looks wrong: where a
+    # disagreement would explain it), "all", or "off".
+    check_nameservers: str = "sample"
+    # The longest gap between two scheduled runs (the template's HeartbeatPeriodSeconds): how much of the
+    # day each run's name-server sample covers.
+    schedule_period_seconds: float = 3600.0
     authoritative_port: int = 53  # where authoritative servers listen (53; other ports for local stand-ins)
     # SES: about 1 management request/s per account and region (not adjustable).
     ses_requests_per_second: float = 1.0
     # GetEmailIdentity calls per shard and run to confirm a CNAME's zone before reporting a wrong
     # target; the rest wait for the next run (each confirmation is remembered).
     max_zone_confirmations: int = 60
+    # GetEmailIdentity calls per shard and run to read identities the batch calls cannot describe (a legacy
+    # domain verified by TXT, bring-your-own DKIM); each answer is remembered, the rest wait for later runs.
+    max_identity_details: int = 100
     # Accounts: the account of the credentials, or exactly these roles' accounts, or every
     # ACTIVE account of the organization through a role of this name.
     scan_role_arns: tuple[str, ...] = ()
@@ -296,9 +304,11 @@ class Settings:
             dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
             check_dmarc=flag("CHECK_DMARC", True),
             check_nameservers=_nameserver_mode(get("CHECK_NAMESERVERS")),
+            schedule_period_seconds=number("SCHEDULE_PERIOD_SECONDS", 3600.0, minimum=60.0, maximum=86400.0),
             authoritative_port=int(number("DNS_AUTHORITATIVE_PORT", 53, minimum=1, maximum=65535, kind=int)),
             ses_requests_per_second=ses_rate,
             max_zone_confirmations=int(number("MAX_ZONE_CONFIRMATIONS", 60, minimum=0, kind=int)),
+            max_identity_details=int(number("MAX_IDENTITY_DETAILS", 100, minimum=0, kind=int)),
             scan_role_arns=role_arns,
             organization_role_name=org_role,
             role_external_id=external_id,

@@ -40,6 +40,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_errors import error_code
 from .models import ScanReport
+from .partitions import console_origin
 from .render.html_base import document, escape_attr, escape_html
 from .render.html_page import to_html
 
@@ -67,15 +68,6 @@ def shard_key(account: str, region: str) -> str:
     return f"{PREFIX}{account}/{region}.html"
 
 
-def _console_origin(region: str) -> str:
-    """The AWS console's origin for ``region``: the China and GovCloud partitions have consoles of their own."""
-    if region.startswith("cn-"):
-        return f"https://{region}.console.amazonaws.cn"
-    if region.startswith("us-gov-"):
-        return "https://console.amazonaws-us-gov.com"
-    return f"https://{region}.console.aws.amazon.com"
-
-
 @dataclass(frozen=True)
 class StatusPageLinks:
     """Where alerts send a reader: an object's page in the S3 console (sign-in required; the bucket is private).
@@ -88,8 +80,16 @@ class StatusPageLinks:
     region: str
 
     def console_url(self, key: str) -> str:
+        """The object's page in the console of the bucket's partition (``partitions.console_origin``).
+
+        A partition without a public console gets the object's ``s3://`` address: a reader
+        there knows where to look, and no link leads to another partition's console.
+        """
+        origin = console_origin(self.region)
+        if origin is None:
+            return f"s3://{self.bucket}/{key}"
         query = urlencode({"region": self.region, "prefix": key}, quote_via=quote, safe="/")
-        return f"{_console_origin(self.region)}/s3/object/{quote(self.bucket, safe='')}?{query}"
+        return f"{origin}/s3/object/{quote(self.bucket, safe='')}?{query}"
 
     def shard(self, account: str, region: str) -> str:
         """The console URL of one shard's page (what a single alert links to)."""

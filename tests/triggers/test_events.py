@@ -184,6 +184,23 @@ def test_classify_refuses_a_non_object():
             "SES SetIdentityMailFromDomain: example.org in eu-west-1 (mailFromDomain=bounce.example.org)",
         ),
         ("ses-v1-delete-identity.json", "alerts@example.org", "SES DeleteIdentity: alerts@example.org in eu-west-1"),
+        # The v1 calls that make (or unmake) an identity to send from: a new identity, or one gone.
+        ("ses-v1-verify-domain-identity.json", "example.net", "SES VerifyDomainIdentity: example.net in eu-west-1"),
+        (
+            "ses-v1-verify-email-identity.json",
+            "alerts@example.net",
+            "SES VerifyEmailIdentity: alerts@example.net in eu-west-1",
+        ),
+        (
+            "ses-v1-verify-email-address.json",
+            "billing@example.net",
+            "SES VerifyEmailAddress: billing@example.net in eu-west-1",
+        ),
+        (
+            "ses-v1-delete-verified-email-address.json",
+            "old-alerts@example.net",
+            "SES DeleteVerifiedEmailAddress: old-alerts@example.net in eu-west-1",
+        ),
     ],
 )
 def test_ses_call_names_its_identity_and_region(name, identity, reason):

@@ -15,6 +15,7 @@ from typing import Any
 from ..models import DnsRecord, Finding, Severity
 from .causes import (
     CAUSES,
+    DETAIL_UNFETCHED,
     DMARC_BAD_PCT,
     DMARC_BAD_POLICY,
     DMARC_MULTIPLE_RECORDS,
@@ -31,6 +32,8 @@ from .causes import (
     OTHER_TOKEN,
     OUT_OF_TIME,
     PUBLISHED_AS_TXT,
+    REPLICA_OF_PARENT,
+    SES_HOST_UNKNOWN,
     SILENT_FALLBACK,
     SPF_IGNORED_TERMS,
     SPF_INCLUDE_LOOP,
@@ -75,6 +78,7 @@ from .checks import (
 __all__ = [
     "CAUSES",
     "CHECKS",
+    "DETAIL_UNFETCHED",
     "DKIM_KEY_MISSING",
     "DKIM_KEY_TESTING",
     "DKIM_KEY_WEAK",
@@ -109,6 +113,8 @@ __all__ = [
     "OUT_OF_TIME",
     "PUBLISHED_AS_TXT",
     "RECORD_NOTE",
+    "REPLICA_OF_PARENT",
+    "SES_HOST_UNKNOWN",
     "SES_RECOMMENDATION",
     "SILENT_FALLBACK",
     "SPF_IGNORED_TERMS",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from .checks import (
     CHECKS,
     DKIM_KEY_MISSING,
+    DKIM_KEY_WEAK,
     DKIM_RECORD_MISSING,
     DKIM_RECORD_WRONG_TARGET,
     DKIM_STATUS_NOT_SUCCESS,
@@ -26,6 +27,9 @@ from .checks import (
 
 OUT_OF_TIME = "out-of-time"
 ZONE_UNCONFIRMED = "zone-unconfirmed"
+DETAIL_UNFETCHED = "detail-unfetched"
+SES_HOST_UNKNOWN = "ses-host-unknown"
+REPLICA_OF_PARENT = "replica-of-parent"
 DOUBLED_DOMAIN = "doubled-domain"
 PUBLISHED_AS_TXT = "published-as-txt"
 TARGET_MISSING_DOT = "target-missing-dot"
@@ -95,6 +99,26 @@ _causes(
         when="confirming the signing zone with GetEmailIdentity would exceed the run's cap "
         "(`MAX_ZONE_CONFIRMATIONS`); the next run confirms more, and each confirmation is remembered",
     ),
+    Cause(
+        DETAIL_UNFETCHED,
+        (IDENTITY_NOT_CHECKED,),
+        "SES was not asked for the identity's detail this run (GetEmailIdentity's cap)",
+        when="the batch answers do not tell the whole story (SES v1 lists the domain without Easy DKIM's three "
+        "tokens: a legacy domain verified by TXT, or one signing with its own key), and reading it with "
+        "GetEmailIdentity would exceed the run's cap (`MAX_IDENTITY_DETAILS`). Info when it was judged from the "
+        "batch answers (what they say is in the message); `unknown` when SES's batch answer left it out "
+        "entirely. Each answer is remembered, so later runs read the rest",
+    ),
+    Cause(
+        SES_HOST_UNKNOWN,
+        (IDENTITY_NOT_CHECKED,),
+        "SES's mail host in this partition is not known, so the MAIL FROM MX cannot be verified",
+        when="(info) the identity's region is in a partition (the EU sovereign cloud, China...) where neither "
+        "AWS's SES documentation nor botocore names SES's mail domain: the MAIL FROM domain's MX and SPF are not "
+        "held against a guessed host; SES's own MAIL FROM status (`mail-from-not-success`) still is",
+        fix="Nothing the monitor can verify here: compare the MX record of {mail_from} with the one the SES console "
+        "of {region} shows for {identity}; SES's MAIL FROM status says whether SES found it",
+    ),
 )
 
 
@@ -143,6 +167,16 @@ _causes(
         "SES saw a failure, but every DKIM record is correct now",
         when="SES reports TEMPORARY_FAILURE or FAILED while each CNAME points at its expected target and a key "
         "is behind them",
+        fix="{fix_detail}",
+    ),
+    Cause(
+        REPLICA_OF_PARENT,
+        (DKIM_STATUS_NOT_SUCCESS, DKIM_KEY_WEAK),
+        "A Deterministic Easy DKIM replica: its DKIM is its parent's, fixed in the parent's region",
+        when="SES reports `SigningAttributesOrigin` `AWS_SES_<REGION>`: the identity reuses the tokens and keys of "
+        "the identity of the same name in that region. `verify-domain-dkim` or new signing attributes on the "
+        "replica would detach it and issue new tokens; the fix names the parent region instead, and explains "
+        "SES's `REPLICATION_*` verification errors",
         fix="{fix_detail}",
     ),
     Cause(

@@ -69,7 +69,8 @@ CHECKS: dict[str, Check] = {
             "SES does not report DKIM as verified",
             "Publish the DKIM records SES lists for {identity} (region {region}) and wait for "
             "SES to re-check; a FAILED status needs the records back and a restart of DKIM "
-            "verification in the SES console.",
+            "verification in the SES console (but never on a Deterministic Easy DKIM replica, signing "
+            "origin AWS_SES_<REGION>: that detaches it; fix its parent in that region).",
             when="SES's DKIM status is not SUCCESS (the message names it)",
             severity_note="critical for FAILED / TEMPORARY_FAILURE",
         ),
@@ -147,6 +148,8 @@ CHECKS: dict[str, Check] = {
             when="the run stopped before this identity's checks were complete; its status is `unknown`, never "
             "`ok` and never a problem it did not see (see the cause). Reported, not alerted: alerts come through "
             "`monitor-cannot-verify` after N such runs in a row",
+            severity_note="info when one part could not be verified and the rest was checked: "
+            "`ses-host-unknown`, `detail-unfetched`",
         ),
         Check(
             DKIM_KEY_WEAK,

@@ -7,7 +7,9 @@ These are the probe's output and the checks' input. ``Outcome.FAILED`` means
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime
 
 from ..models import SesIdentity, SesStatus
 
@@ -95,6 +97,14 @@ class ServerAnswer:
     outcome: Outcome
     value: str | None = None  # the CNAME target (or TXT) it holds
     error: str | None = None
+    # Asked for TXT, the server answered with a CNAME (a BYODKIM selector published as an alias): its target.
+    # An authoritative server does not follow it into another zone; the probe does.
+    cname: str | None = None
+
+    @property
+    def said(self) -> tuple[Outcome, str | None, str | None]:
+        """What the server said, in the form two servers' answers are compared."""
+        return (self.outcome, self.value, self.cname)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +134,8 @@ def points_elsewhere(identity: SesIdentity, tok: DkimTokenDns) -> bool:
     """
     if identity.is_byodkim or tok.record.outcome is not Outcome.ANSWER:
         return False
+    if identity.signing_hosted_zone is None:
+        return True  # no zone to compare with (a partition whose SES zone is unknown): only SES can tell
     return tok.record.values[0] != identity.dkim_target(tok.token)
 
 
@@ -146,3 +158,32 @@ def points_off_zone(identity: SesIdentity, dns: DomainDns) -> bool:
 def fix_needs_real_zone(identity: SesIdentity, dns: DomainDns) -> bool:
     """A CNAME is missing and its fix would name a target built from a predicted zone."""
     return any(tok.record.absent for tok in dns.tokens)
+
+
+DAY_SECONDS = 86_400
+
+
+def _turn(name: str) -> int:
+    """The identity's place in the UTC day, in seconds: a stable hash of its name (the same on every run)."""
+    return int(hashlib.sha256(name.lower().encode()).hexdigest()[:12], 16) % DAY_SECONDS
+
+
+def sample_window(period: float) -> float:
+    """How far back a run's turn reaches: the schedule's period, a tenth more for a late run, a day at most."""
+    return min(float(DAY_SECONDS), period + max(60.0, period / 10))
+
+
+def in_sample(name: str, *, at: datetime, period: float) -> bool:
+    """Whether a run at ``at`` compares this identity's authoritative servers (``CHECK_NAMESERVERS=sample``).
+
+    A run takes the identities whose turn (``_turn``) fell in the last
+    ``sample_window(period)`` seconds, ``period`` being the longest gap
+    between two scheduled runs. So with runs at most ``period`` apart, each up
+    to a tenth of it late, every identity's turn is inside some run's window
+    every day: each identity is compared at least once in any 24 hours plus
+    one period, and an hourly run compares about 1/24 of them (4.6 % with the
+    margin). Runs closer together compare some identities twice; a run that
+    never happens leaves its turn to the next day.
+    """
+    elapsed = (int(at.timestamp()) - _turn(name)) % DAY_SECONDS
+    return elapsed < sample_window(period)

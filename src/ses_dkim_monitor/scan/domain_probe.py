@@ -116,13 +116,14 @@ class DomainProbe:
         self, tok: DkimTokenDns, servers: Sequence[ServerAnswer], req: ProbeRequest
     ) -> DkimTokenDns:
         """``tok`` as the zone's servers say it is now, when they all answered and agree; else as it was."""
-        answers = [a for a in servers if a.name == tok.record.name]
-        if not answers or any(a.outcome is Outcome.FAILED for a in answers):
-            return tok
-        if len({(a.outcome, a.value) for a in answers}) > 1:
-            return tok  # they disagree: the nameserver check says so
-        said = answers[0]
+        said = _agreed([a for a in servers if a.name == tok.record.name])
+        if said is None:
+            return tok  # one did not answer (unknown), or they disagree (the nameserver check says so)
         record = tok.record
+        if req.byodkim and said.cname and said.value is None:
+            # The selector is an alias into the key provider's zone, whose own servers hold the key: follow it.
+            alias = Lookup(record.name, "TXT", Outcome.NODATA, cname=said.cname)
+            return DkimTokenDns(token=tok.token, record=alias, target_txt=await self._fresh_txt(said.cname))
         if said.outcome is Outcome.ANSWER:
             value = said.value or ""
             if record.outcome is Outcome.ANSWER and record.values[:1] == (value,):
@@ -138,6 +139,20 @@ class DomainProbe:
         if req.byodkim:
             return DkimTokenDns(token=tok.token, record=gone)
         return DkimTokenDns(token=tok.token, record=gone, other=await self._other(gone))
+
+    async def _fresh_txt(self, name: str) -> Lookup:
+        """TXT at ``name`` as its own zone's servers say, where they all answered and agree; else the resolver's.
+
+        The resolver also decides when the servers' answer is another alias (a chain the resolver follows).
+        """
+        apex = await self.dns.zone_apex(name)
+        said = _agreed(await ask_servers(self.dns, apex, [name], True)) if apex else None
+        if said is not None and said.cname is None:
+            if said.outcome is Outcome.ANSWER and said.value is not None:
+                return Lookup(name, "TXT", Outcome.ANSWER, (said.value,))
+            if said.outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
+                return Lookup(name, "TXT", said.outcome)
+        return await self.dns.query(name, "TXT")
 
     async def _easy(self, domain: str, token: str) -> DkimTokenDns:
         name = f"{token}._domainkey.{domain}"
@@ -188,3 +203,10 @@ class DomainProbe:
 
 async def _none() -> None:
     return None
+
+
+def _agreed(answers: Sequence[ServerAnswer]) -> ServerAnswer | None:
+    """The one thing every server said, or None when one did not answer or they disagree."""
+    if not answers or any(a.outcome is Outcome.FAILED for a in answers):
+        return None
+    return answers[0] if len({a.said for a in answers}) == 1 else None

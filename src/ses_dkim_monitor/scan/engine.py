@@ -30,14 +30,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
 from .. import catalogue as c
 from ..models import (
     IdentityReport,
-    IdentityStatus,
     IdentityType,
     ScanReport,
     SesIdentity,
@@ -46,46 +45,22 @@ from ..models import (
 )
 from . import recommendations
 from .checks import evaluate, not_checked
+from .checks.identity import detail_unfetched
+from .checks.replica import rests_on_origin
 from .deadline import Deadline
-from .dns_answers import DomainDns, fix_needs_real_zone, points_off_zone, servers_may_explain
+from .dns_answers import DomainDns, fix_needs_real_zone, in_sample, points_off_zone, servers_may_explain
 from .dns_probe import DnsProbe
 from .domain_probe import DomainProbe, ProbeRequest
-from .inventory import InventoryError, OutOfTime, SesInventory, with_signing_detail
-from .zone_memory import ConfirmedZone, ZoneMemory, tokens_fingerprint
+from .inventory import InventoryError, OutOfTime, SesInventory
+from .ses_detail import with_signing_detail
+from .shard_run import Shard as Shard
+from .shard_run import ShardRun, remembered, sort_key, unfetched
+from .zone_memory import ConfirmedZone, DetailLedger, RememberedDetail, ZoneMemory, tokens_fingerprint
 
 log = logging.getLogger(__name__)
 
 QUEUE_SIZE = 500  # identities waiting for DNS at most: bounds memory whatever the inventory's size
 MAX_READER_THREADS = 32
-
-
-@dataclass(frozen=True)
-class Shard:
-    """One account and region, with the SES clients (already paced) to read it."""
-
-    account: str
-    region: str
-    sesv2: Any
-    ses: Any
-    # Only these identities (an event-driven re-check): read one by one, the region is not listed.
-    identities: tuple[str, ...] | None = None
-
-
-@dataclass
-class _ShardRun:
-    """One shard's working state during a scan."""
-
-    shard: Shard
-    inventory: SesInventory
-    domains: dict[str, SesIdentity] = field(default_factory=dict)
-    emails: list[SesIdentity] = field(default_factory=list)
-    reports: list[IdentityReport] = field(default_factory=list)
-    off_zone: list[tuple[SesIdentity, DomainDns]] = field(default_factory=list)
-    predicted: list[tuple[SesIdentity, DomainDns]] = field(default_factory=list)
-    unfinished_domains: set[str] = field(default_factory=set)
-    remembered: dict[str, ConfirmedZone] = field(default_factory=dict)
-    learned_zone: str | None = None
-    error: ShardError | None = None
 
 
 def run_scan(
@@ -98,7 +73,9 @@ def run_scan(
     deadline: Deadline | None = None,
     zones: ZoneMemory | None = None,
     max_confirmations: int = 60,
+    max_details: int = 100,
     nameservers: str = "suspect",
+    nameserver_period: float = 3600.0,
     failed: Sequence[ShardError] = (),
     throttled: Callable[[], int] = lambda: 0,
     fresh: bool = False,
@@ -110,11 +87,19 @@ def run_scan(
     their shards are still listed so an address can find its domain.
     ``failed`` are shards that could not even start (a role that could not be
     assumed). ``throttled`` reports the throttled SES responses seen so far.
+    ``nameservers`` says whose authoritative servers are compared: ``sample``
+    (the suspects, and the identities whose daily turn falls in the last
+    ``nameserver_period`` seconds before ``now``: ``dns_answers.in_sample``),
+    ``suspect``, ``all`` or ``off``.
     ``fresh`` (event-driven re-checks) asks each zone's authoritative servers
     and believes them over a resolver's cache where they all agree.
     ``ses_recommendations`` adds SES's open recommendations our checks do not
-    explain (``recommendations.py``).
+    explain (``recommendations.py``). ``max_details`` caps the GetEmailIdentity
+    calls per shard that read identities the batch calls cannot describe;
+    ``max_confirmations`` those that confirm a signing zone; both answers are
+    remembered in ``zones`` across runs.
     """
+    started = now()
     engine = _Engine(
         probe=probe if isinstance(probe, DomainProbe) else DomainProbe(probe),
         check_dmarc=check_dmarc,
@@ -122,11 +107,13 @@ def run_scan(
         deadline=deadline or Deadline.never(),
         zones=zones,
         max_confirmations=max_confirmations,
+        max_details=max_details,
+        started=started,
         nameservers=nameservers,
         fresh=fresh,
+        sampled=lambda name: in_sample(name, at=started, period=nameserver_period),
     )
-    started = now()
-    runs = [_ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
+    runs = [ShardRun(s, SesInventory(sesv2=s.sesv2, ses=s.ses, region=s.region, account=s.account)) for s in shards]
     if runs:
         asyncio.run(engine.main(runs))
     unevaluated: set[str] = set()
@@ -141,7 +128,7 @@ def run_scan(
                 unevaluated.add(c.SES_RECOMMENDATION)
             elif found:
                 run.reports = recommendations.merge(run.reports, found)
-    reports = sorted((r for run in runs for r in run.reports), key=_sort_key)
+    reports = sorted((r for run in runs for r in run.reports), key=sort_key)
     calls: dict[str, int] = {}
     for run in runs:
         for op, count in run.inventory.calls.items():
@@ -178,9 +165,13 @@ class _Engine:
         zones: ZoneMemory | None,
         max_confirmations: int,
         nameservers: str,
+        max_details: int = 100,
+        started: datetime | None = None,
         fresh: bool = False,
+        sampled: Callable[[str], bool] = lambda name: False,
     ):
         self.nameservers = nameservers
+        self.sampled = sampled
         self.fresh = fresh
         self.probe = probe
         self.check_dmarc = check_dmarc
@@ -188,12 +179,14 @@ class _Engine:
         self.deadline = deadline
         self.zones = zones
         self.max_confirmations = max_confirmations
+        self.max_details = max_details
+        self.started = started or datetime.now(UTC)
         # Each worker checks one domain at a time, its lookups concurrent: about four in flight each.
         self.workers = max(1, probe.max_in_flight // 4)
 
-    async def main(self, runs: list[_ShardRun]) -> None:
+    async def main(self, runs: list[ShardRun]) -> None:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue[tuple[_ShardRun, SesIdentity] | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
+        queue: asyncio.Queue[tuple[ShardRun, SesIdentity] | None] = asyncio.Queue(maxsize=QUEUE_SIZE)
         with ThreadPoolExecutor(max_workers=min(MAX_READER_THREADS, len(runs)), thread_name_prefix="shard") as pool:
             workers = [asyncio.create_task(self._worker(queue)) for _ in range(self.workers)]
             await asyncio.gather(*(loop.run_in_executor(pool, self._read, run, loop, queue) for run in runs))
@@ -206,13 +199,22 @@ class _Engine:
 
     # -- SES, in one thread per shard -------------------------------------------
 
-    def _read(self, run: _ShardRun, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
+    def _read(self, run: ShardRun, loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[Any]) -> None:
         shard = run.shard
+        details: dict[str, RememberedDetail] = {}
         if self.zones is not None:
             try:
                 run.remembered = self.zones.load(shard.account, shard.region)
-            except Exception as exc:  # remembered zones only save SES calls: never fail the scan for them
+                details = self.zones.load_details(shard.account, shard.region)
+            except Exception as exc:  # remembered answers only save SES calls: never fail the scan for them
                 log.warning("remembered zones unavailable", extra={**_where(shard), "error": type(exc).__name__})
+        zones = self.zones
+        run.inventory.ledger = DetailLedger(
+            details,
+            budget=self.max_details,
+            now=self.started.timestamp(),
+            keep=(lambda d: zones.remember_detail(shard.account, shard.region, d)) if zones else lambda d: None,
+        )
         try:
             names = shard.identities
             batches = (
@@ -242,15 +244,20 @@ class _Engine:
 
     # -- DNS, in the event loop -------------------------------------------------
 
-    async def _worker(self, queue: asyncio.Queue[tuple[_ShardRun, SesIdentity] | None]) -> None:
+    async def _worker(self, queue: asyncio.Queue[tuple[ShardRun, SesIdentity] | None]) -> None:
         while (item := await queue.get()) is not None:
             run, ident = item
             if self.deadline.passed():
                 run.reports.append(not_checked(ident, c.OUT_OF_TIME))
                 continue
-            ident = _remembered(run, ident)
-            dns = await self.probe.probe(self._request(ident))
-            if self.nameservers == "suspect" and not self.fresh and servers_may_explain(ident, dns):
+            if unfetched(run, ident) == "absent":
+                run.reports.append(not_checked(ident, c.DETAIL_UNFETCHED))  # nothing known of its DKIM
+                continue
+            ident = remembered(run, ident)
+            request = self._request(ident)
+            dns = await self.probe.probe(request)
+            suspects = self.nameservers in ("suspect", "sample") and not (request.nameservers or request.fresh)
+            if suspects and servers_may_explain(ident, dns):
                 dns = await self.probe.with_servers(dns, byodkim=ident.is_byodkim)
             if ident.zone_confirmed or ident.is_byodkim:
                 self._report(run, ident, dns)
@@ -259,11 +266,16 @@ class _Engine:
             elif fix_needs_real_zone(ident, dns):
                 run.predicted.append((ident, dns))
             else:
-                self._report(run, ident, dns)
+                report = evaluate(ident, dns, run.domains)
+                if rests_on_origin(report):
+                    # Advice right for Easy DKIM and harmful to a replica: ask SES how it signs first.
+                    run.predicted.append((ident, dns))
+                else:
+                    self._append(run, report)
 
     # -- zone confirmations, in the shard's thread (paced SES) ------------------
 
-    def _confirm(self, run: _ShardRun, loop: asyncio.AbstractEventLoop) -> None:
+    def _confirm(self, run: ShardRun, loop: asyncio.AbstractEventLoop) -> None:
         """Confirm signing zones: off-zone CNAMEs first (a false wrong target is the worse error)."""
         budget = self.max_confirmations
         for ident, dns in run.off_zone:
@@ -295,7 +307,7 @@ class _Engine:
                 zone = run.learned_zone or ident.signing_hosted_zone
                 self._report(run, replace(ident, signing_hosted_zone=zone), dns)
 
-    def _ask_ses(self, run: _ShardRun, ident: SesIdentity) -> SesIdentity | None:
+    def _ask_ses(self, run: ShardRun, ident: SesIdentity) -> SesIdentity | None:
         """The identity with GetEmailIdentity's answer merged (None: deleted meanwhile)."""
         shard = run.shard
         try:
@@ -333,8 +345,13 @@ class _Engine:
 
     # -- reporting --------------------------------------------------------------
 
-    def _report(self, run: _ShardRun, ident: SesIdentity, dns: DomainDns | None) -> None:
-        report = evaluate(ident, dns, run.domains)
+    def _report(self, run: ShardRun, ident: SesIdentity, dns: DomainDns | None) -> None:
+        self._append(run, evaluate(ident, dns, run.domains))
+
+    def _append(self, run: ShardRun, report: IdentityReport) -> None:
+        ident = report.identity
+        if unfetched(run, ident) == "partial":
+            report = replace(report, findings=(*report.findings, detail_unfetched(ident, self.max_details)))
         for f in report.findings:
             log.info(
                 "finding",
@@ -342,7 +359,7 @@ class _Engine:
             )
         run.reports.append(report)
 
-    def _finish_emails(self, run: _ShardRun) -> None:
+    def _finish_emails(self, run: ShardRun) -> None:
         if run.error is not None:
             return  # the shard's domains are not all known: its addresses cannot be judged
         for ident in run.emails:
@@ -363,25 +380,11 @@ class _Engine:
             byodkim=ident.is_byodkim,
             mail_from=ident.mail_from.domain if ident.mail_from else None,
             dmarc=self.check_dmarc,
-            nameservers=self.nameservers == "all",
+            nameservers=self.nameservers == "all" or (self.nameservers == "sample" and self.sampled(ident.name)),
             fresh=self.fresh,
         )
 
 
-def _remembered(run: _ShardRun, ident: SesIdentity) -> SesIdentity:
-    """The identity with a zone SES confirmed on an earlier run, if its tokens are the same."""
-    memo = run.remembered.get(ident.name)
-    if memo is None or memo.tokens != tokens_fingerprint(ident.dkim_tokens) or not memo.zone:
-        return ident
-    return replace(ident, signing_hosted_zone=memo.zone, signing_origin=memo.origin, zone_confirmed=True)
-
-
 def _where(shard: Shard) -> dict[str, str]:
+    """The log fields naming a shard (the dashboard's log widget reads them: tests/deploy/test_dashboard.py)."""
     return {"account": shard.account, "region": shard.region}
-
-
-def _sort_key(report: IdentityReport) -> tuple[int, int, str, str, str]:
-    order = {IdentityStatus.PROBLEM: 0, IdentityStatus.UNKNOWN: 1, IdentityStatus.OK: 2}[report.status]
-    worst = report.worst.rank if report.worst else 0
-    ident = report.identity
-    return (order, -worst, ident.account, ident.region, ident.name)

@@ -9,9 +9,12 @@ shard, for N identities of which D are domains:
 * ``GetIdentityDkimAttributes`` (v1): ceil(D / 100) calls;
 * ``GetIdentityMailFromDomainAttributes`` (v1): ceil(D / 100) calls;
 * ``GetEmailIdentity``: only where the batch calls cannot tell (a token set
-  that is not Easy DKIM's three, or v1 and the v2 list disagreeing), and,
-  from the engine, to confirm a signing zone before a fix or a wrong target
-  is reported from a prediction (capped per run, remembered across runs).
+  that is not Easy DKIM's three, or a domain v1 shows without tokens: a
+  legacy domain verified by TXT, or one with its own key), at most the
+  ledger's cap of new ones per run, each answer remembered across runs
+  (``zone_memory.DetailLedger``); and, from the engine, to confirm a signing
+  zone before a fix or a wrong target is reported from a prediction (capped
+  per run, remembered across runs).
 
 At 10,000 domains that is 10 + 100 + 100 = 210 calls, about 3.5 minutes at
 1 request/s, where one GetEmailIdentity each would take 2.8 hours. The
@@ -26,15 +29,17 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import DENIED_CODES, error_code, error_message
-from ..models import IdentityType, MailFrom, SesIdentity, SesStatus, SigningOrigin
+from ..models import IdentityType, MailFrom, SesIdentity, SesStatus
+from ..partitions import ses_mail_domain
 from .deadline import Deadline
+from .ses_detail import SigningDetail, from_memo, signing_detail_of, with_signing_detail
+from .zone_memory import DetailLedger, RememberedDetail, v1_shape
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +50,9 @@ IAM_ACTIONS = (
     "ses:GetEmailIdentity",
 )
 
-DEFAULT_DKIM_ZONE = "dkim.amazonses.com"
 # Regions whose Easy DKIM CNAMEs point into a zone of their own (AWS General
-# Reference, "Amazon SES endpoints and quotas"). A prediction only: the engine
+# Reference, "Amazon SES endpoints and quotas"); the others use dkim.<SES's mail
+# domain> of their partition (partitions.py). A prediction only: the engine
 # confirms with GetEmailIdentity before it reports a wrong target or prints a
 # fix built from it, and learns a region's zone from that answer.
 REGIONAL_DKIM_ZONES = {
@@ -71,8 +76,12 @@ LIST_PAGE_SIZE = 1000
 BATCH_SIZE = 100
 
 
-def predicted_zone(region: str) -> str:
-    return REGIONAL_DKIM_ZONES.get(region, DEFAULT_DKIM_ZONE)
+def predicted_zone(region: str) -> str | None:
+    """The Easy DKIM zone SES most likely uses in ``region``; None where its partition's SES domain is unknown."""
+    domain = ses_mail_domain(region)
+    if domain is None:
+        return None
+    return REGIONAL_DKIM_ZONES.get(region, f"dkim.{domain}")
 
 
 class InventoryError(Exception):
@@ -99,19 +108,6 @@ class OutOfTime(Exception):
         self.unfinished = unfinished
 
 
-@dataclass(frozen=True)
-class SigningDetail:
-    """What GetEmailIdentity adds to the batch calls."""
-
-    origin: str
-    hosted_zone: str | None
-    tokens: tuple[str, ...]
-    status: SesStatus | None
-    signing_enabled: bool
-    verification_error: str | None = None
-    verification_checked_at: str | None = None
-
-
 def _describe(region: str, account: str, exc: Exception) -> InventoryError:
     if isinstance(exc, ClientError):
         code, message = error_code(exc), error_message(exc)
@@ -128,12 +124,14 @@ def _describe(region: str, account: str, exc: Exception) -> InventoryError:
 class SesInventory:
     """Reads one shard's identities. Receives its clients; builds none."""
 
-    def __init__(self, *, sesv2: Any, ses: Any, region: str, account: str = ""):
+    def __init__(self, *, sesv2: Any, ses: Any, region: str, account: str = "", ledger: DetailLedger | None = None):
         self._v2 = sesv2
         self._v1 = ses
         self.region = region
         self.account = account
         self.calls: Counter[str] = Counter()
+        # What earlier runs read and the calls left under the cap; None reads every detail needed (no cap).
+        self.ledger = ledger
 
     def load(self) -> list[SesIdentity]:
         """Every identity at once (no deadline). Raises InventoryError."""
@@ -214,7 +212,7 @@ class SesInventory:
                 "SendingEnabled": response.get("VerifiedForSendingStatus", False),
             }
         )
-        return None if base is None else (base, _signing_detail(response))
+        return None if base is None else (base, signing_detail_of(response))
 
     def _base(self, item: dict[str, Any]) -> SesIdentity | None:
         name = item["IdentityName"]
@@ -255,20 +253,59 @@ class SesInventory:
                 signing_hosted_zone=predicted_zone(self.region),
                 mail_from=_mail_from(mail_from.get(base.name)),
             )
+            needed = attrs is None or self._needs_detail(identity)
             if base.name in known:
                 identity = with_signing_detail(identity, known[base.name])
-            elif attrs is None or self._needs_detail(identity):
+                if needed:
+                    self._remember(base.name, attrs, known[base.name])
+            elif needed:
                 if deadline.passed():
                     found.append(identity)  # the engine reports it from what the batch calls said
                     continue
                 # Not in v1's answer (deleted meanwhile, or a shape v1 does not describe), or v1 and
-                # the v2 list disagree: GetEmailIdentity is the authority.
-                detail = self.signing_detail(base.name)
-                if detail is None:
+                # the v2 list disagree: GetEmailIdentity is the authority (read now, or remembered).
+                detail = self._read_detail(base.name, attrs)
+                if detail is _GONE:
                     continue
-                identity = with_signing_detail(identity, detail)
+                if isinstance(detail, SigningDetail):
+                    identity = with_signing_detail(identity, detail)
             found.append(identity)
         return found
+
+    def _read_detail(self, name: str, attrs: dict[str, Any] | None) -> SigningDetail | object | None:
+        """GetEmailIdentity's answer: remembered, read within the cap, or None (not read: the ledger says so)."""
+        ledger = self.ledger
+        if ledger is None:
+            return self.signing_detail(name) or _GONE
+        memo = ledger.recall(name, v1_shape(attrs))
+        if memo is not None and ledger.fresh(memo):
+            return from_memo(memo)
+        if ledger.spend():
+            detail = self.signing_detail(name)
+            if detail is None:
+                return _GONE
+            self._remember(name, attrs, detail)
+            return detail
+        if memo is not None:
+            return from_memo(memo)  # older than a week, and no call left: still SES's last word
+        ledger.unfetched[name] = "absent" if attrs is None else "partial"
+        return None
+
+    def _remember(self, name: str, attrs: dict[str, Any] | None, detail: SigningDetail) -> None:
+        if self.ledger is None:
+            return
+        self.ledger.remember(
+            RememberedDetail(
+                identity=name,
+                shape=v1_shape(attrs),
+                origin=detail.origin,
+                zone=detail.hosted_zone,
+                tokens=detail.tokens,
+                status=detail.status.value if detail.status else None,
+                signing_enabled=detail.signing_enabled,
+                read_at=self.ledger.now,
+            )
+        )
 
     @staticmethod
     def _needs_detail(identity: SesIdentity) -> bool:
@@ -301,7 +338,7 @@ class SesInventory:
             raise _describe(self.region, self.account, exc) from exc
         except BotoCoreError as exc:
             raise _describe(self.region, self.account, exc) from exc
-        return _signing_detail(response)
+        return signing_detail_of(response)
 
     def _list(self, deadline: Deadline) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
@@ -327,20 +364,7 @@ class SesInventory:
         return response
 
 
-def _signing_detail(response: dict[str, Any]) -> SigningDetail:
-    """What GetEmailIdentity says about an identity's signing and verification."""
-    attrs = response.get("DkimAttributes") or {}
-    info = response.get("VerificationInfo") or {}
-    checked = info.get("LastCheckedTimestamp")  # a datetime, parsed by botocore
-    return SigningDetail(
-        origin=attrs.get("SigningAttributesOrigin") or SigningOrigin.EASY_DKIM.value,
-        hosted_zone=(attrs.get("SigningHostedZone") or "").rstrip(".").lower() or None,
-        tokens=tuple(attrs.get("Tokens") or ()),
-        status=SesStatus.parse(attrs.get("Status")),
-        signing_enabled=bool(attrs.get("SigningEnabled", False)),
-        verification_error=info.get("ErrorType") or None,
-        verification_checked_at=checked.isoformat(timespec="seconds") if isinstance(checked, datetime) else None,
-    )
+_GONE = object()  # GetEmailIdentity says the identity no longer exists
 
 
 def _mail_from(attrs: dict[str, Any] | None) -> MailFrom | None:
@@ -350,19 +374,4 @@ def _mail_from(attrs: dict[str, Any] | None) -> MailFrom | None:
         domain=attrs["MailFromDomain"].rstrip(".").lower(),
         status=SesStatus.parse(attrs.get("MailFromDomainStatus")),
         behavior_on_mx_failure=attrs.get("BehaviorOnMXFailure"),
-    )
-
-
-def with_signing_detail(identity: SesIdentity, detail: SigningDetail) -> SesIdentity:
-    """Merge GetEmailIdentity's answer; v2 is the authority where both speak."""
-    return replace(
-        identity,
-        signing_origin=detail.origin,
-        signing_hosted_zone=detail.hosted_zone or identity.signing_hosted_zone,
-        zone_confirmed=detail.hosted_zone is not None,
-        dkim_tokens=detail.tokens or identity.dkim_tokens,
-        dkim_status=detail.status or identity.dkim_status,
-        dkim_enabled=detail.signing_enabled,
-        verification_error=detail.verification_error,
-        verification_checked_at=detail.verification_checked_at,
     )

@@ -22,8 +22,11 @@ Shapes, as far as the AWS documentation settles them:
   developer guide's CloudTrail example shows the two apart).
 - SES v1 ``requestParameters``: ``identity`` for DeleteIdentity and
   SetIdentityDkimEnabled, ``domain`` for VerifyDomainDkim (SES developer
-  guide's CloudTrail example). SetIdentityMailFromDomain's ``identity`` follows
-  the API's parameter name; no documented example shows it.
+  guide's CloudTrail example). SetIdentityMailFromDomain's ``identity``,
+  VerifyDomainIdentity's ``domain`` and the ``emailAddress`` of
+  VerifyEmailIdentity, VerifyEmailAddress and DeleteVerifiedEmailAddress
+  follow the API's parameter names (CloudTrail's lower camel case); no
+  documented example shows them.
 - SES v2 ``requestParameters.emailIdentity``: the API's URI parameter
   ``EmailIdentity`` in CloudTrail's lower camel case. No AWS example of a v2
   identity call's CloudTrail record was found: unconfirmed.
@@ -91,6 +94,11 @@ SES_API_CALLS: dict[str, str] = {
     "SetIdentityDkimEnabled": "identity",
     "SetIdentityMailFromDomain": "identity",
     "DeleteIdentity": "identity",
+    # v1 calls that make (or unmake) an identity to send from: a new domain or address, or one gone.
+    "VerifyDomainIdentity": "domain",
+    "VerifyEmailIdentity": "emailAddress",
+    "VerifyEmailAddress": "emailAddress",
+    "DeleteVerifiedEmailAddress": "emailAddress",
 }
 CHANGE_RECORD_SETS = "ChangeResourceRecordSets"
 DELETE_HOSTED_ZONE = "DeleteHostedZone"

@@ -16,6 +16,7 @@ from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted, shorten
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from ..parsers import DkimKey, parse_dkim_key_record
+from . import replica
 from .common import form_host, fqdn, status_name
 
 STRONG_KEY_BITS = 2048  # RFC 8301: signers SHOULD use 2048-bit RSA keys
@@ -45,8 +46,12 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
     seen = ""
     if identity.verification_error:
         when = f" at {identity.verification_checked_at}" if identity.verification_checked_at else ""
-        seen = f"; SES last checked{when} and saw {identity.verification_error}"
+        explained = replica.explain_error(identity)
+        seen = f"; SES last checked{when} and saw {identity.verification_error}" + (
+            f" ({explained})" if explained else ""
+        )
     message = f"SES reports DKIM status {status_name(status)} for {identity.name} in {identity.region}{seen}"
+    parent = replica.parent_region(identity)
     if status in _SEVERE_STATUSES and dns is not None and records_correct(identity, dns):
         return [
             finding(
@@ -55,6 +60,16 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
                 severity=severity,
                 cause=c.DNS_CORRECT_NOW,
                 fix_detail=_restart_advice(identity, status),
+            )
+        ]
+    if parent is not None:
+        return [
+            finding(
+                c.DKIM_STATUS_NOT_SUCCESS,
+                message,
+                severity=severity,
+                cause=c.REPLICA_OF_PARENT,
+                fix_detail=replica.status_advice(identity, parent),
             )
         ]
     return [
@@ -68,6 +83,9 @@ def _restart_advice(identity: SesIdentity, status: SesStatus | None) -> str:
             "Nothing to change in DNS. SES keeps re-checking for 72 hours after a temporary failure and returns "
             "to SUCCESS by itself when it finds the records; if it does not within 72 hours it turns FAILED."
         )
+    parent = replica.parent_region(identity)
+    if parent is not None:
+        return "Nothing to change in DNS. " + replica.status_advice(identity, parent)
     if identity.is_byodkim:
         return (
             "Nothing to change in DNS, but SES stopped looking: a FAILED verification must be restarted from the "
@@ -78,6 +96,7 @@ def _restart_advice(identity: SesIdentity, status: SesStatus | None) -> str:
         f"beginning (SES API Reference). For Easy DKIM: aws ses verify-domain-dkim --region {identity.region} "
         f"--domain {identity.name} (it returns the identity's existing tokens: check they are the ones in DNS), "
         "then SES checks again. Do not put new signing attributes for this: that can generate new tokens."
+        + replica.unless_replica(identity)
     )
 
 
@@ -115,12 +134,15 @@ def _cname_record(identity: SesIdentity, token: str) -> DnsRecord:
 
 
 def _missing(identity: SesIdentity, tok: DkimTokenDns, apex: str | None) -> Finding:
-    lookup, record = tok.record, _cname_record(identity, tok.token)
+    lookup = tok.record
     detail = "does not exist (NXDOMAIN)" if lookup.outcome is Outcome.NXDOMAIN else "has no CNAME record"
     consequence = (
         "SES may still report DKIM as verified until its next check, then warn the account and stop signing "
         "with the domain's key"
     )
+    if identity.signing_hosted_zone is None:
+        return _missing_zone_unknown(identity, tok, detail, consequence)
+    record = _cname_record(identity, tok.token)
     predicted = "" if identity.zone_confirmed else " (the target is predicted from the region's DKIM zone)"
     if tok.misplaced is not None and tok.misplaced.values:
         host = form_host(lookup.name, apex)
@@ -158,6 +180,22 @@ def _missing(identity: SesIdentity, tok: DkimTokenDns, apex: str | None) -> Find
         subject=tok.token,
         source="dns",
         record=record,
+    )
+
+
+def _missing_zone_unknown(identity: SesIdentity, tok: DkimTokenDns, detail: str, consequence: str) -> Finding:
+    """A missing CNAME whose target only SES can name (its zone is not known in this partition, and SES was
+    not asked this run): reported without a record, so no fix writes a target SES did not confirm."""
+    name = fqdn(tok.record.name)
+    return finding(
+        c.DKIM_RECORD_MISSING,
+        f"{tok.record.name} {detail}; its target is {tok.token}.<the Easy DKIM zone SES names for "
+        f"{identity.name}>, which SES did not confirm this run. {consequence}",
+        subject=tok.token,
+        source="dns",
+        name=name,
+        value=f"{tok.token}.<SigningHostedZone of: aws sesv2 get-email-identity --region {identity.region} "
+        f"--email-identity {identity.name}>.",
     )
 
 
@@ -207,20 +245,21 @@ def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Findi
         # Two of three targets hold an empty key during rotation: that is normal, the one key is what signs.
         weakest = min(usable, key=lambda k: k.key_bits or 0)
         if (weakest.key_bits or 0) < STRONG_KEY_BITS:
-            return [
-                finding(
-                    c.DKIM_KEY_WEAK,
-                    f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
-                    f"says signers should use 2048 bits",
-                    source="dns",
-                    fix_detail=(
-                        f"aws sesv2 put-email-identity-dkim-signing-attributes --region {identity.region} "
-                        f"--email-identity {identity.name} --signing-attributes-origin AWS_SES "
-                        f"--signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 "
-                        f"hours; the CNAMEs stay the same)"
-                    ),
-                )
-            ]
+            message = (
+                f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
+                f"says signers should use 2048 bits"
+            )
+            parent = replica.parent_region(identity)
+            if parent is not None:
+                advice = replica.weak_key_advice(identity, parent)
+                return [finding(c.DKIM_KEY_WEAK, message, source="dns", cause=c.REPLICA_OF_PARENT, fix_detail=advice)]
+            advice = (
+                f"aws sesv2 put-email-identity-dkim-signing-attributes --region {identity.region} "
+                f"--email-identity {identity.name} --signing-attributes-origin AWS_SES "
+                f"--signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 "
+                f"hours; the CNAMEs stay the same)." + replica.unless_replica(identity)
+            )
+            return [finding(c.DKIM_KEY_WEAK, message, source="dns", fix_detail=advice)]
         return []
     targets = ", ".join(sorted(tok.record.values[0] for tok in correct))
     cause = ""

@@ -98,12 +98,38 @@ def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
     if cause == c.OUT_OF_TIME:
         message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
         remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
+    elif cause == c.DETAIL_UNFETCHED:
+        message = (
+            f"{ident.name} ({ident.region}) was left out of SES's batch answer (GetIdentityDkimAttributes) and "
+            f"SES was not asked about it (GetEmailIdentity) because the run's cap of such calls was reached"
+        )
+        remedy = "raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer"
     else:
         budget = "its cap of GetEmailIdentity calls this run"
+        zone = ident.signing_hosted_zone
+        where = f"the predicted signing zone ({zone})" if zone else "any zone known without asking SES"
         message = (
-            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside the predicted signing zone "
-            f"({ident.signing_hosted_zone}); SES was not asked for the real zone because {budget} was reached"
+            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside {where}; SES was not asked for the "
+            f"real zone because {budget} was reached"
         )
         remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
     f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
     return IdentityReport(identity=ident, status=IdentityStatus.UNKNOWN, findings=(f,))
+
+
+def detail_unfetched(ident: SesIdentity, cap: int) -> Finding:
+    """The note on an identity judged from the batch answers alone: SES was not asked for the rest this run."""
+    shown = f"DKIM {status_name(ident.dkim_status)}" if ident.dkim_status else "no DKIM status"
+    shown = shown.replace("NOT_STARTED", "NotStarted")
+    tokens = f"{len(ident.dkim_tokens)} token(s)" if ident.dkim_tokens else "no tokens"
+    return finding(
+        c.IDENTITY_NOT_CHECKED,
+        f"{ident.name} ({ident.region}) was judged from SES's batch answers alone ({shown}, {tokens}: a domain "
+        f"verified the legacy way by TXT, or one that signs with its own key, look like this): GetEmailIdentity, "
+        f"which tells them apart, was not called for it this run, as the cap of {cap} such calls per shard was "
+        f"reached; each answer is remembered, so a later run reads it",
+        severity=Severity.INFO,
+        cause=c.DETAIL_UNFETCHED,
+        identity=ident.name,
+        remedy="raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer",
+    )

@@ -4,8 +4,9 @@ authorises SES and that receivers can evaluate."""
 from __future__ import annotations
 
 from ... import catalogue as c
+from ... import partitions
 from ...catalogue import finding
-from ...models import DnsRecord, Finding, SesIdentity, SesStatus
+from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Outcome
 from ..parsers import parse_spf, spf_authorises_ses, spf_records
@@ -27,8 +28,8 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     mail_from = identity.mail_from
     if mail_from is None:
         return []
-    feedback_host = f"feedback-smtp.{identity.region}.amazonses.com"
-    feedback = f"10 {feedback_host}"
+    feedback_host = partitions.feedback_host(identity.region)
+    feedback = f"10 {feedback_host}" if feedback_host else "the MX record the SES console shows for it"
     fallback = _silent_fallback(identity)
     cause = c.SILENT_FALLBACK if fallback else ""
     note = FALLBACK if fallback else ""
@@ -48,6 +49,12 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     if dns is None:
         return found
     mx, txt = dns.mail_from_mx, dns.mail_from_txt
+    if feedback_host is None:
+        # No documented SES host in this partition: never judge the MX (or the SPF include) against a guess.
+        found.append(_host_unknown(identity, mail_from.domain))
+        if txt is not None and txt.outcome is Outcome.ANSWER:
+            found += check_spf(identity, dns, spf_records(txt.values))
+        return found
     mx_record = DnsRecord(fqdn(mail_from.domain), "MX", feedback)
     if mx is not None and mx.absent:
         found.append(
@@ -93,6 +100,22 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
             )
         found += check_spf(identity, dns, spf)
     return found
+
+
+def _host_unknown(identity: SesIdentity, domain: str) -> Finding:
+    partition = partitions.partition_of(identity.region) or "unknown"
+    return finding(
+        c.IDENTITY_NOT_CHECKED,
+        f"the MX and SPF of MAIL FROM domain {domain} of {identity.name} were not verified: SES's mail host in "
+        f"{identity.region} (partition {partition}) is not documented and botocore does not name it, so the "
+        f"monitor will not hold them against a guessed host; SES's own MAIL FROM status is checked",
+        severity=Severity.INFO,
+        source="dns",
+        cause=c.SES_HOST_UNKNOWN,
+        identity=identity.name,
+        region=identity.region,
+        mail_from=domain,
+    )
 
 
 def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Finding]:

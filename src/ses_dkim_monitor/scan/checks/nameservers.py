@@ -10,6 +10,8 @@ from ..dns_answers import DomainDns, Outcome, ServerAnswer
 
 
 def _said(answer: ServerAnswer) -> str:
+    if answer.outcome is Outcome.ANSWER and answer.value is None and answer.cname:
+        return f"answers CNAME {shorten(answer.cname, 80)}"
     if answer.outcome is Outcome.ANSWER:
         return f"answers {shorten(answer.value or '', 80)}"
     return "answers NXDOMAIN" if answer.outcome is Outcome.NXDOMAIN else "has no record"
@@ -25,7 +27,7 @@ def check_nameservers(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     for answer in dns.servers:
         if answer.outcome is not Outcome.FAILED:
             by_name.setdefault(answer.name, []).append(answer)
-    differing = {name: answers for name, answers in by_name.items() if len({(a.outcome, a.value) for a in answers}) > 1}
+    differing = {name: answers for name, answers in by_name.items() if len({a.said for a in answers}) > 1}
     if not differing:
         return []
     described = "; ".join(
