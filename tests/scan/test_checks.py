@@ -476,3 +476,27 @@ def test_the_first_permerror_of_the_evaluation_is_spf_invalid_with_its_cause_and
 def test_findings_are_sorted_worst_first():
     report = evaluate(domain(dkim_status=SesStatus.PENDING, dkim_enabled=False), healthy_dns(), {})
     assert [f.severity for f in report.findings] == sorted((f.severity for f in report.findings), key=lambda s: -s.rank)
+
+
+def test_an_ed25519_byodkim_key_is_not_a_weak_rsa_key():
+    """RFC 8463's Ed25519 keys are 256 bits by design; RFC 8301's 2048-bit advice is about RSA only."""
+    import base64
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    raw = ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("ed",), signing_hosted_zone=None)
+    dns = DomainDns(
+        domain="example.com",
+        tokens=(
+            DkimTokenDns(
+                token="ed",
+                record=answer(
+                    "ed._domainkey.example.com", "TXT", f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}"
+                ),
+            ),
+        ),
+        dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
+    )
+    assert evaluate(ident, dns, {}).findings == ()

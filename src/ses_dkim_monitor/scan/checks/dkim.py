@@ -235,6 +235,11 @@ def _usable(keys: list[DkimKey]) -> bool:
     return any(k.usable for k in keys)
 
 
+def _weak(key: DkimKey) -> bool:
+    """An RSA key under 2048 bits (RFC 8301). An Ed25519 key (RFC 8463) is 256 bits by design, never weak."""
+    return key.key_type == "rsa" and (key.key_bits or 0) < STRONG_KEY_BITS
+
+
 def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Finding]:
     txts = [tok.target_txt for tok in correct if tok.target_txt is not None]
     if any(txt.failed for txt in txts):
@@ -244,7 +249,7 @@ def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Findi
     if usable:
         # Two of three targets hold an empty key during rotation: that is normal, the one key is what signs.
         weakest = min(usable, key=lambda k: k.key_bits or 0)
-        if (weakest.key_bits or 0) < STRONG_KEY_BITS:
+        if _weak(weakest):
             message = (
                 f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
                 f"says signers should use 2048 bits"
@@ -312,7 +317,7 @@ def check_byodkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
                     name=name,
                 )
             )
-        if (key.key_bits or 0) < STRONG_KEY_BITS:
+        if _weak(key):
             found.append(
                 finding(
                     c.DKIM_KEY_WEAK,
