@@ -30,6 +30,8 @@ BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 REGION_NAME_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")  # the shape of a region name, e.g. eu-west-1
+# A host name (labels of letters, digits and inner hyphens, no trailing dot) with an optional port.
+HOST_RE = re.compile(r"^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(:\d{1,5})?$", re.ASCII)
 
 
 class ConfigError(ValueError):
@@ -127,6 +129,19 @@ def _split(value: str) -> list[str]:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
 
+def parse_webhook_hosts(text: str) -> tuple[str, ...]:
+    """``SLACK_WEBHOOK_HOSTS``: more hosts (``name`` or ``name:port``) a Slack webhook URL may name."""
+    hosts = []
+    for raw in _split(text):
+        host = raw.lower()
+        if not HOST_RE.match(host) or (":" in host and not 0 < int(host.rsplit(":", 1)[1]) < 65536):
+            raise ConfigError(
+                f"SLACK_WEBHOOK_HOSTS: {raw!r} is not a host name (name or name:port, no scheme, path or trailing dot)"
+            )
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     regions: tuple[str, ...]
@@ -170,6 +185,8 @@ class Settings:
     state_table: str = ""
     topic_arn: str = ""
     slack_secret_arn: str = ""
+    # Hosts a Slack webhook URL may name besides hooks.slack.com and hooks.slack-gov.com (a proxy, say).
+    slack_webhook_hosts: tuple[str, ...] = ()
     # The status page (docs/status-page.md): the bucket it is written to (empty: not written, and alerts
     # carry no link) and the bucket's region, which is the stack's own (AWS_REGION in the Lambda).
     status_page_bucket: str = ""
@@ -313,6 +330,7 @@ class Settings:
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),
             slack_secret_arn=arn("SLACK_WEBHOOK_SECRET_ARN", "secretsmanager"),
+            slack_webhook_hosts=parse_webhook_hosts(get("SLACK_WEBHOOK_HOSTS")),
             status_page_bucket=bucket,
             status_page_region=own_region if bucket else "",
             reminder_hours=number("REMINDER_HOURS", 24.0, minimum=0.01),
