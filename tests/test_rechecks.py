@@ -22,7 +22,7 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from ses_dkim_monitor import handler, rechecks
+from ses_dkim_monitor import handler, recheck_store
 from ses_dkim_monitor.models import IdentityType, MailFrom, SesIdentity, SesStatus
 from ses_dkim_monitor.triggers import jobs
 from tests.support.alert_builders import Topic, create_state_table
@@ -408,8 +408,8 @@ def identity(name: str, region: str = REGION, mail_from: str | None = None) -> S
 
 def test_index_round_trips_in_parts_and_ignores_parts_of_an_older_larger_index(table, monkeypatch):
     db, name = table
-    index = rechecks.IdentityIndex(db, name)
-    monkeypatch.setattr(rechecks, "INDEX_PART_SIZE", 2)
+    index = recheck_store.IdentityIndex(db, name)
+    monkeypatch.setattr(recheck_store, "INDEX_PART_SIZE", 2)
     many = [identity(f"d{i}.example.com", mail_from=f"bounce.d{i}.example.com") for i in range(5)]
     index.write("123456789012", REGION, many, now=T0)  # three parts
     index.write("123456789012", "us-east-1", [identity("ops@example.org", "us-east-1")], now=T0)
@@ -426,7 +426,7 @@ def test_index_round_trips_in_parts_and_ignores_parts_of_an_older_larger_index(t
 
 def test_debounce_lets_one_claim_through_until_the_look_starts_or_the_wait_is_over(table):
     db, name = table
-    debouncer = rechecks.Debouncer(db, name)
+    debouncer = recheck_store.Debouncer(db, name)
     until = T0 + timedelta(minutes=10)
     assert debouncer.claim("123456789012", REGION, "Example.com", now=T0, until=until)
     assert not debouncer.claim("123456789012", REGION, "example.com", now=T0 + timedelta(seconds=5), until=until)
@@ -435,3 +435,51 @@ def test_debounce_lets_one_claim_through_until_the_look_starts_or_the_wait_is_ov
     assert debouncer.claim("123456789012", REGION, "example.com", now=T0 + timedelta(minutes=1), until=until)
     # A look that never came (its function crashed): the claim lapses by itself.
     assert debouncer.claim("123456789012", REGION, "example.com", now=until, until=until + timedelta(minutes=10))
+
+
+# ---------------------------------------------------------------- trust nothing that arrives (issue 18)
+
+OTHER_ACCOUNT = "222222222222"  # an account that forwards its Route 53 events but is not monitored
+
+
+def broken_identity(ses, knot, route53, name: str) -> tuple[list[str], HostedZone]:
+    """A domain in REGION whose third DKIM CNAME is missing: any look at it opens an alert."""
+    tokens = ses(REGION).add_domain(name)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    return tokens, HostedZone(route53, knot, name, [*cnames(tokens[:2]), DMARC])
+
+
+def queue_job(monitor: Monitor, body: str) -> None:
+    monitor.sqs.send_message(QueueUrl=monitor.queue_url, MessageBody=body)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("account", "999999999999", "account-not-monitored"),
+        ("region", "ap-southeast-2", "region-not-configured"),
+        ("change_account", "999999999999", "change-account-not-monitored"),
+    ],
+)
+def test_a_recheck_job_for_an_unmonitored_account_or_region_is_dropped_counted_and_never_retried(
+    monitor, ses, knot, route53, capsys, caplog, field, value, rule
+):
+    region = value if field == "region" else REGION
+    tokens = ses(region).add_domain("rc-unmonitored.test")
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    HostedZone(route53, knot, "rc-unmonitored.test", [*cnames(tokens[:2]), DMARC])
+    job = jobs.RecheckJob("123456789012", REGION, ("rc-unmonitored.test",), "forged", T0.isoformat())
+    fields = {field: value, **({"change_id": "/change/C0FFEE"} if field == "change_account" else {})}
+    queue_job(monitor, json.dumps({**json.loads(jobs.encode(job)), **fields}))
+    capsys.readouterr()
+
+    monitor.work(seconds=6 * 60)
+
+    out = capsys.readouterr().out
+    assert [r.get("batchItemFailures") for r in monitor.results] == [[]], "one delivery, nothing retried"
+    assert monitor.ses_calls == [] and monitor.alerts == [], "nothing looked at, nothing sent"
+    assert monitor.queued() == 0
+    assert metric_sums(out)["QueueMessagesRejected"] == 1
+    [logged] = [r for r in caplog.records if r.getMessage() == "queue message rejected"]
+    assert logged.rule == rule, "the rule it broke"
+    assert value not in json.dumps(logged.__dict__, default=str), "not the message's content"

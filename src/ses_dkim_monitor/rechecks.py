@@ -1,7 +1,7 @@
 """Event-driven re-checks: look again minutes after a change made inside AWS.
 
-A composition module, like ``runs``, plus the three small adapters it needs.
-Two kinds of work:
+A composition module, like ``runs``; its state-table and queue adapters are in
+``recheck_store``. Two kinds of work:
 
 * ``on_event``: an EventBridge event (a CloudTrail record of an SES or
   Route 53 call, or SES's own event) becomes the identities it puts in doubt
@@ -9,8 +9,9 @@ Two kinds of work:
   record sets, mapped through the identity index the scheduled run keeps),
   debounced per identity (a burst of 200 changes is one re-check each), and
   queued as delayed jobs (``triggers.jobs``).
-* ``on_job``: a job from the re-check queue. It waits for its Route 53 change
-  to be ``INSYNC`` (by queueing itself again), then scans just its identities
+* ``on_job``: a job from the re-check queue, already checked against what the
+  configuration monitors (``monitored``, by the handler). It waits for its
+  Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just its identities
   (``GetEmailIdentity`` each, DNS from the zones' authoritative servers),
   alerts through the same state and decision as the schedule (the report's
   scope keeps every other identity's alerts untouched), and queues the
@@ -22,12 +23,9 @@ the next scheduled run instead of minutes after it.
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,145 +34,22 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import catalogue as c
 from . import runs
-from .accounts import AccountError, AccountTarget, assumed_session, target_for
+from .accounts import AccountError, AccountTarget, assumed_session
 from .aws_clients import CLIENT_CONFIG
 from .aws_errors import error_code
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
+from .monitored import Monitored
+from .recheck_store import Debouncer, IdentityIndex, RecheckQueue, change_in_sync
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .settings import Settings
 from .triggers import jobs
-from .triggers.affected import KnownIdentity, affected
+from .triggers.affected import affected
 from .triggers.events import MalformedEvent, parse_recheck
 from .untrusted import quoted
 from .wiring import ALERTING_CLIENT_CONFIG, build_probe, build_shards, build_zone_memory
 
 log = logging.getLogger(__name__)
-
-IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:PutItem", "dynamodb:Query", "route53:GetChange")
-
-INDEX_PARTITION = "index"
-INDEX_PART_SIZE = 2000  # identities per index item: well under DynamoDB's 400 KB once compressed
-INDEX_TTL = timedelta(days=7)  # an index no scheduled run has refreshed for a week is gone
-DEBOUNCE_TTL = timedelta(days=1)
-
-
-# ---------------------------------------------------------------- adapters
-
-
-class IdentityIndex:
-    """Which identities each monitored (account, region) holds, as the last scheduled scan saw them.
-
-    In the state table, partition ``index``, one item per (account, region)
-    and part, its identities as compressed JSON. A Route 53 event names
-    records, not identities: this is how it finds them without listing SES.
-    """
-
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self._db = dynamodb
-        self._table = table
-
-    def write(self, account: str, region: str, identities: Sequence[SesIdentity], *, now: datetime) -> None:
-        rows = [[i.name, i.domain, i.mail_from.domain if i.mail_from else None] for i in identities]
-        generation = now.isoformat()
-        parts = [rows[start : start + INDEX_PART_SIZE] for start in range(0, len(rows), INDEX_PART_SIZE)] or [[]]
-        for number, part in enumerate(parts):
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": INDEX_PARTITION},
-                    "sk": {"S": f"{account}#{region}#{number:04d}"},
-                    "generation": {"S": generation},
-                    "parts": {"N": str(len(parts))},
-                    "identities": {"B": zlib.compress(json.dumps(part).encode())},
-                    "expires_at": {"N": str(int((now + INDEX_TTL).timestamp()))},
-                },
-            )
-
-    def load(self) -> list[KnownIdentity]:
-        """Every indexed identity; parts left over from a larger, older index are ignored."""
-        items: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
-        pages = self._db.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": INDEX_PARTITION}},
-            ConsistentRead=True,
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                account, region, number = item["sk"]["S"].split("#")
-                items.setdefault((account, region), {})[int(number)] = item
-        known: list[KnownIdentity] = []
-        for (account, region), parts in sorted(items.items()):
-            head = parts.get(0)
-            if head is None:
-                continue
-            for number in range(int(head["parts"]["N"])):
-                part = parts.get(number)
-                if part is None or part["generation"]["S"] != head["generation"]["S"]:
-                    log.warning("identity index incomplete", extra={"account": account, "region": region})
-                    break
-                for name, domain, mail_from in json.loads(zlib.decompress(part["identities"]["B"])):
-                    known.append(KnownIdentity(account, region, name, domain, mail_from))
-        return known
-
-
-class Debouncer:
-    """One pending re-check per identity: a conditional write that only the first event of a burst wins."""
-
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self._db = dynamodb
-        self._table = table
-
-    @staticmethod
-    def _key(account: str, region: str, name: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"recheck#{account}#{region}"}, "sk": {"S": name.lower()}}
-
-    def claim(self, account: str, region: str, name: str, *, now: datetime, until: datetime) -> bool:
-        """True when no re-check of ``name`` is pending (this caller queues one); False: one already is."""
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    **self._key(account, region, name),
-                    "pending_until": {"N": str(int(until.timestamp()))},
-                    "expires_at": {"N": str(int((until + DEBOUNCE_TTL).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR pending_until <= :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def release(self, account: str, region: str, name: str, *, now: datetime) -> None:
-        """The look is starting: an event from now on needs a look of its own."""
-        self._db.put_item(
-            TableName=self._table,
-            Item={
-                **self._key(account, region, name),
-                "pending_until": {"N": "0"},
-                "expires_at": {"N": str(int((now + DEBOUNCE_TTL).timestamp()))},
-            },
-        )
-
-
-class RecheckQueue:
-    def __init__(self, sqs: Any, url: str) -> None:
-        self._sqs = sqs
-        self._url = url
-
-    def send(self, job: jobs.RecheckJob, *, delay: int) -> None:
-        self._sqs.send_message(
-            QueueUrl=self._url, MessageBody=jobs.encode(job), DelaySeconds=max(0, min(delay, jobs.SQS_MAX_DELAY))
-        )
-
-
-def change_in_sync(route53: Any, change_id: str) -> bool:
-    """True when every Route 53 server has the change (``INSYNC``)."""
-    return bool(route53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC")
 
 
 # ---------------------------------------------------------------- context
@@ -190,6 +65,10 @@ class Context:
     own_account: str
     partition: str
     metrics: Any
+    monitored: Monitored = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.monitored = Monitored(self.settings, self.session, own_account=self.own_account, partition=self.partition)
 
     def dynamodb(self) -> Any:
         return self.session.client("dynamodb", config=ALERTING_CLIENT_CONFIG)
@@ -198,14 +77,8 @@ class Context:
         return RecheckQueue(self.session.client("sqs", config=ALERTING_CLIENT_CONFIG), self.settings.recheck_queue_url)
 
     def target(self, account: str) -> AccountTarget | None:
-        s = self.settings
-        return target_for(
-            account,
-            role_arns=s.scan_role_arns,
-            organization_role_name=s.organization_role_name,
-            own_account=self.own_account,
-            partition=self.partition,
-        )
+        """How to reach ``account``; None when the configuration does not monitor it."""
+        return self.monitored.target(account)
 
     def count(self, name: str, value: int = 1) -> None:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -296,10 +169,8 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
             queue.send(next_poll, delay=jobs.POLL_SECONDS)
             return {"waiting_for": job.change_id, "polls": next_poll.polls}
 
-    target = ctx.target(job.account)
-    if target is None:
-        log.warning("re-check dropped: the account is no longer monitored", extra={"account": job.account})
-        return {"dropped": "account not monitored"}
+    # The handler has checked the job against what is monitored (monitored.Monitored.job): a target exists.
+    target = ctx.monitored.job(job.account, job.region, job.change_account)
     debouncer = Debouncer(ctx.dynamodb(), ctx.settings.state_table)
     if job.look == jobs.FIRST_LOOK:
         for key in job.debounce_keys:
@@ -322,8 +193,10 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
 
 def _change_in_sync(job: jobs.RecheckJob, ctx: Context) -> bool:
     """Ask Route 53 in the account that made the change; one that cannot be asked counts as done."""
+    if job.change_id is None:
+        return True
     target = ctx.target(job.change_account or job.account)
-    if target is None or job.change_id is None:
+    if target is None:
         return True
     try:
         session = assumed_session(

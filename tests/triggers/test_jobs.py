@@ -94,7 +94,7 @@ def test_a_job_survives_the_queue_unchanged():
         ({"polls": -1}, "polls"),
         ({"polls": True}, "polls"),
         ({"account": 12}, "account"),
-        ({"event_time": "yesterday"}, "yesterday"),
+        ({"event_time": "yesterday"}, "event_time"),  # the field: the value is whatever the sender wrote
         ({"whole_account": "no"}, "whole_account"),
     ],
 )

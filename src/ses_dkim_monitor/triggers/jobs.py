@@ -163,7 +163,10 @@ def decode(body: str) -> RecheckJob:
         raise ValueError("whole_account: expected true or false")
     if not names and not whole:
         raise ValueError("identities: empty for a job that is not whole_account")
-    datetime.fromisoformat(text("event_time"))  # ValueError names the value
+    try:
+        datetime.fromisoformat(text("event_time"))
+    except ValueError:
+        raise ValueError("event_time: expected an ISO 8601 time") from None  # the field, never its value
     return RecheckJob(
         account=text("account"),
         region=text("region"),
