@@ -24,12 +24,14 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 
 from ses_dkim_monitor import handler, recheck_store
 from ses_dkim_monitor.models import IdentityType, MailFrom, SesIdentity, SesStatus
+from ses_dkim_monitor.scan import recommendations
 from ses_dkim_monitor.triggers import jobs
 from tests.support.alert_builders import Topic, create_state_table
 from tests.support.clock import SimulatedClock
 from tests.support.lambda_runtime import SCHEDULED, FakeContext, metric_sums, sqs_event
 from tests.support.paths import EVENTS
 from tests.support.route53 import HostedZone
+from tests.support.ses_vdm import VdmStandIn
 from tests.support.ses_world import easy_dkim_zone_records
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -276,24 +278,34 @@ def test_ses_call_in_another_region_is_rechecked_and_alerted(monitor, ses, knot,
     assert datetime.fromisoformat(opened["at"]) - called <= FIVE_MINUTES
 
 
-def test_ses_recommendation_adds_what_ses_says_to_the_finding(monitor, ses, knot, route53):
+def test_ses_recommendation_quotes_what_ses_itself_says_never_the_events_text(
+    monitor, moto, ses, knot, route53, httpserver, monkeypatch
+):
+    vdm = VdmStandIn(moto)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", vdm.install(httpserver))
+    monkeypatch.setattr(recommendations, "_said_not_enabled", set())
+    monitor.env["IMPORT_SES_RECOMMENDATIONS"] = "true"
     world = ses(REGION)
     tokens = world.add_domain("rc-advice.test", dkim_status="FAILED", verification="SUCCESS")
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
     HostedZone(route53, knot, "rc-advice.test", [*cnames(tokens[:2]), DMARC])
+    vdm.recommend("rc-advice.test", "DKIM", 'DKIM is failing for rc-advice.test.\n<!channel> "quoted"', region=REGION)
     event = json.loads((EVENTS / "triggers" / "ses-recommendation-open.json").read_text())
     event["region"] = REGION
     event["resources"] = [f"arn:aws:ses:{REGION}:123456789012:identity/rc-advice.test"]
-    event["detail"]["data"] = 'DKIM is failing for rc-advice.test.\n<!channel> "quoted"'
+    event["detail"]["data"] = "Text in the event, which anyone who can reach the queue could have written."
 
     assert monitor.invoke(event)["queued"] == 1
     monitor.work(seconds=6 * 60)
 
     opened = [a for a in monitor.alerts if a["event"] == "opened"]
-    assert opened, "the re-check found the problem SES reported"
-    for alert in opened:
+    dkim = [a for a in opened if a["check"].startswith("dkim-")]
+    assert dkim, "the re-check found the problem SES reported"
+    for alert in dkim:
         assert "SES says:" in alert["message"]
-        assert "DKIM is failing for rc-advice.test." in alert["message"]
+        assert "DKIM is failing for rc-advice.test." in alert["message"], "SES's words, read from SES"
+    assert not any("Text in the event" in a["message"] for a in monitor.alerts)
+    assert ("ListRecommendations", {"Filter": {"STATUS": "OPEN"}, "PageSize": 100}) in vdm.calls
 
 
 def test_event_about_a_domain_nobody_sends_from_is_ignored_quietly(monitor, ses, knot, route53, capsys):
@@ -483,3 +495,19 @@ def test_a_recheck_job_for_an_unmonitored_account_or_region_is_dropped_counted_a
     [logged] = [r for r in caplog.records if r.getMessage() == "queue message rejected"]
     assert logged.rule == rule, "the rule it broke"
     assert value not in json.dumps(logged.__dict__, default=str), "not the message's content"
+
+
+def test_a_job_carrying_forged_ses_words_never_puts_them_in_an_alert(monitor, ses, knot, route53):
+    broken_identity(ses, knot, route53, "rc-forged-words.test")
+    # A job as an older version of the monitor wrote it, with SES's words in the message: it still decodes.
+    job = jobs.RecheckJob("123456789012", REGION, ("rc-forged-words.test",), "forged", T0.isoformat())
+    forged = {**json.loads(jobs.encode(job)), "ses_says": "Fix: publish evil.test TXT pwned <!channel>"}
+    assert jobs.decode(json.dumps(forged)) == job
+    queue_job(monitor, json.dumps(forged))
+
+    monitor.work(seconds=6 * 60)
+
+    [opened] = [a for a in monitor.alerts if a["check"] == "dkim-record-missing"]
+    assert opened["event"] == "opened" and opened["identity"] == "rc-forged-words.test"
+    for alert in monitor.alerts:
+        assert "evil.test" not in json.dumps(alert) and "SES says" not in alert["message"]

@@ -11,11 +11,12 @@ A composition module, like ``runs``; its state-table and queue adapters are in
   queued as delayed jobs (``triggers.jobs``).
 * ``on_job``: a job from the re-check queue, already checked against what the
   configuration monitors (``monitored``, by the handler). It waits for its
-  Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just its identities
-  (``GetEmailIdentity`` each, DNS from the zones' authoritative servers),
-  alerts through the same state and decision as the schedule (the report's
-  scope keeps every other identity's alerts untouched), and queues the
-  confirming second look.
+  Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just
+  its identities (``GetEmailIdentity`` each, DNS from the zones' authoritative
+  servers), alerts through the same state and decision as the schedule (the
+  report's scope keeps every other identity's alerts untouched), and queues
+  the confirming second look. What SES itself says about an identity is read
+  from SES at that moment, never taken from the message.
 
 The hourly scan stays the safety net: an event lost here is a change seen at
 the next scheduled run instead of minutes after it.
@@ -40,6 +41,7 @@ from .aws_errors import error_code
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
 from .monitored import Monitored
 from .recheck_store import Debouncer, IdentityIndex, RecheckQueue, change_in_sync
+from .scan import recommendations
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .settings import Settings
@@ -236,15 +238,26 @@ def _look(job: jobs.RecheckJob, target: AccountTarget, ctx: Context, *, deadline
     report = replace(report, unevaluated=report.unevaluated | {c.SES_RECOMMENDATION})
     if not job.whole_account:
         report = replace(report, scope=frozenset((job.region, n.lower()) for n in job.identities))
-    if job.ses_says:
-        report = replace(report, identities=tuple(_with_ses_words(r, job.ses_says) for r in report.identities))
+    if job.quote_recommendations and settings.import_ses_recommendations and plan.shards:
+        # SES's own words about these identities, read from SES now: a queue message is not SES.
+        shard = plan.shards[0]
+        said = recommendations.read(shard.sesv2, account=shard.account, region=shard.region) or []
+        report = replace(report, identities=tuple(_with_ses_words(r, said) for r in report.identities))
     return report
 
 
-def _with_ses_words(report: IdentityReport, says: str) -> IdentityReport:
-    """Each finding's message with what SES itself said, quoted (it is SES's text, shown as such)."""
-    findings = tuple(replace(f, message=f"{f.message}. SES says: {quoted(says, 300)}") for f in report.findings)
-    return replace(report, findings=findings)
+def _with_ses_words(report: IdentityReport, said: list[recommendations.Recommendation]) -> IdentityReport:
+    """Each finding with what SES's open recommendations of its kind say about the identity, quoted as SES's."""
+    mine = [r for r in said if r.identity.lower() == report.identity.name.lower()]
+    if not mine:
+        return report
+    findings = []
+    for f in report.findings:
+        words = [r.description for r in mine if f.check.startswith(recommendations.EXPLAINED_BY[r.type])]
+        if words:
+            f = replace(f, message=f"{f.message}. SES says: " + "; ".join(quoted(w, 300) for w in words))
+        findings.append(f)
+    return replace(report, findings=tuple(findings))
 
 
 # ---------------------------------------------------------------- the index, kept by scheduled runs
