@@ -511,3 +511,81 @@ def test_a_job_carrying_forged_ses_words_never_puts_them_in_an_alert(monitor, se
     assert opened["event"] == "opened" and opened["identity"] == "rc-forged-words.test"
     for alert in monitor.alerts:
         assert "evil.test" not in json.dumps(alert) and "SES says" not in alert["message"]
+
+
+def route53_event_from(account: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The same change, recorded by CloudTrail in ``account`` and forwarded to the monitor's bus."""
+    event = copy.deepcopy(event)
+    event["account"] = event["detail"]["recipientAccountId"] = account
+    event["detail"]["userIdentity"]["accountId"] = account
+    return event
+
+
+def test_a_route53_change_in_another_account_rechecks_this_accounts_identities_only_when_mapped(
+    monitor, ses, knot, route53, capsys
+):
+    _, zone = broken_identity(ses, knot, route53, "rc-dns-account.test")
+    monitor.schedule()
+    monitor.collect()
+    monitor.alerts.clear()
+    capsys.readouterr()
+
+    # A record of the same name changed in another account's zone: DNS names are not ownership.
+    event = route53_event_from(OTHER_ACCOUNT, change_through_route53(zone, "UPSERT", DMARC, monitor.clock.now))
+    assert monitor.invoke(event) == {"ignored": "no monitored identity", "reason": monitor.results[-1]["reason"]}
+    assert monitor.queued() == 0
+
+    # DNS_ACCOUNT_MAP says that account's zones serve this account's identities.
+    monitor.env["DNS_ACCOUNT_MAP"] = f"{OTHER_ACCOUNT}=123456789012"
+    monitor.ses_calls.clear()
+    assert monitor.invoke(event)["queued"] == 1
+    monitor.work(seconds=6 * 60)
+    looked = {p.get("EmailIdentity") for op, p in monitor.ses_calls if op == "GetEmailIdentity"}
+    assert looked == {"rc-dns-account.test"}
+
+
+def test_a_storm_of_route53_changes_is_bounded_per_source_account_and_hour_and_counted(
+    monitor, ses, knot, route53, capsys
+):
+    names = [f"rc-storm-{i}.test" for i in range(5)]
+    tokens = {name: ses(REGION).add_domain(name) for name in names}
+    knot.set_zone("dkim.amazonses.com", "\n".join(easy_dkim_zone_records(t) for t in tokens.values()))
+    zones = {name: HostedZone(route53, knot, name, [*cnames(tokens[name]), DMARC]) for name in names}
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "3"
+    monitor.schedule()
+    monitor.collect()
+    monitor.clock.now = T0 + timedelta(hours=1)  # the start of an hour of its own
+    capsys.readouterr()
+    monitor.ses_calls.clear()
+
+    # One UPSERT a minute for an hour, each touching the DMARC record of all five domains.
+    for minute in range(60):
+        at = monitor.clock.now
+        for zone in zones.values():
+            zone.upsert(*DMARC)
+        changes = [cloudtrail_change("UPSERT", f"_dmarc.{n}.", "TXT", 300, DMARC[3]) for n in names]
+        monitor.invoke(route53_event(zones[names[0]], {"Id": f"/change/C{minute}"}, changes, at))
+        monitor.work(seconds=60)
+
+    looked = Counter(p["EmailIdentity"] for op, p in monitor.ses_calls if op == "GetEmailIdentity")
+    assert sum(looked.values()) <= 3 * 2, f"at most 3 identity re-checks (two looks each) in the hour: {looked}"
+    metrics = metric_sums(capsys.readouterr().out)
+    assert metrics["RechecksQueued"] == 1
+    assert metrics["RechecksDropped"] + metrics.get("RechecksDebounced", 0) == 60 * 5 - 3, "each one counted"
+
+    # The next hour has a budget of its own.
+    monitor.clock.now = T0 + timedelta(hours=2, minutes=1)
+    event = route53_event(zones[names[0]], {"Id": "/change/CNEXT"}, changes, monitor.clock.now)
+    assert monitor.invoke(event)["queued"] >= 1
+
+
+def test_the_hourly_budget_grants_what_is_left_to_concurrent_takers_and_starts_afresh_each_hour(table):
+    db, name = table
+    budget = recheck_store.RecheckBudget(db, name, per_hour=10)
+    assert [budget.take("111111111111", n, now=T0) for n in (4, 4, 4, 4)] == [4, 4, 2, 0]
+    assert budget.take("222222222222", 7, now=T0) == 7, "per source account"
+    assert budget.take("111111111111", 3, now=T0 + timedelta(minutes=59)) == 0, "the same hour"
+    assert budget.take("111111111111", 3, now=T0 + timedelta(hours=1)) == 3, "the next hour"
+    item = db.get_item(TableName=name, Key={"pk": {"S": "budget#111111111111"}, "sk": {"S": "2026-11-28T10"}})
+    assert item["Item"]["asked"] == {"N": "19"}, "the counter says how much was asked for"
+    assert int(item["Item"]["expires_at"]["N"]) == int((T0 + timedelta(days=1, hours=1)).timestamp())

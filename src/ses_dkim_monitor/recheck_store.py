@@ -3,6 +3,8 @@
 * ``IdentityIndex``: which identities each monitored (account, region) holds, as
   the last scheduled scan saw them: how a Route 53 change finds its identities.
 * ``Debouncer``: one pending re-check per identity.
+* ``RecheckBudget``: identity re-checks per source account and hour, so that no
+  stream of events, however it was made, spends more of SES's quota than that.
 * ``RecheckQueue`` and ``change_in_sync``: the delayed jobs, and Route 53's
   ``GetChange``.
 
@@ -15,7 +17,7 @@ import json
 import logging
 import zlib
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -31,6 +33,7 @@ IAM_ACTIONS: tuple[str, ...] = (
     "sqs:SendMessage",
     "dynamodb:PutItem",
     "dynamodb:Query",
+    "dynamodb:UpdateItem",
     "route53:GetChange",
 )
 
@@ -38,6 +41,7 @@ INDEX_PARTITION = "index"
 INDEX_PART_SIZE = 2000  # identities per index item: well under DynamoDB's 400 KB once compressed
 INDEX_TTL = timedelta(days=7)  # an index no scheduled run has refreshed for a week is gone
 DEBOUNCE_TTL = timedelta(days=1)
+BUDGET_TTL = timedelta(days=1)  # an hour's counter is kept a day after its hour, then expires
 
 
 class IdentityIndex:
@@ -137,6 +141,40 @@ class Debouncer:
                 "expires_at": {"N": str(int((now + DEBOUNCE_TTL).timestamp()))},
             },
         )
+
+
+class RecheckBudget:
+    """Identity re-checks granted per source account and hour: one atomic counter per (account, hour).
+
+    In the state table, partition ``budget#<account>``, sort key the UTC hour
+    (``2026-11-28T10``). ``take`` adds what is asked to the hour's counter in
+    one ``UpdateItem ... ADD`` (atomic, so concurrent invocations each see
+    their own share) and grants what was left below ``per_hour`` before it. The
+    counter keeps counting past the limit: it says how much was asked for.
+    """
+
+    def __init__(self, dynamodb: Any, table: str, *, per_hour: int) -> None:
+        self._db = dynamodb
+        self._table = table
+        self._per_hour = per_hour
+
+    def take(self, account: str, cost: int, *, now: datetime) -> int:
+        """How much of ``cost`` this hour still grants ``account`` (0 to ``cost``)."""
+        if cost <= 0:
+            return 0
+        hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+        response = self._db.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"budget#{account}"}, "sk": {"S": hour.strftime("%Y-%m-%dT%H")}},
+            UpdateExpression="ADD asked :cost SET expires_at = if_not_exists(expires_at, :expires)",
+            ExpressionAttributeValues={
+                ":cost": {"N": str(cost)},
+                ":expires": {"N": str(int((hour + timedelta(hours=1) + BUDGET_TTL).timestamp()))},
+            },
+            ReturnValues="UPDATED_NEW",
+        )
+        before = int(response["Attributes"]["asked"]["N"]) - cost
+        return max(0, min(cost, self._per_hour - before))
 
 
 class RecheckQueue:

@@ -6,9 +6,12 @@ A composition module, like ``runs``; its state-table and queue adapters are in
 * ``on_event``: an EventBridge event (a CloudTrail record of an SES or
   Route 53 call, or SES's own event) becomes the identities it puts in doubt
   (``triggers.events``: SES events name theirs; a Route 53 change batch names
-  record sets, mapped through the identity index the scheduled run keeps),
-  debounced per identity (a burst of 200 changes is one re-check each), and
-  queued as delayed jobs (``triggers.jobs``).
+  record sets, mapped through the identity index the scheduled run keeps onto
+  the identities of the account the change was made in, and of the accounts
+  ``DNS_ACCOUNT_MAP`` says its zones serve), debounced per identity (a burst of
+  200 changes is one re-check each), bounded per source account and hour
+  (``MAX_RECHECKS_PER_ACCOUNT_HOUR``, whatever arrives), and queued as delayed
+  jobs (``triggers.jobs``).
 * ``on_job``: a job from the re-check queue, already checked against what the
   configuration monitors (``monitored``, by the handler). It waits for its
   Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just
@@ -18,8 +21,8 @@ A composition module, like ``runs``; its state-table and queue adapters are in
   the confirming second look. What SES itself says about an identity is read
   from SES at that moment, never taken from the message.
 
-The hourly scan stays the safety net: an event lost here is a change seen at
-the next scheduled run instead of minutes after it.
+The hourly scan stays the safety net: an event lost or dropped here is a
+change seen at the next scheduled run instead of minutes after it.
 """
 
 from __future__ import annotations
@@ -40,18 +43,23 @@ from .aws_clients import CLIENT_CONFIG
 from .aws_errors import error_code
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
 from .monitored import Monitored
-from .recheck_store import Debouncer, IdentityIndex, RecheckQueue, change_in_sync
+from .recheck_store import Debouncer, IdentityIndex, RecheckBudget, RecheckQueue, change_in_sync
 from .scan import recommendations
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .settings import Settings
 from .triggers import jobs
-from .triggers.affected import affected
+from .triggers.affected import affected, dns_accounts
 from .triggers.events import MalformedEvent, parse_recheck
 from .untrusted import quoted
 from .wiring import ALERTING_CLIENT_CONFIG, build_probe, build_shards, build_zone_memory
 
 log = logging.getLogger(__name__)
+
+# What a whole-account job (every identity of a region: the list and the batch reads, twice) costs of the
+# hourly budget, in identity re-checks: at 10,000 identities a region's re-read is about 210 SES calls a
+# look, about what a hundred identities' re-checks cost.
+WHOLE_ACCOUNT_COST = 100
 
 
 # ---------------------------------------------------------------- context
@@ -124,7 +132,11 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
     db = ctx.dynamodb()
     known = IdentityIndex(db, ctx.settings.state_table).load()
     regions = set(ctx.settings.regions)
-    found = [k for k in affected(recheck, known) if k.region in regions and ctx.target(k.account) is not None]
+    # A DNS change reaches the identities of its own account, and of the accounts DNS_ACCOUNT_MAP says its
+    # zones serve: a record of the same name in anyone else's zone is not their DNS.
+    reach = dns_accounts(recheck.account, ctx.settings.dns_account_map)
+    candidates = affected(recheck, known, dns_accounts=reach)
+    found = [k for k in candidates if k.region in regions and ctx.target(k.account) is not None]
     # A whole-account event names no identity: it is re-checked in its own region even before the
     # scheduled run has indexed that account.
     whole_region = recheck.whole_account and recheck.region in regions and ctx.target(recheck.account) is not None
@@ -135,19 +147,37 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
     when = event_time(event, ctx.now)
     debouncer = Debouncer(db, ctx.settings.state_table)
+    budget = RecheckBudget(db, ctx.settings.state_table, per_hour=ctx.settings.max_rechecks_per_account_hour)
     queue = ctx.queue()
-    queued = debounced = 0
-    for job in jobs.plan(recheck, found, event_time=when):
+    queued = debounced = dropped = 0
+    # GetChange is asked in the account that made the change: only where the function may assume a role.
+    plans = jobs.plan(recheck, found, event_time=when, ask_change=ctx.target(recheck.account) is not None)
+    for job in plans:
         delay = jobs.first_delay(job, delay_seconds=ctx.settings.recheck_delay_seconds)
         horizon = ctx.now + timedelta(seconds=delay + jobs.POLL_SECONDS * jobs.MAX_POLLS)
         fresh = [
             k for k in job.debounce_keys if debouncer.claim(job.account, job.region, k, now=ctx.now, until=horizon)
         ]
         debounced += len(job.debounce_keys) - len(fresh)
-        if not fresh:
+        kept = _within_budget(budget, recheck.account, job, fresh, now=ctx.now)
+        for key in fresh[len(kept) :]:  # not queued: the next event may claim it again
+            debouncer.release(job.account, job.region, key, now=ctx.now)
+        if len(kept) < len(fresh):
+            dropped += len(fresh) - len(kept)
+            log.warning(
+                "re-checks dropped: the account the events come from spent this hour's re-checks",
+                extra={
+                    "source_account": recheck.account,
+                    "account": job.account,
+                    "region": job.region,
+                    "dropped": len(fresh) - len(kept),
+                    "per_hour": ctx.settings.max_rechecks_per_account_hour,
+                },
+            )
+        if not kept:
             continue
         if not job.whole_account:
-            job = jobs.with_identities(job, fresh)
+            job = jobs.with_identities(job, kept)
         queue.send(job, delay=delay)
         queued += 1
         log.info(
@@ -156,7 +186,20 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
         )
     ctx.count("RechecksQueued", queued)
     ctx.count("RechecksDebounced", debounced)
-    return {"queued": queued, "debounced": debounced, "reason": recheck.reason}
+    ctx.count("RechecksDropped", dropped)
+    result = {"queued": queued, "debounced": debounced, "reason": recheck.reason}
+    return {**result, "over_budget": dropped} if dropped else result
+
+
+def _within_budget(
+    budget: RecheckBudget, source: str, job: jobs.RecheckJob, fresh: list[str], *, now: datetime
+) -> list[str]:
+    """The debounce keys of ``fresh`` this hour's budget of ``source`` still covers, in order."""
+    if not fresh:
+        return []
+    if job.whole_account:
+        return fresh if budget.take(source, WHOLE_ACCOUNT_COST, now=now) >= WHOLE_ACCOUNT_COST else []
+    return fresh[: budget.take(source, len(fresh), now=now)]
 
 
 # ---------------------------------------------------------------- jobs

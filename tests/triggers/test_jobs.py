@@ -52,6 +52,12 @@ def test_a_recommendation_job_asks_for_ses_words_by_a_flag_and_carries_none_of_i
     assert jobs.decode(jobs.encode(job)) == job
 
 
+def test_a_route53_change_its_account_cannot_be_asked_about_is_not_waited_for():
+    known = [KnownIdentity(B, "eu-west-1", "example.com", "example.com")]
+    [job] = jobs.plan(route53(), known, event_time=AT, ask_change=False)
+    assert (job.change_id, job.change_account, job.waits_for_change) == (None, None, False)
+
+
 def test_a_route53_job_polls_its_change_then_looks_when_in_sync():
     [job] = jobs.plan(route53(), [KnownIdentity(A, "eu-west-1", "example.com", "example.com")], event_time=AT)
     assert job.waits_for_change and jobs.first_delay(job, delay_seconds=30) == jobs.POLL_SECONDS

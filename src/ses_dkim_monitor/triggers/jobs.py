@@ -67,8 +67,14 @@ class RecheckJob:
         return (WHOLE_ACCOUNT,) if self.whole_account else self.identities
 
 
-def plan(recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: datetime) -> list[RecheckJob]:
-    """One job per (account, region) of ``identities`` (or of the event, for a whole-account event)."""
+def plan(
+    recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: datetime, ask_change: bool = True
+) -> list[RecheckJob]:
+    """One job per (account, region) of ``identities`` (or of the event, for a whole-account event).
+
+    ``ask_change`` False: the account that made a Route 53 change cannot be asked about it (the function
+    has no role there), so its jobs do not wait for ``INSYNC`` and look after the usual delay.
+    """
     when = event_time.isoformat()
     quote = recheck.kind is EventKind.SES_RECOMMENDATION
     if recheck.whole_account:
@@ -79,7 +85,7 @@ def plan(recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: d
             RecheckJob(account, region, (), recheck.reason, when, whole_account=True, quote_recommendations=quote)
             for account, region in regions
         ]
-    change_id = recheck.change_id
+    change_id = recheck.change_id if ask_change else None
     groups: dict[tuple[str, str], list[str]] = {}
     for k in identities:
         names = groups.setdefault((k.account, k.region), [])
