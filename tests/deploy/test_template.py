@@ -712,6 +712,8 @@ def test_every_alarm_on_the_monitors_namespace_watches_a_metric_the_code_writes(
         ("SesThrottledAlarm", "SesThrottled", 3600, 50),
         # A rule delivered an event the code cannot read (a broken rule, or AWS changed the shape).
         ("TriggerEventsMalformedAlarm", "TriggerEventsMalformed", 300, 0),
+        # A queue message named what the configuration does not monitor: someone wrote to the queue.
+        ("QueueMessagesRejectedAlarm", "QueueMessagesRejected", 300, 0),
     ],
 )
 def test_scale_and_trigger_alarms(template, name, metric, period, threshold):
