@@ -22,6 +22,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import boto3
@@ -234,3 +235,130 @@ def fault_injected(fault: str, endpoint: str) -> contextlib.AbstractContextManag
     if fault == "role cannot be assumed":
         return iam_enforced(endpoint)
     return ses_denied(DENIED)
+
+
+# -- forged shard messages (issue 18) ----------------------------------------------------------------
+
+OUTSIDER = "444444444444"  # an account nobody configured, holding identities of its own
+FORGED_ROLE = f"arn:aws:iam::{OUTSIDER}:role/{ROLE}"
+
+
+def open_one_shard(fleet: Fleet, capsys, account: str, region: str) -> tuple[str, dict[str, Any]]:
+    """Fan out, scan exactly one shard (its alert opens) and drop the other messages; returns the run id
+    and the alert that was opened."""
+    run_id, messages = fan_out(fleet, capsys)
+    [mine] = [m for m in messages if shard_of(m) == (account, region)]
+    assert fleet.source.deliver([mine], fleet.invoke).failed == set()
+    for other in (m for m in messages if m is not mine):
+        fleet.source.sqs.delete_message(QueueUrl=fleet.queue.url, ReceiptHandle=other["ReceiptHandle"])
+    [opened] = fleet.alerts()
+    assert (opened["event"], opened["account"], opened["region"]) == ("opened", account, region)
+    capsys.readouterr()
+    return run_id, opened
+
+
+def send_forged(fleet: Fleet, *, account: str, region: str, role_arn: str, run_id: str) -> dict[str, Any]:
+    """A shard message written by someone who can send to the queue, exactly in the function's own format."""
+    body = json.dumps(
+        {
+            "schema": "ses-dkim-monitor/shard/v1",
+            "run_id": run_id,
+            "account": account,
+            "region": region,
+            "role_arn": role_arn,
+            "scan_time": "2026-11-27T20:00:00+00:00",
+        }
+    )
+    fleet.source.sqs.send_message(QueueUrl=fleet.queue.url, MessageBody=body)
+    [message] = fleet.source.receive()
+    return message
+
+
+def assumed_roles(account: str) -> list[str]:
+    """The role ARNs STS handed credentials for in ``account`` (moto's own record of AssumeRole)."""
+    from moto.sts.models import sts_backends
+
+    return [r.role_arn for r in sts_backends[account]["aws"].assumed_roles]
+
+
+def assert_dropped_and_counted(fleet: Fleet, capsys, caplog, delivery: Any, rule: str, *secrets: str) -> None:
+    out, err = capsys.readouterr()
+    assert delivery.error is None and delivery.result == {"batchItemFailures": []}, "never retried"
+    assert fleet.source.receive() == [] and fleet.source.dead_letters() == [], "deleted, not dead-lettered"
+    assert fleet.alerts() == [], "nothing sent: no alert opened, the member's open alert not resolved"
+    assert metric_values(out)["QueueMessagesRejected"] == 1
+    [logged] = [r for r in caplog.records if r.getMessage() == "queue message rejected"]
+    assert (logged.message_id, logged.rule) == (delivery.message_ids[0], rule)
+    records = "\n".join(json.dumps(r.__dict__, default=str) for r in caplog.records)
+    for secret in secrets:  # the message's content is not logged, only its id and the rule it broke
+        assert secret not in out + err + records
+
+
+def test_a_forged_shard_naming_a_member_with_another_accounts_role_is_dropped_counted_and_never_obeyed(
+    fleet, ses, knot, capsys, caplog
+):
+    member, region = MEMBERS[0], REGIONS[0]
+    run_id, opened = open_one_shard(fleet, capsys, member, region)
+    # The outsider serves identities of its own: one healthy under the member's domain name (which would
+    # resolve the member's alert) and one broken (which would open an alert in the member's name).
+    ses(region, account=OUTSIDER).add_domain(opened["identity"])
+    broken = ses(region, account=OUTSIDER).add_domain("forged-outsider.test")
+    knot.set_zone("forged-outsider.test", customer_cname_records(broken[:1]))
+
+    forged = send_forged(fleet, account=member, region=region, role_arn=FORGED_ROLE, run_id=run_id)
+    delivery = fleet.source.deliver([forged], fleet.invoke)
+
+    assert FORGED_ROLE not in assumed_roles(OUTSIDER), "the role nobody configured was never assumed"
+    assert_dropped_and_counted(fleet, capsys, caplog, delivery, "role-not-configured", FORGED_ROLE, OUTSIDER)
+    # The member's alert is still open: the next real scan of that shard sends nothing new.
+    fleet.invoke(SCHEDULED)
+    [again] = [m for m in fleet.source.receive() if shard_of(m) == (member, region)]
+    assert fleet.source.deliver([again], fleet.invoke).failed == set()
+    assert fleet.alerts() == []
+
+
+def test_a_shard_for_a_region_outside_scan_regions_is_dropped_and_counted(fleet, ses, knot, capsys, caplog):
+    member, region = MEMBERS[0], "ap-southeast-2"
+    tokens = ses(region, account=member).add_domain("forged-region.test")
+    knot.set_zone("forged-region.test", customer_cname_records(tokens[:1]))
+
+    forged = send_forged(fleet, account=member, region=region, role_arn=role_arn(member), run_id="0123456789ab")
+    delivery = fleet.source.deliver([forged], fleet.invoke)
+
+    assert role_arn(member) not in assumed_roles(member), "nothing was assumed for it"
+    assert_dropped_and_counted(fleet, capsys, caplog, delivery, "region-not-configured", region)
+
+
+def test_a_shard_of_a_run_never_recorded_is_dropped_and_a_recorded_runs_scan_time_is_the_records_not_the_messages(
+    fleet, capsys, caplog
+):
+    member, region = MEMBERS[1], REGIONS[1]
+    forged = send_forged(fleet, account=member, region=region, role_arn=role_arn(member), run_id="fedcba987654")
+    delivery = fleet.source.deliver([forged], fleet.invoke)
+    assert_dropped_and_counted(fleet, capsys, caplog, delivery, "run-not-recorded", "fedcba987654")
+
+    # A real run's id with a scan time from the future: alert state is ordered by scan time, so a forged
+    # one would make every later real run look older and leave its alerts frozen.
+    run_id, messages = fan_out(fleet, capsys)
+    for message in messages:
+        fleet.source.sqs.delete_message(QueueUrl=fleet.queue.url, ReceiptHandle=message["ReceiptHandle"])
+    body = {**json.loads(runs_message(member, region, run_id)), "scan_time": "2099-01-01T00:00:00+00:00"}
+    fleet.source.sqs.send_message(QueueUrl=fleet.queue.url, MessageBody=json.dumps(body))
+    assert fleet.source.deliver(fleet.source.receive(), fleet.invoke).failed == set()
+    [opened] = fleet.alerts()
+    recorded = fleet.progress(run_id)["scan_time"]["S"]
+    assert opened["event"] == "opened" and not opened["at"].startswith("2099")
+    assert datetime.fromisoformat(opened["at"]) == datetime.fromisoformat(recorded).replace(microsecond=0)
+
+
+def runs_message(account: str, region: str, run_id: str) -> str:
+    return json.dumps(
+        {
+            "schema": "ses-dkim-monitor/shard/v1",
+            "run_id": run_id,
+            "account": account,
+            "region": region,
+            "role_arn": role_arn(account),
+            "scan_time": "2026-11-27T20:00:00+00:00",
+        }
+    )

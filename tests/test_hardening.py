@@ -272,6 +272,11 @@ MALFORMED = {
     "newline": f"https://hooks.slack.com/services/T000/B000/{TOKEN}\nx",
     "plain-http": f"http://hooks.slack.com/services/T000/B000/{TOKEN}",
     "not-slack-path": f"https://hooks.slack.com/{TOKEN}",
+    # Whoever owns a look-alike host would receive the token and every alert (issue 18): refused before any
+    # connection is made (these names are never looked up).
+    "mistyped-host": f"https://hooks.slack.co/services/T000/B000/{TOKEN}",
+    "trailing-dot": f"https://hooks.slack.com./services/T000/B000/{TOKEN}",
+    "other-port": f"https://hooks.slack.com:8443/services/T000/B000/{TOKEN}",
 }
 
 
@@ -328,6 +333,74 @@ def test_malformed_webhook_url_never_reaches_the_cli_output(moto, knot, verbose)
     assert done.returncode == 4, done.stderr  # the notification could not be delivered everywhere
     assert TOKEN not in done.stdout + done.stderr
     assert "1 failed" in done.stderr
+
+
+# ---------------------------------------------------------------- 4b. a reply that echoes the webhook's path
+
+ECHOED = f"/services/T000/B000/{TOKEN}"
+
+
+def _echoing_slack(httpserver) -> str:
+    """A stand-in that answers like a proxy's error page: 404 with the request path (the token) in its body."""
+    httpserver.expect_request(ECHOED).respond_with_data(f"no such hook {ECHOED}", status=404)
+    return httpserver.url_for(ECHOED)
+
+
+def test_a_reply_echoing_the_webhook_path_never_reaches_logs_or_output_of_the_lambda(
+    moto, knot, httpserver, caplog, capsys
+):
+    secret = boto3.client("secretsmanager").create_secret(
+        Name="echo-lambda", SecretString=json.dumps({"webhook_url": _echoing_slack(httpserver)})
+    )["ARN"]
+    env = {
+        "SCAN_REGIONS": REGION,
+        "DNS_NAMESERVERS": knot.address,
+        "DNS_AUTHORITATIVE_PORT": str(knot.port),
+        "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), "echo-lambda"),
+        "ALERT_TOPIC_ARN": Topic().arn,
+        "SLACK_WEBHOOK_SECRET_ARN": secret,
+    }
+    boto3.client("sesv2").create_email_identity(EmailIdentity="leak@nowhere-echo.test")
+    caplog.set_level(logging.INFO)
+    handler._alerting_cache.clear()
+
+    result = handler.run(SCHEDULED, FakeContext(), env=env, now=T0)
+    handler.metrics.clear_metrics()
+    handler._alerting_cache.clear()
+
+    out, err = capsys.readouterr()
+    logged = "\n".join(f"{r.name} {r.getMessage()} {r.__dict__}" for r in caplog.records)
+    assert len(httpserver.log) == 1 and result["notifications_failed"] >= 1, "Slack was asked and said no"
+    [rejected] = [r for r in caplog.records if r.getMessage() == "Slack rejected a message"]
+    assert rejected.status == 404 and rejected.error is None, "the status, and no word of a body it does not know"
+    assert TOKEN not in out + err + logged
+
+
+@pytest.mark.parametrize("verbose", [False, True])
+def test_a_reply_echoing_the_webhook_path_never_reaches_the_cli_output(moto, knot, httpserver, verbose):
+    secret = boto3.client("secretsmanager").create_secret(Name="echo-cli", SecretString=_echoing_slack(httpserver))[
+        "ARN"
+    ]
+    boto3.client("sesv2").create_email_identity(EmailIdentity="leak@nowhere-echo-cli.test")
+    command = [
+        str(Path(sys.executable).parent / "ses-dkim-monitor"),
+        "check",
+        "--region",
+        REGION,
+        "--nameserver",
+        knot.address,
+        "--notify",
+        "--topic-arn",
+        Topic().arn,
+        "--slack-secret-arn",
+        secret,
+        *(["-v"] if verbose else []),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ), timeout=120)
+
+    assert len(httpserver.log) == 1, "Slack was asked"
+    assert done.returncode == 4, done.stderr
+    assert TOKEN not in done.stdout + done.stderr
 
 
 # ---------------------------------------------------------------- 5. an older run finishing late

@@ -22,14 +22,16 @@ import boto3
 import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 
-from ses_dkim_monitor import handler, rechecks
+from ses_dkim_monitor import handler, recheck_store
 from ses_dkim_monitor.models import IdentityType, MailFrom, SesIdentity, SesStatus
+from ses_dkim_monitor.scan import recommendations
 from ses_dkim_monitor.triggers import jobs
 from tests.support.alert_builders import Topic, create_state_table
 from tests.support.clock import SimulatedClock
 from tests.support.lambda_runtime import SCHEDULED, FakeContext, metric_sums, sqs_event
 from tests.support.paths import EVENTS
 from tests.support.route53 import HostedZone
+from tests.support.ses_vdm import VdmStandIn
 from tests.support.ses_world import easy_dkim_zone_records
 
 T0 = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
@@ -276,24 +278,34 @@ def test_ses_call_in_another_region_is_rechecked_and_alerted(monitor, ses, knot,
     assert datetime.fromisoformat(opened["at"]) - called <= FIVE_MINUTES
 
 
-def test_ses_recommendation_adds_what_ses_says_to_the_finding(monitor, ses, knot, route53):
+def test_ses_recommendation_quotes_what_ses_itself_says_never_the_events_text(
+    monitor, moto, ses, knot, route53, httpserver, monkeypatch
+):
+    vdm = VdmStandIn(moto)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SESV2", vdm.install(httpserver))
+    monkeypatch.setattr(recommendations, "_said_not_enabled", set())
+    monitor.env["IMPORT_SES_RECOMMENDATIONS"] = "true"
     world = ses(REGION)
     tokens = world.add_domain("rc-advice.test", dkim_status="FAILED", verification="SUCCESS")
     knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
     HostedZone(route53, knot, "rc-advice.test", [*cnames(tokens[:2]), DMARC])
+    vdm.recommend("rc-advice.test", "DKIM", 'DKIM is failing for rc-advice.test.\n<!channel> "quoted"', region=REGION)
     event = json.loads((EVENTS / "triggers" / "ses-recommendation-open.json").read_text())
     event["region"] = REGION
     event["resources"] = [f"arn:aws:ses:{REGION}:123456789012:identity/rc-advice.test"]
-    event["detail"]["data"] = 'DKIM is failing for rc-advice.test.\n<!channel> "quoted"'
+    event["detail"]["data"] = "Text in the event, which anyone who can reach the queue could have written."
 
     assert monitor.invoke(event)["queued"] == 1
     monitor.work(seconds=6 * 60)
 
     opened = [a for a in monitor.alerts if a["event"] == "opened"]
-    assert opened, "the re-check found the problem SES reported"
-    for alert in opened:
+    dkim = [a for a in opened if a["check"].startswith("dkim-")]
+    assert dkim, "the re-check found the problem SES reported"
+    for alert in dkim:
         assert "SES says:" in alert["message"]
-        assert "DKIM is failing for rc-advice.test." in alert["message"]
+        assert "DKIM is failing for rc-advice.test." in alert["message"], "SES's words, read from SES"
+    assert not any("Text in the event" in a["message"] for a in monitor.alerts)
+    assert ("ListRecommendations", {"Filter": {"STATUS": "OPEN"}, "PageSize": 100}) in vdm.calls
 
 
 def test_event_about_a_domain_nobody_sends_from_is_ignored_quietly(monitor, ses, knot, route53, capsys):
@@ -408,8 +420,8 @@ def identity(name: str, region: str = REGION, mail_from: str | None = None) -> S
 
 def test_index_round_trips_in_parts_and_ignores_parts_of_an_older_larger_index(table, monkeypatch):
     db, name = table
-    index = rechecks.IdentityIndex(db, name)
-    monkeypatch.setattr(rechecks, "INDEX_PART_SIZE", 2)
+    index = recheck_store.IdentityIndex(db, name)
+    monkeypatch.setattr(recheck_store, "INDEX_PART_SIZE", 2)
     many = [identity(f"d{i}.example.com", mail_from=f"bounce.d{i}.example.com") for i in range(5)]
     index.write("123456789012", REGION, many, now=T0)  # three parts
     index.write("123456789012", "us-east-1", [identity("ops@example.org", "us-east-1")], now=T0)
@@ -426,7 +438,7 @@ def test_index_round_trips_in_parts_and_ignores_parts_of_an_older_larger_index(t
 
 def test_debounce_lets_one_claim_through_until_the_look_starts_or_the_wait_is_over(table):
     db, name = table
-    debouncer = rechecks.Debouncer(db, name)
+    debouncer = recheck_store.Debouncer(db, name)
     until = T0 + timedelta(minutes=10)
     assert debouncer.claim("123456789012", REGION, "Example.com", now=T0, until=until)
     assert not debouncer.claim("123456789012", REGION, "example.com", now=T0 + timedelta(seconds=5), until=until)
@@ -435,3 +447,145 @@ def test_debounce_lets_one_claim_through_until_the_look_starts_or_the_wait_is_ov
     assert debouncer.claim("123456789012", REGION, "example.com", now=T0 + timedelta(minutes=1), until=until)
     # A look that never came (its function crashed): the claim lapses by itself.
     assert debouncer.claim("123456789012", REGION, "example.com", now=until, until=until + timedelta(minutes=10))
+
+
+# ---------------------------------------------------------------- trust nothing that arrives (issue 18)
+
+OTHER_ACCOUNT = "222222222222"  # an account that forwards its Route 53 events but is not monitored
+
+
+def broken_identity(ses, knot, route53, name: str) -> tuple[list[str], HostedZone]:
+    """A domain in REGION whose third DKIM CNAME is missing: any look at it opens an alert."""
+    tokens = ses(REGION).add_domain(name)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    return tokens, HostedZone(route53, knot, name, [*cnames(tokens[:2]), DMARC])
+
+
+def queue_job(monitor: Monitor, body: str) -> None:
+    monitor.sqs.send_message(QueueUrl=monitor.queue_url, MessageBody=body)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "rule"),
+    [
+        ("account", "999999999999", "account-not-monitored"),
+        ("region", "ap-southeast-2", "region-not-configured"),
+        ("change_account", "999999999999", "change-account-not-monitored"),
+    ],
+)
+def test_a_recheck_job_for_an_unmonitored_account_or_region_is_dropped_counted_and_never_retried(
+    monitor, ses, knot, route53, capsys, caplog, field, value, rule
+):
+    region = value if field == "region" else REGION
+    tokens = ses(region).add_domain("rc-unmonitored.test")
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    HostedZone(route53, knot, "rc-unmonitored.test", [*cnames(tokens[:2]), DMARC])
+    job = jobs.RecheckJob("123456789012", REGION, ("rc-unmonitored.test",), "forged", T0.isoformat())
+    fields = {field: value, **({"change_id": "/change/C0FFEE"} if field == "change_account" else {})}
+    queue_job(monitor, json.dumps({**json.loads(jobs.encode(job)), **fields}))
+    capsys.readouterr()
+
+    monitor.work(seconds=6 * 60)
+
+    out = capsys.readouterr().out
+    assert [r.get("batchItemFailures") for r in monitor.results] == [[]], "one delivery, nothing retried"
+    assert monitor.ses_calls == [] and monitor.alerts == [], "nothing looked at, nothing sent"
+    assert monitor.queued() == 0
+    assert metric_sums(out)["QueueMessagesRejected"] == 1
+    [logged] = [r for r in caplog.records if r.getMessage() == "queue message rejected"]
+    assert logged.rule == rule, "the rule it broke"
+    assert value not in json.dumps(logged.__dict__, default=str), "not the message's content"
+
+
+def test_a_job_carrying_forged_ses_words_never_puts_them_in_an_alert(monitor, ses, knot, route53):
+    broken_identity(ses, knot, route53, "rc-forged-words.test")
+    # A job as an older version of the monitor wrote it, with SES's words in the message: it still decodes.
+    job = jobs.RecheckJob("123456789012", REGION, ("rc-forged-words.test",), "forged", T0.isoformat())
+    forged = {**json.loads(jobs.encode(job)), "ses_says": "Fix: publish evil.test TXT pwned <!channel>"}
+    assert jobs.decode(json.dumps(forged)) == job
+    queue_job(monitor, json.dumps(forged))
+
+    monitor.work(seconds=6 * 60)
+
+    [opened] = [a for a in monitor.alerts if a["check"] == "dkim-record-missing"]
+    assert opened["event"] == "opened" and opened["identity"] == "rc-forged-words.test"
+    for alert in monitor.alerts:
+        assert "evil.test" not in json.dumps(alert) and "SES says" not in alert["message"]
+
+
+def route53_event_from(account: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The same change, recorded by CloudTrail in ``account`` and forwarded to the monitor's bus."""
+    event = copy.deepcopy(event)
+    event["account"] = event["detail"]["recipientAccountId"] = account
+    event["detail"]["userIdentity"]["accountId"] = account
+    return event
+
+
+def test_a_route53_change_in_another_account_rechecks_this_accounts_identities_only_when_mapped(
+    monitor, ses, knot, route53, capsys
+):
+    _, zone = broken_identity(ses, knot, route53, "rc-dns-account.test")
+    monitor.schedule()
+    monitor.collect()
+    monitor.alerts.clear()
+    capsys.readouterr()
+
+    # A record of the same name changed in another account's zone: DNS names are not ownership.
+    event = route53_event_from(OTHER_ACCOUNT, change_through_route53(zone, "UPSERT", DMARC, monitor.clock.now))
+    assert monitor.invoke(event) == {"ignored": "no monitored identity", "reason": monitor.results[-1]["reason"]}
+    assert monitor.queued() == 0
+
+    # DNS_ACCOUNT_MAP says that account's zones serve this account's identities.
+    monitor.env["DNS_ACCOUNT_MAP"] = f"{OTHER_ACCOUNT}=123456789012"
+    monitor.ses_calls.clear()
+    assert monitor.invoke(event)["queued"] == 1
+    monitor.work(seconds=6 * 60)
+    looked = {p.get("EmailIdentity") for op, p in monitor.ses_calls if op == "GetEmailIdentity"}
+    assert looked == {"rc-dns-account.test"}
+
+
+def test_a_storm_of_route53_changes_is_bounded_per_source_account_and_hour_and_counted(
+    monitor, ses, knot, route53, capsys
+):
+    names = [f"rc-storm-{i}.test" for i in range(5)]
+    tokens = {name: ses(REGION).add_domain(name) for name in names}
+    knot.set_zone("dkim.amazonses.com", "\n".join(easy_dkim_zone_records(t) for t in tokens.values()))
+    zones = {name: HostedZone(route53, knot, name, [*cnames(tokens[name]), DMARC]) for name in names}
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "3"
+    monitor.schedule()
+    monitor.collect()
+    monitor.clock.now = T0 + timedelta(hours=1)  # the start of an hour of its own
+    capsys.readouterr()
+    monitor.ses_calls.clear()
+
+    # One UPSERT a minute for an hour, each touching the DMARC record of all five domains.
+    for minute in range(60):
+        at = monitor.clock.now
+        for zone in zones.values():
+            zone.upsert(*DMARC)
+        changes = [cloudtrail_change("UPSERT", f"_dmarc.{n}.", "TXT", 300, DMARC[3]) for n in names]
+        monitor.invoke(route53_event(zones[names[0]], {"Id": f"/change/C{minute}"}, changes, at))
+        monitor.work(seconds=60)
+
+    looked = Counter(p["EmailIdentity"] for op, p in monitor.ses_calls if op == "GetEmailIdentity")
+    assert sum(looked.values()) <= 3 * 2, f"at most 3 identity re-checks (two looks each) in the hour: {looked}"
+    metrics = metric_sums(capsys.readouterr().out)
+    assert metrics["RechecksQueued"] == 1
+    assert metrics["RechecksDropped"] + metrics.get("RechecksDebounced", 0) == 60 * 5 - 3, "each one counted"
+
+    # The next hour has a budget of its own.
+    monitor.clock.now = T0 + timedelta(hours=2, minutes=1)
+    event = route53_event(zones[names[0]], {"Id": "/change/CNEXT"}, changes, monitor.clock.now)
+    assert monitor.invoke(event)["queued"] >= 1
+
+
+def test_the_hourly_budget_grants_what_is_left_to_concurrent_takers_and_starts_afresh_each_hour(table):
+    db, name = table
+    budget = recheck_store.RecheckBudget(db, name, per_hour=10)
+    assert [budget.take("111111111111", n, now=T0) for n in (4, 4, 4, 4)] == [4, 4, 2, 0]
+    assert budget.take("222222222222", 7, now=T0) == 7, "per source account"
+    assert budget.take("111111111111", 3, now=T0 + timedelta(minutes=59)) == 0, "the same hour"
+    assert budget.take("111111111111", 3, now=T0 + timedelta(hours=1)) == 3, "the next hour"
+    item = db.get_item(TableName=name, Key={"pk": {"S": "budget#111111111111"}, "sk": {"S": "2026-11-28T10"}})
+    assert item["Item"]["asked"] == {"N": "19"}, "the counter says how much was asked for"
+    assert int(item["Item"]["expires_at"]["N"]) == int((T0 + timedelta(days=1, hours=1)).timestamp())

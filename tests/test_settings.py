@@ -70,3 +70,56 @@ def test_nameserver_forms():
     assert str(Nameserver("::1", 53)) == "[::1]:53"
     with pytest.raises(ConfigError):
         parse_nameserver("[::1", setting="x")
+
+
+# -- issue 18: which accounts' DNS serves which accounts' identities; the re-check budget; webhook hosts ----
+
+
+def test_dns_account_map_names_the_accounts_each_dns_account_serves():
+    s = Settings.from_env(
+        {
+            "AWS_REGION": "us-east-1",
+            "DNS_ACCOUNT_MAP": " 111111111111 = 222222222222 + 333333333333 ; 444444444444=* ;",
+            "MAX_RECHECKS_PER_ACCOUNT_HOUR": "50",
+            "SLACK_WEBHOOK_HOSTS": "slack-proxy.example.net, Hooks.Example.ORG:8443",
+        }
+    )
+    assert s.dns_account_map == (
+        ("111111111111", ("222222222222", "333333333333")),
+        ("444444444444", ("*",)),
+    )
+    assert s.max_rechecks_per_account_hour == 50
+    assert s.slack_webhook_hosts == ("slack-proxy.example.net", "hooks.example.org:8443")
+
+
+def test_by_default_dns_changes_stay_in_their_account_and_rechecks_are_bounded():
+    s = Settings.from_env({"AWS_REGION": "us-east-1"})
+    assert s.dns_account_map == () and s.slack_webhook_hosts == ()
+    # Sized against SES's 3,600 calls per account, region and hour: each identity re-check costs up to two
+    # looks of three calls, and the hourly scan, the CLI and the account's own tools need the rest.
+    assert s.max_rechecks_per_account_hour == 200
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "111111111111",  # no "="
+        "111111111111=",  # nobody served
+        "11111111111=222222222222",  # 11 digits
+        "111111111111=222222222222,333333333333",  # "," is not the separator: "+" is
+        "111111111111=222222222222;111111111111=333333333333",  # the same DNS account twice
+        "111111111111=*+222222222222",  # "*" already means every monitored account
+        "*=222222222222",
+    ],
+)
+def test_a_malformed_dns_account_map_stops_at_start_up_naming_the_setting(value):
+    with pytest.raises(ConfigError) as exc:
+        Settings.from_env({"AWS_REGION": "us-east-1", "DNS_ACCOUNT_MAP": value})
+    assert str(exc.value).startswith("DNS_ACCOUNT_MAP")
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "many", "2.5"])
+def test_a_bad_recheck_budget_stops_at_start_up_naming_the_setting(value):
+    with pytest.raises(ConfigError) as exc:
+        Settings.from_env({"AWS_REGION": "us-east-1", "MAX_RECHECKS_PER_ACCOUNT_HOUR": value})
+    assert str(exc.value).startswith("MAX_RECHECKS_PER_ACCOUNT_HOUR")

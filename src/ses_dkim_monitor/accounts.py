@@ -109,36 +109,14 @@ def role_targets(role_arns: Sequence[str], *, own_account: str) -> list[AccountT
     return targets
 
 
-def target_for(
-    account: str,
-    *,
-    role_arns: Sequence[str],
-    organization_role_name: str,
-    own_account: str,
-    partition: str = "aws",
-) -> AccountTarget | None:
-    """How to reach one account the configuration monitors; None when it monitors no such account.
-
-    For an event-driven re-check, without listing the organization: in
-    organization mode every account but our own is reached through the role
-    of that name (an account outside the organization fails to assume it).
-    """
-    if role_arns:
-        return next((t for t in role_targets(role_arns, own_account=own_account) if t.account_id == account), None)
-    if account == own_account:
-        return AccountTarget(account_id=account, role_arn=None)
-    if organization_role_name and ACCOUNT_ID_RE.fullmatch(account):
-        return AccountTarget(
-            account_id=account, role_arn=f"arn:{partition}:iam::{account}:role/{organization_role_name}"
-        )
-    return None
-
-
 def _is_active(account: dict[str, Any]) -> bool:
     # "Status" is being retired in favour of "State" (September 2026); either
     # saying ACTIVE is enough. Erring towards inclusion is the safe side: an
     # account that is not really active fails its AssumeRole and shows up as
     # a failed shard, where a wrongly skipped one would go silently unscanned.
+    # (Only accounts listed here are ever targets: a role of the same name in an
+    # account outside the organization is never assumed. IAM alone would allow
+    # it; the template's aws:ResourceOrgID condition and monitored.py do not.)
     return "ACTIVE" in (account.get("Status"), account.get("State"))
 
 

@@ -16,6 +16,15 @@
 * SQS records of the re-check queue: one step of a re-check job each
   (``rechecks.on_job``).
 
+Whoever may send to a queue may write a message in the function's own format,
+so a queue message is obeyed only when it names what the configuration itself
+monitors (``monitored``): a configured account and region, and for a shard the
+configured role and a run this function recorded. The scan uses the derived
+target and the recorded scan time, never the message's. A message that breaks
+a rule is logged by its id and the rule only, counted
+(``QueueMessagesRejected``, alarmed) and dropped: retrying cannot make it
+true.
+
 After a scan that alerted, with ``STATUS_PAGE_BUCKET`` set, the status page is
 written (``status_page``): each shard's page, and the index by the invocation
 that scanned the whole run or completed a fanned-out one. Writing it never
@@ -45,6 +54,7 @@ from . import rechecks, runs, status_page
 from .accounts import AccountTarget
 from .aws_clients import caller_identity
 from .models import IdentityStatus, ScanReport
+from .monitored import Monitored, Rejected
 from .render.json_report import summary
 from .scan.deadline import Deadline
 from .settings import ConfigError, Settings, parse_region
@@ -237,8 +247,12 @@ def _from_queue(
     A record that raises is reported as a batch item failure: SQS retries it
     and, after ``maxReceiveCount``, moves it to the dead-letter queue. A
     record that cannot be read at all is dropped at once (counted in
-    ``QueueMessagesMalformed``): no retry can make it readable.
+    ``QueueMessagesMalformed``), and so is one that names anything the
+    configuration does not monitor (``QueueMessagesRejected``): no retry can
+    change either.
     """
+    own_account, partition = _own_account(context, session)
+    monitored = Monitored(settings, session, own_account=own_account, partition=partition)
 
     def one(record: SQSRecord) -> dict[str, Any]:
         if jobs.is_job(record.body):
@@ -246,22 +260,30 @@ def _from_queue(
                 job = jobs.decode(record.body)
             except ValueError as exc:
                 return _malformed(record, exc)
-            own_account, partition = _own_account(context, session)
+            try:
+                monitored.job(job.account, job.region, job.change_account)
+            except Rejected as rejected:
+                return _rejected(record, rejected.rule)
             ctx = rechecks.Context(settings, session, started, own_account, partition, metrics)
             return rechecks.on_job(job, ctx, deadline=_deadline(context, settings, clock))
         try:
-            key, run_id, scan_time = runs.parse_shard_message(record.body)
+            key, run_id = runs.parse_shard_message(record.body)
         except (ValueError, KeyError, TypeError) as exc:
             return _malformed(record, exc)
-        return _shard(key, run_id, scan_time)
+        try:
+            target = monitored.shard(key.account, key.region, key.role_arn)
+            scan_time = runs.recorded_scan_time(settings, session, run_id)
+        except Rejected as rejected:
+            return _rejected(record, rejected.rule)
+        return _shard(target, key.region, run_id, scan_time)
 
-    def _shard(key: runs.ShardKey, run_id: str, scan_time: datetime) -> dict[str, Any]:
-        target = AccountTarget(account_id=key.account, role_arn=key.role_arn)
+    def _shard(target: AccountTarget, region: str, run_id: str, scan_time: datetime) -> dict[str, Any]:
+        key = runs.ShardKey(target.account_id, region, target.role_arn)
         outcome = runs.scan_and_alert(
             settings,
             session,
             [target],
-            regions=[key.region],
+            regions=[region],
             run_id=run_id,
             started=scan_time,
             deadline=_deadline(context, settings, clock),
@@ -273,7 +295,7 @@ def _from_queue(
             rechecks.write_index(outcome.report, settings, session, now=scan_time)
             # Before _finish, which raises for a shard that could not be read: its page says so.
             pages_written = _write_status_pages(outcome.report, settings, session, index=False)
-        result = _finish(outcome, [key.region], heartbeat=False)
+        result = _finish(outcome, [region], heartbeat=False)
         if runs.shard_done(settings, session, key, run_id=run_id):
             # The heartbeat means "every shard of the last run completed".
             metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
@@ -288,6 +310,12 @@ def _from_queue(
         logger.error("queue message dropped: unreadable", extra={"message_id": record.message_id, "reason": str(exc)})
         metrics.add_metric(name="QueueMessagesMalformed", unit=MetricUnit.Count, value=1)
         return {"dropped": str(exc)}
+
+    def _rejected(record: SQSRecord, rule: str) -> dict[str, Any]:
+        # The id and the rule only: the message's content is whatever its sender chose to write.
+        logger.error("queue message rejected", extra={"message_id": record.message_id, "rule": rule})
+        metrics.add_metric(name="QueueMessagesRejected", unit=MetricUnit.Count, value=1)
+        return {"rejected": rule}
 
     processor = BatchProcessor(event_type=EventType.SQS)
     return dict(process_partial_response(event=event, record_handler=one, processor=processor, context=context))

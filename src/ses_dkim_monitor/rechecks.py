@@ -1,33 +1,35 @@
 """Event-driven re-checks: look again minutes after a change made inside AWS.
 
-A composition module, like ``runs``, plus the three small adapters it needs.
-Two kinds of work:
+A composition module, like ``runs``; its state-table and queue adapters are in
+``recheck_store``. Two kinds of work:
 
 * ``on_event``: an EventBridge event (a CloudTrail record of an SES or
   Route 53 call, or SES's own event) becomes the identities it puts in doubt
   (``triggers.events``: SES events name theirs; a Route 53 change batch names
-  record sets, mapped through the identity index the scheduled run keeps),
-  debounced per identity (a burst of 200 changes is one re-check each), and
-  queued as delayed jobs (``triggers.jobs``).
-* ``on_job``: a job from the re-check queue. It waits for its Route 53 change
-  to be ``INSYNC`` (by queueing itself again), then scans just its identities
-  (``GetEmailIdentity`` each, DNS from the zones' authoritative servers),
-  alerts through the same state and decision as the schedule (the report's
-  scope keeps every other identity's alerts untouched), and queues the
-  confirming second look.
+  record sets, mapped through the identity index the scheduled run keeps onto
+  the identities of the account the change was made in, and of the accounts
+  ``DNS_ACCOUNT_MAP`` says its zones serve), debounced per identity (a burst of
+  200 changes is one re-check each), bounded per source account and hour
+  (``MAX_RECHECKS_PER_ACCOUNT_HOUR``, whatever arrives), and queued as delayed
+  jobs (``triggers.jobs``).
+* ``on_job``: a job from the re-check queue, already checked against what the
+  configuration monitors (``monitored``, by the handler). It waits for its
+  Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just
+  its identities (``GetEmailIdentity`` each, DNS from the zones' authoritative
+  servers), alerts through the same state and decision as the schedule (the
+  report's scope keeps every other identity's alerts untouched), and queues
+  the confirming second look. What SES itself says about an identity is read
+  from SES at that moment, never taken from the message.
 
-The hourly scan stays the safety net: an event lost here is a change seen at
-the next scheduled run instead of minutes after it.
+The hourly scan stays the safety net: an event lost or dropped here is a
+change seen at the next scheduled run instead of minutes after it.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
-import zlib
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,145 +38,28 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from . import catalogue as c
 from . import runs
-from .accounts import AccountError, AccountTarget, assumed_session, target_for
+from .accounts import AccountError, AccountTarget, assumed_session
 from .aws_clients import CLIENT_CONFIG
 from .aws_errors import error_code
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
+from .monitored import Monitored
+from .recheck_store import Debouncer, IdentityIndex, RecheckBudget, RecheckQueue, change_in_sync
+from .scan import recommendations
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .settings import Settings
 from .triggers import jobs
-from .triggers.affected import KnownIdentity, affected
+from .triggers.affected import affected, dns_accounts
 from .triggers.events import MalformedEvent, parse_recheck
 from .untrusted import quoted
 from .wiring import ALERTING_CLIENT_CONFIG, build_probe, build_shards, build_zone_memory
 
 log = logging.getLogger(__name__)
 
-IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:PutItem", "dynamodb:Query", "route53:GetChange")
-
-INDEX_PARTITION = "index"
-INDEX_PART_SIZE = 2000  # identities per index item: well under DynamoDB's 400 KB once compressed
-INDEX_TTL = timedelta(days=7)  # an index no scheduled run has refreshed for a week is gone
-DEBOUNCE_TTL = timedelta(days=1)
-
-
-# ---------------------------------------------------------------- adapters
-
-
-class IdentityIndex:
-    """Which identities each monitored (account, region) holds, as the last scheduled scan saw them.
-
-    In the state table, partition ``index``, one item per (account, region)
-    and part, its identities as compressed JSON. A Route 53 event names
-    records, not identities: this is how it finds them without listing SES.
-    """
-
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self._db = dynamodb
-        self._table = table
-
-    def write(self, account: str, region: str, identities: Sequence[SesIdentity], *, now: datetime) -> None:
-        rows = [[i.name, i.domain, i.mail_from.domain if i.mail_from else None] for i in identities]
-        generation = now.isoformat()
-        parts = [rows[start : start + INDEX_PART_SIZE] for start in range(0, len(rows), INDEX_PART_SIZE)] or [[]]
-        for number, part in enumerate(parts):
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    "pk": {"S": INDEX_PARTITION},
-                    "sk": {"S": f"{account}#{region}#{number:04d}"},
-                    "generation": {"S": generation},
-                    "parts": {"N": str(len(parts))},
-                    "identities": {"B": zlib.compress(json.dumps(part).encode())},
-                    "expires_at": {"N": str(int((now + INDEX_TTL).timestamp()))},
-                },
-            )
-
-    def load(self) -> list[KnownIdentity]:
-        """Every indexed identity; parts left over from a larger, older index are ignored."""
-        items: dict[tuple[str, str], dict[int, dict[str, Any]]] = {}
-        pages = self._db.get_paginator("query").paginate(
-            TableName=self._table,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues={":pk": {"S": INDEX_PARTITION}},
-            ConsistentRead=True,
-        )
-        for page in pages:
-            for item in page.get("Items", []):
-                account, region, number = item["sk"]["S"].split("#")
-                items.setdefault((account, region), {})[int(number)] = item
-        known: list[KnownIdentity] = []
-        for (account, region), parts in sorted(items.items()):
-            head = parts.get(0)
-            if head is None:
-                continue
-            for number in range(int(head["parts"]["N"])):
-                part = parts.get(number)
-                if part is None or part["generation"]["S"] != head["generation"]["S"]:
-                    log.warning("identity index incomplete", extra={"account": account, "region": region})
-                    break
-                for name, domain, mail_from in json.loads(zlib.decompress(part["identities"]["B"])):
-                    known.append(KnownIdentity(account, region, name, domain, mail_from))
-        return known
-
-
-class Debouncer:
-    """One pending re-check per identity: a conditional write that only the first event of a burst wins."""
-
-    def __init__(self, dynamodb: Any, table: str) -> None:
-        self._db = dynamodb
-        self._table = table
-
-    @staticmethod
-    def _key(account: str, region: str, name: str) -> dict[str, dict[str, str]]:
-        return {"pk": {"S": f"recheck#{account}#{region}"}, "sk": {"S": name.lower()}}
-
-    def claim(self, account: str, region: str, name: str, *, now: datetime, until: datetime) -> bool:
-        """True when no re-check of ``name`` is pending (this caller queues one); False: one already is."""
-        try:
-            self._db.put_item(
-                TableName=self._table,
-                Item={
-                    **self._key(account, region, name),
-                    "pending_until": {"N": str(int(until.timestamp()))},
-                    "expires_at": {"N": str(int((until + DEBOUNCE_TTL).timestamp()))},
-                },
-                ConditionExpression="attribute_not_exists(pk) OR pending_until <= :now",
-                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
-            )
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
-
-    def release(self, account: str, region: str, name: str, *, now: datetime) -> None:
-        """The look is starting: an event from now on needs a look of its own."""
-        self._db.put_item(
-            TableName=self._table,
-            Item={
-                **self._key(account, region, name),
-                "pending_until": {"N": "0"},
-                "expires_at": {"N": str(int((now + DEBOUNCE_TTL).timestamp()))},
-            },
-        )
-
-
-class RecheckQueue:
-    def __init__(self, sqs: Any, url: str) -> None:
-        self._sqs = sqs
-        self._url = url
-
-    def send(self, job: jobs.RecheckJob, *, delay: int) -> None:
-        self._sqs.send_message(
-            QueueUrl=self._url, MessageBody=jobs.encode(job), DelaySeconds=max(0, min(delay, jobs.SQS_MAX_DELAY))
-        )
-
-
-def change_in_sync(route53: Any, change_id: str) -> bool:
-    """True when every Route 53 server has the change (``INSYNC``)."""
-    return bool(route53.get_change(Id=change_id)["ChangeInfo"]["Status"] == "INSYNC")
+# What a whole-account job (every identity of a region: the list and the batch reads, twice) costs of the
+# hourly budget, in identity re-checks: at 10,000 identities a region's re-read is about 210 SES calls a
+# look, about what a hundred identities' re-checks cost.
+WHOLE_ACCOUNT_COST = 100
 
 
 # ---------------------------------------------------------------- context
@@ -190,6 +75,10 @@ class Context:
     own_account: str
     partition: str
     metrics: Any
+    monitored: Monitored = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.monitored = Monitored(self.settings, self.session, own_account=self.own_account, partition=self.partition)
 
     def dynamodb(self) -> Any:
         return self.session.client("dynamodb", config=ALERTING_CLIENT_CONFIG)
@@ -198,14 +87,8 @@ class Context:
         return RecheckQueue(self.session.client("sqs", config=ALERTING_CLIENT_CONFIG), self.settings.recheck_queue_url)
 
     def target(self, account: str) -> AccountTarget | None:
-        s = self.settings
-        return target_for(
-            account,
-            role_arns=s.scan_role_arns,
-            organization_role_name=s.organization_role_name,
-            own_account=self.own_account,
-            partition=self.partition,
-        )
+        """How to reach ``account``; None when the configuration does not monitor it."""
+        return self.monitored.target(account)
 
     def count(self, name: str, value: int = 1) -> None:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
@@ -249,7 +132,11 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
     db = ctx.dynamodb()
     known = IdentityIndex(db, ctx.settings.state_table).load()
     regions = set(ctx.settings.regions)
-    found = [k for k in affected(recheck, known) if k.region in regions and ctx.target(k.account) is not None]
+    # A DNS change reaches the identities of its own account, and of the accounts DNS_ACCOUNT_MAP says its
+    # zones serve: a record of the same name in anyone else's zone is not their DNS.
+    reach = dns_accounts(recheck.account, ctx.settings.dns_account_map)
+    candidates = affected(recheck, known, dns_accounts=reach)
+    found = [k for k in candidates if k.region in regions and ctx.target(k.account) is not None]
     # A whole-account event names no identity: it is re-checked in its own region even before the
     # scheduled run has indexed that account.
     whole_region = recheck.whole_account and recheck.region in regions and ctx.target(recheck.account) is not None
@@ -260,19 +147,37 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
 
     when = event_time(event, ctx.now)
     debouncer = Debouncer(db, ctx.settings.state_table)
+    budget = RecheckBudget(db, ctx.settings.state_table, per_hour=ctx.settings.max_rechecks_per_account_hour)
     queue = ctx.queue()
-    queued = debounced = 0
-    for job in jobs.plan(recheck, found, event_time=when):
+    queued = debounced = dropped = 0
+    # GetChange is asked in the account that made the change: only where the function may assume a role.
+    plans = jobs.plan(recheck, found, event_time=when, ask_change=ctx.target(recheck.account) is not None)
+    for job in plans:
         delay = jobs.first_delay(job, delay_seconds=ctx.settings.recheck_delay_seconds)
         horizon = ctx.now + timedelta(seconds=delay + jobs.POLL_SECONDS * jobs.MAX_POLLS)
         fresh = [
             k for k in job.debounce_keys if debouncer.claim(job.account, job.region, k, now=ctx.now, until=horizon)
         ]
         debounced += len(job.debounce_keys) - len(fresh)
-        if not fresh:
+        kept = _within_budget(budget, recheck.account, job, fresh, now=ctx.now)
+        for key in fresh[len(kept) :]:  # not queued: the next event may claim it again
+            debouncer.release(job.account, job.region, key, now=ctx.now)
+        if len(kept) < len(fresh):
+            dropped += len(fresh) - len(kept)
+            log.warning(
+                "re-checks dropped: the account the events come from spent this hour's re-checks",
+                extra={
+                    "source_account": recheck.account,
+                    "account": job.account,
+                    "region": job.region,
+                    "dropped": len(fresh) - len(kept),
+                    "per_hour": ctx.settings.max_rechecks_per_account_hour,
+                },
+            )
+        if not kept:
             continue
         if not job.whole_account:
-            job = jobs.with_identities(job, fresh)
+            job = jobs.with_identities(job, kept)
         queue.send(job, delay=delay)
         queued += 1
         log.info(
@@ -281,7 +186,20 @@ def on_event(event: dict[str, Any], ctx: Context) -> dict[str, Any]:
         )
     ctx.count("RechecksQueued", queued)
     ctx.count("RechecksDebounced", debounced)
-    return {"queued": queued, "debounced": debounced, "reason": recheck.reason}
+    ctx.count("RechecksDropped", dropped)
+    result = {"queued": queued, "debounced": debounced, "reason": recheck.reason}
+    return {**result, "over_budget": dropped} if dropped else result
+
+
+def _within_budget(
+    budget: RecheckBudget, source: str, job: jobs.RecheckJob, fresh: list[str], *, now: datetime
+) -> list[str]:
+    """The debounce keys of ``fresh`` this hour's budget of ``source`` still covers, in order."""
+    if not fresh:
+        return []
+    if job.whole_account:
+        return fresh if budget.take(source, WHOLE_ACCOUNT_COST, now=now) >= WHOLE_ACCOUNT_COST else []
+    return fresh[: budget.take(source, len(fresh), now=now)]
 
 
 # ---------------------------------------------------------------- jobs
@@ -296,10 +214,8 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
             queue.send(next_poll, delay=jobs.POLL_SECONDS)
             return {"waiting_for": job.change_id, "polls": next_poll.polls}
 
-    target = ctx.target(job.account)
-    if target is None:
-        log.warning("re-check dropped: the account is no longer monitored", extra={"account": job.account})
-        return {"dropped": "account not monitored"}
+    # The handler has checked the job against what is monitored (monitored.Monitored.job): a target exists.
+    target = ctx.monitored.job(job.account, job.region, job.change_account)
     debouncer = Debouncer(ctx.dynamodb(), ctx.settings.state_table)
     if job.look == jobs.FIRST_LOOK:
         for key in job.debounce_keys:
@@ -322,8 +238,10 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
 
 def _change_in_sync(job: jobs.RecheckJob, ctx: Context) -> bool:
     """Ask Route 53 in the account that made the change; one that cannot be asked counts as done."""
+    if job.change_id is None:
+        return True
     target = ctx.target(job.change_account or job.account)
-    if target is None or job.change_id is None:
+    if target is None:
         return True
     try:
         session = assumed_session(
@@ -363,15 +281,26 @@ def _look(job: jobs.RecheckJob, target: AccountTarget, ctx: Context, *, deadline
     report = replace(report, unevaluated=report.unevaluated | {c.SES_RECOMMENDATION})
     if not job.whole_account:
         report = replace(report, scope=frozenset((job.region, n.lower()) for n in job.identities))
-    if job.ses_says:
-        report = replace(report, identities=tuple(_with_ses_words(r, job.ses_says) for r in report.identities))
+    if job.quote_recommendations and settings.import_ses_recommendations and plan.shards:
+        # SES's own words about these identities, read from SES now: a queue message is not SES.
+        shard = plan.shards[0]
+        said = recommendations.read(shard.sesv2, account=shard.account, region=shard.region) or []
+        report = replace(report, identities=tuple(_with_ses_words(r, said) for r in report.identities))
     return report
 
 
-def _with_ses_words(report: IdentityReport, says: str) -> IdentityReport:
-    """Each finding's message with what SES itself said, quoted (it is SES's text, shown as such)."""
-    findings = tuple(replace(f, message=f"{f.message}. SES says: {quoted(says, 300)}") for f in report.findings)
-    return replace(report, findings=findings)
+def _with_ses_words(report: IdentityReport, said: list[recommendations.Recommendation]) -> IdentityReport:
+    """Each finding with what SES's open recommendations of its kind say about the identity, quoted as SES's."""
+    mine = [r for r in said if r.identity.lower() == report.identity.name.lower()]
+    if not mine:
+        return report
+    findings = []
+    for f in report.findings:
+        words = [r.description for r in mine if f.check.startswith(recommendations.EXPLAINED_BY[r.type])]
+        if words:
+            f = replace(f, message=f"{f.message}. SES says: " + "; ".join(quoted(w, 300) for w in words))
+        findings.append(f)
+    return replace(report, findings=tuple(findings))
 
 
 # ---------------------------------------------------------------- the index, kept by scheduled runs

@@ -12,12 +12,18 @@ no policy of its own. Three kinds of work:
   the heartbeat can say when every shard of it completed;
 * ``shard_done``: record one shard of a fanned-out run as complete; True
   when it was the last one.
+
+A shard message only asks: the handler checks its target (``monitored``), and
+its scan time is the one ``fan_out`` recorded for the run in the state table
+(``recorded_scan_time``), never the message's. A scan time is what alert state
+is ordered by: a forged future one would freeze every alert it touched.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -28,6 +34,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from .accounts import AccountError, AccountTarget
 from .alerts.run import run_alerting
 from .models import IdentityStatus, ScanReport, ShardError
+from .monitored import RUN_NOT_RECORDED, Rejected
 from .render.json_report import summary
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
@@ -37,7 +44,7 @@ from .wiring import account_targets, build_alerting, build_probe, build_shards, 
 
 log = logging.getLogger(__name__)
 
-IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:UpdateItem")
+IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:UpdateItem", "dynamodb:GetItem")
 
 RUN_TTL = timedelta(days=3)  # a fanned-out run's progress item outlives any retry of its shards
 
@@ -208,13 +215,42 @@ def shard_message(key: ShardKey, *, run_id: str, scan_time: datetime) -> str:
     )
 
 
-def parse_shard_message(body: str) -> tuple[ShardKey, str, datetime]:
-    """(shard, run id, scan time) from a queued message; ValueError for anything else."""
+RUN_ID = re.compile(r"[0-9a-f]{12}", re.ASCII)  # uuid4().hex[:12], as the scheduled run makes it
+
+
+def parse_shard_message(body: str) -> tuple[ShardKey, str]:
+    """(shard, run id) from a queued message; ValueError naming the field (never its value) for anything else.
+
+    The message's ``scan_time`` is not read: the run's recorded one is used (``recorded_scan_time``).
+    """
     data = json.loads(body)
     if not isinstance(data, dict) or data.get("schema") != SHARD_MESSAGE:
         raise ValueError("not a shard message of this version")
-    key = ShardKey(str(data["account"]), str(data["region"]), data.get("role_arn") or None)
-    return key, str(data["run_id"]), datetime.fromisoformat(str(data["scan_time"]))
+    for name in ("account", "region", "run_id"):
+        if not isinstance(data.get(name), str):
+            raise ValueError(f"{name}: expected a string")
+    role_arn = data.get("role_arn")
+    if role_arn is not None and not isinstance(role_arn, str):
+        raise ValueError("role_arn: expected a string or null")
+    if not RUN_ID.fullmatch(data["run_id"]):
+        raise ValueError("run_id: expected 12 hexadecimal digits")
+    return ShardKey(data["account"], data["region"], role_arn or None), data["run_id"]
+
+
+def recorded_scan_time(settings: Settings, session: Any, run_id: str) -> datetime:
+    """The scan time ``fan_out`` recorded for ``run_id``; Rejected when this function recorded no such run."""
+    item = (
+        session.client("dynamodb")
+        .get_item(
+            TableName=settings.state_table,
+            Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "progress"}},
+            ConsistentRead=True,
+        )
+        .get("Item")
+    )
+    if not item or "scan_time" not in item:
+        raise Rejected(RUN_NOT_RECORDED)
+    return datetime.fromisoformat(item["scan_time"]["S"])
 
 
 def shard_done(settings: Settings, session: Any, key: ShardKey, *, run_id: str) -> bool:

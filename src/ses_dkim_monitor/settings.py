@@ -31,6 +31,14 @@ BUCKET_RESERVED_PREFIXES = ("xn--", "sthree-", "amzn-s3-demo-")
 BUCKET_RESERVED_SUFFIXES = ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3")
 # The shape of a region name, e.g. eu-west-1; the EU sovereign cloud's eusc-de-east-1 has a 4-letter prefix.
 REGION_NAME_RE = re.compile(r"^[a-z]{2,4}(-[a-z]+)+-\d{1,2}$")
+ACCOUNT_RE = re.compile(r"^\d{12}$", re.ASCII)
+# A host name (labels of letters, digits and inner hyphens, no trailing dot) with an optional port.
+HOST_RE = re.compile(r"^(?=.{1,253}(:|$))([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}(:\d{1,5})?$", re.ASCII)
+# SES allows about 3,600 management calls per account, region and hour. One identity re-check costs up to
+# two looks of three calls (GetEmailIdentity and the two batch reads); 200 an hour is at most 1,200 calls,
+# a third of the quota, leaving the hourly scan (about 270 calls at 10,000 identities), the CLI and the
+# account's own tools the rest.
+DEFAULT_RECHECKS_PER_ACCOUNT_HOUR = 200
 
 
 class ConfigError(ValueError):
@@ -128,6 +136,51 @@ def _split(value: str) -> list[str]:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
 
+def parse_dns_account_map(text: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``DNS_ACCOUNT_MAP``: ``<dns account>=<account>+<account>;...``, ``*`` for every monitored account.
+
+    Read: "Route 53 changes in the DNS account re-check identities of these
+    accounts" (besides its own). ``;`` separates entries, ``+`` accounts: a
+    CloudFormation String parameter holds it as it is. ConfigError names the
+    setting and the entry.
+    """
+    entries: dict[str, tuple[str, ...]] = {}
+    for raw in text.split(";"):
+        entry = raw.strip()
+        if not entry:
+            continue
+        source, sep, targets = (part.strip() for part in entry.partition("="))
+        served = tuple(dict.fromkeys(t.strip() for t in targets.split("+") if t.strip()))
+        problem = ""
+        if not sep or not served:
+            problem = "expected <DNS account>=<account>+<account>... (or =*)"
+        elif not ACCOUNT_RE.match(source):
+            problem = f"{source!r} is not a 12-digit account id"
+        elif source in entries:
+            problem = f"account {source} is named twice"
+        elif "*" in served and len(served) > 1:
+            problem = "* already means every monitored account: name no other"
+        elif any(t != "*" and not ACCOUNT_RE.match(t) for t in served):
+            problem = "each account it serves must be a 12-digit account id, or *"
+        if problem:
+            raise ConfigError(f"DNS_ACCOUNT_MAP: {entry!r}: {problem}")
+        entries[source] = served
+    return tuple(entries.items())
+
+
+def parse_webhook_hosts(text: str) -> tuple[str, ...]:
+    """``SLACK_WEBHOOK_HOSTS``: more hosts (``name`` or ``name:port``) a Slack webhook URL may name."""
+    hosts = []
+    for raw in _split(text):
+        host = raw.lower()
+        if not HOST_RE.match(host) or (":" in host and not 0 < int(host.rsplit(":", 1)[1]) < 65536):
+            raise ConfigError(
+                f"SLACK_WEBHOOK_HOSTS: {raw!r} is not a host name (name or name:port, no scheme, path or trailing dot)"
+            )
+        hosts.append(host)
+    return tuple(dict.fromkeys(hosts))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Settings:
     regions: tuple[str, ...]
@@ -170,6 +223,11 @@ class Settings:
     recheck_queue_url: str = ""
     recheck_delay_seconds: int = 30
     recheck_confirm_seconds: int = 240
+    # Which accounts' identities a Route 53 change in a DNS account re-checks, besides its own: pairs of
+    # (DNS account, accounts served), "*" for every monitored account. Empty: each account's changes its own.
+    dns_account_map: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Identity re-checks queued per source account (where the events come from) and hour, whatever arrives.
+    max_rechecks_per_account_hour: int = DEFAULT_RECHECKS_PER_ACCOUNT_HOUR
     # Add SES's open DKIM/SPF/DMARC recommendations (Virtual Deliverability Manager) our checks do not explain.
     import_ses_recommendations: bool = False
     # Seconds of a Lambda invocation kept for alerting and reporting after the scan stops.
@@ -178,6 +236,8 @@ class Settings:
     state_table: str = ""
     topic_arn: str = ""
     slack_secret_arn: str = ""
+    # Hosts a Slack webhook URL may name besides hooks.slack.com and hooks.slack-gov.com (a proxy, say).
+    slack_webhook_hosts: tuple[str, ...] = ()
     # The status page (docs/status-page.md): the bucket it is written to (empty: not written, and alerts
     # carry no link) and the bucket's region, which is the stack's own (AWS_REGION in the Lambda).
     status_page_bucket: str = ""
@@ -316,6 +376,10 @@ class Settings:
             recheck_queue_url=recheck_queue,
             recheck_delay_seconds=recheck_delay,
             recheck_confirm_seconds=recheck_confirm,
+            dns_account_map=parse_dns_account_map(get("DNS_ACCOUNT_MAP")),
+            max_rechecks_per_account_hour=int(
+                number("MAX_RECHECKS_PER_ACCOUNT_HOUR", DEFAULT_RECHECKS_PER_ACCOUNT_HOUR, minimum=1, kind=int)
+            ),
             import_ses_recommendations=flag("IMPORT_SES_RECOMMENDATIONS", False),
             shards_per_invocation=int(number("SHARDS_PER_INVOCATION", 12, minimum=1, kind=int)),
             # At most 600: Lambda runs 900 s at most, and a larger reserve leaves the scan too little.
@@ -323,6 +387,7 @@ class Settings:
             state_table=table,
             topic_arn=arn("ALERT_TOPIC_ARN", "sns"),
             slack_secret_arn=arn("SLACK_WEBHOOK_SECRET_ARN", "secretsmanager"),
+            slack_webhook_hosts=parse_webhook_hosts(get("SLACK_WEBHOOK_HOSTS")),
             status_page_bucket=bucket,
             status_page_region=own_region if bucket else "",
             reminder_hours=number("REMINDER_HOURS", 24.0, minimum=0.01),

@@ -142,7 +142,9 @@ def build_alerting(
         secrets = session.client(
             "secretsmanager", region_name=arn_region(settings.slack_secret_arn), config=ALERTING_CLIENT_CONFIG
         )
-        url = SecretWebhookUrl(SecretsProvider(boto3_client=secrets), settings.slack_secret_arn)
+        url = SecretWebhookUrl(
+            SecretsProvider(boto3_client=secrets), settings.slack_secret_arn, extra_hosts=settings.slack_webhook_hosts
+        )
         notifiers.append(SlackNotifier(url, digest_threshold=settings.digest_threshold, sleep=sleep, links=links))
     policy = AlertPolicy(
         reminder_interval=timedelta(hours=settings.reminder_hours),

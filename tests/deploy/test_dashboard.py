@@ -136,6 +136,8 @@ def test_dashboard_shows_what_the_issue_asks_for(template):
         "RechecksQueued",
         "RechecksDebounced",
         "RechecksRun",
+        "RechecksDropped",
+        "QueueMessagesRejected",
     }
     assert expected <= shown, f"missing from the dashboard: {sorted(expected - shown)}"
 

@@ -10,6 +10,7 @@ tests/deploy/test_template_tools.py runs them.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
 from typing import Any
@@ -186,6 +187,23 @@ def test_role_may_put_events_on_the_monitor_bus_and_do_nothing_else(template, ac
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust["Principal"] == {"Service": "events.amazonaws.com"} and trust["Action"] == "sts:AssumeRole"
     assert deployed(trust["Condition"]) == {"StringEquals": {"aws:SourceAccount": account}}
+
+
+@pytest.mark.parametrize("region", ["us-east-1", "eu-west-1", "ap-southeast-5", "eusc-de-east-1", "us-gov-west-1"])
+def test_role_has_the_fixed_name_the_monitors_bus_policy_admits(template, region):
+    # template.yaml's bus policy admits principals whose ARN is like arn:<partition>:iam::*:role/<pattern>:
+    # the forwarder's role must have such a name in every region it may be deployed to, and a name IAM accepts.
+    monitor = load_template()
+    condition = monitor["Resources"]["OrganizationEventBusPolicy"]["Properties"]["Statement"]["Condition"]
+    like = Deployment(
+        {"Parameters": {}, "Conditions": {}, "Resources": {}}, region="eu-west-1", account=MONITOR_ACCOUNT
+    )(condition["ArnLike"]["aws:PrincipalArn"])
+    deployed = Deployment(
+        template, region=region, account=MEMBER_ACCOUNT, MonitorRegion="eu-west-1", MonitorAccountId=MONITOR_ACCOUNT
+    )
+    name = deployed(template["Resources"][ROLE]["Properties"]["RoleName"])
+    assert re.fullmatch(r"[\w+=,.@-]{1,64}", name), name
+    assert fnmatch.fnmatchcase(f"arn:aws:iam::{MEMBER_ACCOUNT}:role/{name}", like), (name, like)
 
 
 def test_target_is_the_bus_the_monitor_opens_to_its_organization(template):

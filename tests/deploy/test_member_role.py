@@ -46,7 +46,7 @@ ROUTE53_CHANGE_ARN = {"Fn::Sub": "arn:${AWS::Partition}:route53:::change/*"}
 # account, with the function's own role.
 MEMBER_ACTIONS_BY_MODULE = {
     "scan.inventory": tuple(IAM_ACTIONS),
-    "rechecks": ("route53:GetChange",),
+    "recheck_store": ("route53:GetChange",),
     "scan.recommendations": ("ses:GetAccount", "ses:ListRecommendations"),
 }
 # The role name the monitor puts into arn:aws:iam::<account>:role/<name> for every member account.

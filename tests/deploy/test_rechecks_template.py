@@ -27,6 +27,7 @@ SAMPLES = EVENTS / "triggers"
 FUNCTION_ARN = {"Fn::GetAtt": ["MonitorFunction", "Arn"]}
 DEAD_LETTER_ARN = {"Fn::GetAtt": ["TriggerDeadLetterQueue", "Arn"]}
 ALERT_KEY_ARN = {"Fn::GetAtt": ["AlertKey", "Arn"]}
+FORWARDER_ROLE_PATTERN = "ses-dkim-monitor-forwarder-*"  # the name templates/event-forwarder.yaml gives its role
 
 
 @pytest.fixture(scope="module")
@@ -378,7 +379,17 @@ def test_organization_accounts_may_put_events_only_when_configured(template):
     assert stmt["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/default"
     }
-    assert stmt["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "EventSourceOrganizationId"}}}
+    assert stmt["Condition"]["StringEquals"] == {"aws:PrincipalOrgID": {"Ref": "EventSourceOrganizationId"}}
+
+
+def test_only_the_forwarder_roles_of_the_organization_may_put_events(template):
+    # Not every principal of the organization: only roles named as templates/event-forwarder.yaml names them,
+    # which only EventBridge may assume (tests/deploy/test_event_forwarder.py checks both sides agree).
+    stmt = props(template, "OrganizationEventBusPolicy")["Statement"]
+    assert stmt["Condition"] == {
+        "StringEquals": {"aws:PrincipalOrgID": {"Ref": "EventSourceOrganizationId"}},
+        "ArnLike": {"aws:PrincipalArn": {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::*:role/{FORWARDER_ROLE_PATTERN}"}},
+    }
 
 
 @pytest.mark.parametrize(

@@ -323,6 +323,17 @@ def test_cross_account_grants_exist_only_when_configured(template):
         assert sorted(granted[action], key=repr) == sorted(((r, c) for c, r in by_condition.items()), key=repr), action
 
 
+def test_the_organization_role_may_be_assumed_only_in_accounts_of_the_monitors_own_organization(template):
+    # arn:aws:iam::*:role/<name> alone would let the function assume a role of that name in any account whose
+    # trust policy allows it, inside the organization or not (docs/member-accounts.md).
+    [(stmt, condition)] = [(s, c) for s, c in role_statements(template) if s.get("Sid") == "AssumeOrganizationScanRole"]
+    assert condition == "HasOrganizationRole"
+    assert stmt["Condition"] == {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
+    for other, _ in role_statements(template):
+        if other is not stmt:
+            assert "Condition" not in other or other.get("Sid") == "ListStatusPage", other
+
+
 def test_fanned_out_shards_are_consumed_with_bounded_concurrency_and_a_dead_letter_queue(template):
     fn = props(template, "MonitorFunction")
     fan_out = fn["Events"]["FanOut"]
@@ -701,6 +712,8 @@ def test_every_alarm_on_the_monitors_namespace_watches_a_metric_the_code_writes(
         ("SesThrottledAlarm", "SesThrottled", 3600, 50),
         # A rule delivered an event the code cannot read (a broken rule, or AWS changed the shape).
         ("TriggerEventsMalformedAlarm", "TriggerEventsMalformed", 300, 0),
+        # A queue message named what the configuration does not monitor: someone wrote to the queue.
+        ("QueueMessagesRejectedAlarm", "QueueMessagesRejected", 300, 0),
     ],
 )
 def test_scale_and_trigger_alarms(template, name, metric, period, threshold):

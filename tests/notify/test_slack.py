@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+from dataclasses import replace
 
 import boto3
 import pytest
@@ -19,7 +20,8 @@ from ses_dkim_monitor.notify.slack import (
     SlackNotifier,
     fit,
 )
-from ses_dkim_monitor.notify.slack_webhook import SecretWebhookUrl
+from ses_dkim_monitor.notify.slack_webhook import SecretWebhookUrl, WebhookUrlError, validate_webhook_url
+from ses_dkim_monitor.settings import ConfigError, Settings
 from ses_dkim_monitor.status_page import StatusPageLinks
 from tests.support.alert_builders import HOSTILE, notification
 from tests.support.block_kit import text_objects
@@ -370,3 +372,99 @@ def test_a_digest_links_once_to_the_index_page_within_block_kit_limits(slack, sl
             f":page_facing_up: <{CONSOLE}&amp;prefix=status/index.html|Status page> (AWS console sign-in)"
         ]
         assert block_count(body) <= MAX_BLOCKS
+
+
+# -- issue 18: one escape per newline in digests; webhook hosts; what a failed reply may put in the logs --------
+
+
+def test_a_newline_in_a_message_shows_as_one_escape_in_digests_exactly_as_in_single_messages(slack, sleeps):
+    slack.expect_request(HOOK).respond_with_data("ok")
+    n = replace(notification("opened", message="line one\nline two <b>"), cause="doubled-domain")
+    batch = [n, notification("opened", identity="b.example")]
+
+    notifier(slack, sleeps).deliver([n])
+    notifier(slack, sleeps, digest_threshold=1).deliver(batch)
+
+    single, digest = posted(slack)
+    shown = "line one\\x0aline two &lt;b&gt;"  # the message's own newline: one visible escape
+    assert {"type": "plain_text", "text": shown, "emoji": False} in text_objects(single)
+    [item] = [o for o in text_objects(digest) if o["type"] == "plain_text" and "line one" in o["text"]]
+    cause, saw, fix = item["text"].split("\n")  # the digest's own line breaks stay line breaks
+    assert cause.startswith("Cause: ") and "\\x0a" not in cause
+    assert saw == f"Saw: {shown}"
+    assert fix == "Fix: Publish abc._domainkey.example.com CNAME abc.dkim.amazonses.com"
+    assert item["text"].count("\\x0a") == 1, "one newline in the message, one escape in the digest"
+
+
+@pytest.mark.parametrize(
+    ("url", "accepted"),
+    [
+        ("https://hooks.slack.com/services/T0/B0/tok", True),
+        ("https://hooks.slack-gov.com/services/T0/B0/tok", True),
+        ("https://HOOKS.SLACK.COM/services/T0/B0/tok", True),  # host names are not case-sensitive
+        ("https://hooks.slack.com:443/services/T0/B0/tok", True),
+        ("http://127.0.0.1:8080/services/T0/B0/tok", True),  # a local stand-in
+        ("https://hooks.slack.co/services/T0/B0/tok", False),  # one letter short: somebody else's host
+        ("https://hooks.slack.com./services/T0/B0/tok", False),  # a trailing dot is another name to a TLS check
+        ("https://hooks.slack.com:8443/services/T0/B0/tok", False),
+        ("https://hooks.slack.com.evil.example/services/T0/B0/tok", False),
+        ("https://evil.example/services/T0/B0/tok", False),
+        ("https://xn--hooks-slack-com.example/services/T0/B0/tok", False),
+        ("http://hooks.slack.com/services/T0/B0/tok", False),
+        ("https://127.0.0.1/services/T0/B0/tok", True),
+        ("https://slack-proxy.example.net/services/T0/B0/tok", False),  # only when allow-listed (below)
+    ],
+)
+def test_only_slacks_own_webhook_hosts_are_accepted_unless_allow_listed(url, accepted):
+    if accepted:
+        assert validate_webhook_url(url, secret_arn="arn:s") == url
+    else:
+        with pytest.raises(WebhookUrlError) as refused:
+            validate_webhook_url(url, secret_arn="arn:s")
+        assert "tok" not in str(refused.value) and "arn:s" in str(refused.value)
+
+
+def test_an_allow_listed_host_is_accepted_over_https_only(moto):
+    proxy = "https://slack-proxy.example.net/services/T0/B0/tok"
+    assert validate_webhook_url(proxy, secret_arn="arn:s", extra_hosts=("slack-proxy.example.net",)) == proxy
+    with pytest.raises(WebhookUrlError):
+        validate_webhook_url(
+            proxy.replace("https:", "http:"), secret_arn="arn:s", extra_hosts=("slack-proxy.example.net",)
+        )
+    secrets = boto3.client("secretsmanager")
+    arn = secrets.create_secret(Name="proxied-hook", SecretString=proxy)["ARN"]
+    hosts = Settings.from_env({"SCAN_REGIONS": "us-east-1", "SLACK_WEBHOOK_HOSTS": "slack-proxy.example.net"})
+    assert hosts.slack_webhook_hosts == ("slack-proxy.example.net",)
+    url = SecretWebhookUrl(SecretsProvider(boto3_client=secrets), arn, extra_hosts=hosts.slack_webhook_hosts)
+    assert url() == proxy
+
+
+@pytest.mark.parametrize(
+    "value", ["hooks.slack.com.", "https://x.example", "x.example:8443/path", "a b.example", "-x.example"]
+)
+def test_a_malformed_webhook_host_allow_list_stops_at_start_up_naming_the_setting(value):
+    with pytest.raises(ConfigError, match="SLACK_WEBHOOK_HOSTS"):
+        Settings.from_env({"SCAN_REGIONS": "us-east-1", "SLACK_WEBHOOK_HOSTS": value})
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "logged"),
+    [
+        (404, "no such hook /services/T000/B000/SECRET-TOKEN", None),
+        (403, "invalid_token", "invalid_token"),
+        (400, "invalid_payload\n", "invalid_payload"),
+        (410, "channel_is_archived", "channel_is_archived"),
+        (500, "<html>proxy error for /services/T000/B000/SECRET-TOKEN</html>", None),
+    ],
+)
+def test_a_failed_reply_logs_only_slacks_known_error_code_and_the_status(slack, sleeps, caplog, status, body, logged):
+    caplog.set_level(logging.DEBUG)
+    slack.expect_request(HOOK).respond_with_data(body, status=status)
+
+    n = notification("opened")
+    assert notifier(slack, sleeps, max_attempts=1).deliver([n]) == {n.state_id: False}
+
+    ours = [r for r in caplog.records if r.name.startswith("ses_dkim_monitor")]
+    [failure] = [r for r in ours if r.levelno == logging.WARNING]
+    assert failure.status == status and failure.error == logged
+    assert all("SECRET-TOKEN" not in json.dumps(r.__dict__, default=str) for r in ours)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from ses_dkim_monitor.triggers.affected import KnownIdentity, affected
+from ses_dkim_monitor.triggers.affected import KnownIdentity, affected, dns_accounts
 from ses_dkim_monitor.triggers.events import (
     MANUAL_SOURCE,
     EventKind,
@@ -48,8 +48,8 @@ SHOP_ORG = KnownIdentity(A, "us-east-1", "shop.example.org", "shop.example.org")
 B_COM = KnownIdentity(B, "eu-west-1", "example.com", "example.com", "bounce.example.com")
 B_ORG = KnownIdentity(B, "us-east-1", "example.org", "example.org")
 WORLD = [EX_COM, ADDR_COM, MAIL_COM, EX_COM_US, ORG, MAIL_ORG, NEWS_ORG, SHOP_ORG, B_COM, B_ORG]
-# Record names map to identities whatever the account (see the cross-account test): the name
-# mapping tests use account A's identities alone.
+# A record change reaches the identities of the account it was made in (and of those DNS_ACCOUNT_MAP names;
+# see the cross-account test): the name mapping tests use account A's identities alone.
 WORLD_A = [k for k in WORLD if k.account == A]
 
 COM_ALL = [ADDR_COM, EX_COM, MAIL_COM, EX_COM_US]  # everything at or below example.com, account A
@@ -565,17 +565,25 @@ def test_mail_from_names_compare_in_dns_form():
     assert affected(route53("bounce.example.com."), [shouting]) == [shouting]
 
 
-def test_route53_change_reaches_every_account_sending_from_the_name():
-    # Zones often live in a DNS account of their own: the record names the identity, not the account.
-    from_dns_account = ids(affected(route53("tok1._domainkey.example.com", account="999999999999"), WORLD))
-    assert from_dns_account == ids([*COM_DOMAIN, B_COM])
-    assert affected(route53("tok1._domainkey.example.net", account=A), WORLD) == []
+def test_route53_change_reaches_only_the_accounts_whose_dns_it_is():
+    # Anyone can create a zone named like anyone's domain: a change in account B's zone is B's DNS, not A's.
+    assert ids(affected(route53("tok1._domainkey.example.com", account=B), WORLD)) == ids([B_COM])
+    assert affected(route53("tok1._domainkey.example.com", account="999999999999"), WORLD) == []
+    # DNS_ACCOUNT_MAP: zones in a DNS account of their own serve the accounts it names ("*": every one).
+    dns = "999999999999"
+    served = dns_accounts(dns, ((dns, (A,)),))
+    assert served == {dns, A}
+    assert ids(affected(route53("tok1._domainkey.example.com", account=dns), WORLD, dns_accounts=served)) == COM_DOMAIN
+    every = dns_accounts(dns, ((dns, ("*",)),))
+    reached = affected(route53("tok1._domainkey.example.com", account=dns), WORLD, dns_accounts=every)
+    assert ids(reached) == ids([*COM_DOMAIN, B_COM])
+    assert affected(route53("tok1._domainkey.example.net", account=dns), WORLD, dns_accounts=every) == []
 
 
 def test_deleted_dkim_cname_sample_maps_to_example_com():
     assert ids(affected(parsed("route53-change-delete-dkim-cname.json"), WORLD_A)) == COM_DOMAIN
-    # Account B sends as example.com too: its identity is looked at again as well.
-    assert B_COM in affected(parsed("route53-change-delete-dkim-cname.json"), WORLD)
+    # Account B sends as example.com too, but the change was made in A's zone: B's identity is not A's DNS.
+    assert B_COM not in affected(parsed("route53-change-delete-dkim-cname.json"), WORLD)
 
 
 def test_burst_of_200_changes_maps_each_identity_once():

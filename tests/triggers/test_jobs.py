@@ -40,8 +40,22 @@ def test_one_job_per_account_and_region_each_identity_once():
 def test_whole_account_event_is_one_job_per_region_even_with_nothing_indexed():
     sending = Recheck(EventKind.SES_SENDING_STATUS, A, "eu-west-1", (), (), whole_account=True, ses_says="paused")
     [job] = jobs.plan(sending, [], event_time=AT)
-    assert (job.region, job.identities, job.whole_account, job.ses_says) == ("eu-west-1", (), True, "paused")
+    assert (job.region, job.identities, job.whole_account) == ("eu-west-1", (), True)
     assert job.debounce_keys == (jobs.WHOLE_ACCOUNT,)
+    assert "paused" not in jobs.encode(job), "a job carries no text: what SES says is read from SES"
+
+
+def test_a_recommendation_job_asks_for_ses_words_by_a_flag_and_carries_none_of_its_own():
+    advice = Recheck(EventKind.SES_RECOMMENDATION, A, "eu-west-1", ("example.com",), (), ses_says="DKIM fails")
+    [job] = jobs.plan(advice, [KnownIdentity(A, "eu-west-1", "example.com", "example.com")], event_time=AT)
+    assert job.quote_recommendations and "DKIM fails" not in jobs.encode(job)
+    assert jobs.decode(jobs.encode(job)) == job
+
+
+def test_a_route53_change_its_account_cannot_be_asked_about_is_not_waited_for():
+    known = [KnownIdentity(B, "eu-west-1", "example.com", "example.com")]
+    [job] = jobs.plan(route53(), known, event_time=AT, ask_change=False)
+    assert (job.change_id, job.change_account, job.waits_for_change) == (None, None, False)
 
 
 def test_a_route53_job_polls_its_change_then_looks_when_in_sync():
@@ -94,7 +108,7 @@ def test_a_job_survives_the_queue_unchanged():
         ({"polls": -1}, "polls"),
         ({"polls": True}, "polls"),
         ({"account": 12}, "account"),
-        ({"event_time": "yesterday"}, "yesterday"),
+        ({"event_time": "yesterday"}, "event_time"),  # the field: the value is whatever the sender wrote
         ({"whole_account": "no"}, "whole_account"),
     ],
 )

@@ -15,6 +15,11 @@ need control: the sleep function is injected, a ``Retry-After`` longer than
 next run retries it), and once Slack looks unavailable the rest of this run's
 messages are left pending instead of each burning its own retries.
 
+A failed reply is logged by its HTTP status and, when its body is exactly
+one of Slack's documented webhook error codes (``SLACK_ERROR_CODES``), that
+code; nothing else of a body is ever logged: a proxy or error page may echo
+the request path, which holds the token.
+
 With a status page, each message ends with a context link to it (a single
 notification: its account and region's page; a digest: the index page). The
 URL is ours, not DNS's, and is still escaped for Slack like everything else.
@@ -56,6 +61,38 @@ def _silent_sdk_logger() -> logging.Logger:
 
 
 IAM_ACTIONS: tuple[str, ...] = ("secretsmanager:GetSecretValue",)
+
+# The error codes Slack documents for incoming webhooks (a reply body of exactly one of these words): the
+# only reply text ever logged.
+SLACK_ERROR_CODES = frozenset(
+    {
+        "invalid_payload",
+        "invalid_token",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_attachments",
+        "no_text",
+        "missing_text_or_fallback_or_attachments",
+        "user_not_found",
+        "channel_not_found",
+        "channel_is_archived",
+        "action_prohibited",
+        "posting_to_general_channel_denied",
+        "too_many_attachments",
+        "no_service",
+        "no_service_id",
+        "no_team",
+        "team_disabled",
+        "rate_limited",
+    }
+)
+
+
+def slack_error(body: object) -> str | None:
+    """The reply's Slack error code, or None when the body is anything else (it is then never logged)."""
+    text = str(body or "").strip()
+    return text if text in SLACK_ERROR_CODES else None
+
 
 MAX_SECTION_TEXT = 3000  # Block Kit: section text
 MAX_FIELD_TEXT = 2000  # Block Kit: each section field
@@ -136,8 +173,8 @@ class SlackNotifier:
             try:
                 response = client.send_dict(body)
                 status, headers = response.status_code, dict(response.headers or {})
-                detail = str(response.body or "")[:100]
-            except Exception as error:  # timeouts, refused connections
+                detail = slack_error(response.body)
+            except Exception as error:  # timeouts, refused connections: the type, never the message (the URL)
                 detail = type(error).__name__
             if status is not None and 200 <= status < 300:
                 return _Outcome.SENT
@@ -200,7 +237,12 @@ def _mrkdwn(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
 
 def _plain(text: str, limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
     """Untrusted text: a plain_text object, which Slack renders without any markup."""
-    return {"type": "plain_text", "text": fit(_safe(text), limit), "emoji": False}
+    return _plain_lines([text], limit)
+
+
+def _plain_lines(lines: list[str], limit: int = MAX_SECTION_TEXT) -> dict[str, Any]:
+    """Lines of untrusted text in one plain_text object: each made ``_safe`` once, joined by our own newlines."""
+    return {"type": "plain_text", "text": fit("\n".join(_safe(line) for line in lines), limit), "emoji": False}
 
 
 def _safe(text: str) -> str:
@@ -317,14 +359,16 @@ def _digest_item(n: Notification) -> dict[str, Any]:
     where = f"*{_safe(n.identity)}* ({escape(n.region)}, account {escape(n.account)})"
     if n.event is Event.RESOLVED:
         head = f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}"
-        body = n.reason or "resolved"
+        lines = [n.reason or "resolved"]
     else:
         label = messages.label(n, reminder="Reminder", sep=SEP)
         head = f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}"
-        cause = f"Cause: {messages.cause_line(n)}\n" if n.cause else ""
-        body = f"{cause}Saw: {visible(n.message)}\nFix: {visible(n.fix)}"
+        cause = [f"Cause: {messages.cause_line(n)}"] if n.cause else []
+        # Each line escaped once (its own newlines shown as \x0a, as in a single message); the line breaks
+        # between them are ours and stay line breaks.
+        lines = [*cause, f"Saw: {n.message}", f"Fix: {n.fix}"]
     return {
         "type": "section",
         "text": _mrkdwn(head, DIGEST_ITEM_TEXT),
-        "fields": [_plain(body, MAX_FIELD_TEXT)],
+        "fields": [_plain_lines(lines, MAX_FIELD_TEXT)],
     }

@@ -1,14 +1,16 @@
 """Which known identities an event puts in doubt: by the names SES events carry, or by the DNS
-names a Route 53 change batch touches."""
+names a Route 53 change batch touches (in the accounts whose DNS that change is)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..models import domain_and_parents
 from .events import EventKind, Recheck
 from .fields import dns_name, identity_domain
+
+EVERY_ACCOUNT = "*"  # DNS_ACCOUNT_MAP: a DNS account whose zones serve every monitored account
 
 
 @dataclass(frozen=True)
@@ -33,22 +35,38 @@ def _same_identity(a: str, b: str) -> bool:
     return identity_domain(a) == identity_domain(b)
 
 
-def affected(recheck: Recheck, known: Iterable[KnownIdentity]) -> list[KnownIdentity]:
+def dns_accounts(account: str, dns_account_map: Sequence[tuple[str, Sequence[str]]]) -> frozenset[str]:
+    """The accounts whose identities a DNS change made in ``account`` can affect.
+
+    Its own, and those ``DNS_ACCOUNT_MAP`` says its zones serve (``*``: every
+    monitored account). Anyone can create a hosted zone named like anyone's
+    domain, in any account: only configuration says which zones are whose DNS.
+    """
+    return frozenset({account, *dict(dns_account_map).get(account, ())})
+
+
+def affected(
+    recheck: Recheck, known: Iterable[KnownIdentity], *, dns_accounts: frozenset[str] = frozenset()
+) -> list[KnownIdentity]:
     """The identities an event puts in doubt, sorted, each once; [] when none we monitor.
 
     SES events reach only identities of the event's account, and those with a
     region (SES accounts are regional) only that region. A record change
-    reaches identities of every account and region whose names it holds: DNS
-    is global, and an organization often keeps its zones in an account of
-    their own, apart from the accounts that send. A whole-zone event
-    (DeleteHostedZone names no record) stays with the account's identities.
+    reaches identities whose names it holds, in every region (DNS is global),
+    of the accounts in ``dns_accounts`` (the event's own when empty; see
+    ``dns_accounts()``). A whole-zone event (DeleteHostedZone names no record)
+    stays with the account's identities: Route 53 deletes only an empty zone,
+    so its records' deletions came first, each an event of its own.
     """
+    known = list(known)
     pool = [k for k in known if k.account == recheck.account]
     regional = pool if recheck.region is None else [k for k in pool if k.region == recheck.region]
     if recheck.whole_account:
         return sorted(set(regional), key=_sort_key)
     if recheck.kind is EventKind.ROUTE53:
-        return _affected_by_dns(recheck.dns_names, list(known))
+        reach = dns_accounts or frozenset({recheck.account})
+        served = known if EVERY_ACCOUNT in reach else [k for k in known if k.account in reach]
+        return _affected_by_dns(recheck.dns_names, served)
     return _affected_by_names(recheck, regional)
 
 

@@ -13,7 +13,10 @@ doubt. A job takes up to two looks:
    their TTL, so the second look catches what the first was too early for.
 
 Every wait is an SQS message delay (at most 900 s), never a sleep. A job is a
-versioned JSON message; anything else found in the queue is refused.
+versioned JSON message; anything else found in the queue is refused. A job
+carries no text to show anyone: whoever may send to the queue may write one,
+so what SES says is read from SES when the job runs (``quote_recommendations``),
+and a ``ses_says`` field that older versions wrote is ignored.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from datetime import datetime
 from typing import Any
 
 from .affected import KnownIdentity
-from .events import Recheck
+from .events import EventKind, Recheck
 
 RECHECK_MESSAGE = "ses-dkim-monitor/recheck/v1"
 
@@ -50,8 +53,10 @@ class RecheckJob:
     change_id: str | None = None  # a Route 53 change to wait for before the first look
     change_account: str | None = None  # the account that made it (GetChange is asked there)
     polls: int = 0
-    ses_says: str = ""  # SES's own words (a recommendation or a sending-status cause)
     whole_account: bool = False
+    # From an SES recommendation event: the look reads SES's open recommendations for these identities
+    # (with IMPORT_SES_RECOMMENDATIONS) and quotes them. A flag, never the words themselves.
+    quote_recommendations: bool = False
 
     @property
     def waits_for_change(self) -> bool:
@@ -62,17 +67,25 @@ class RecheckJob:
         return (WHOLE_ACCOUNT,) if self.whole_account else self.identities
 
 
-def plan(recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: datetime) -> list[RecheckJob]:
-    """One job per (account, region) of ``identities`` (or of the event, for a whole-account event)."""
+def plan(
+    recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: datetime, ask_change: bool = True
+) -> list[RecheckJob]:
+    """One job per (account, region) of ``identities`` (or of the event, for a whole-account event).
+
+    ``ask_change`` False: the account that made a Route 53 change cannot be asked about it (the function
+    has no role there), so its jobs do not wait for ``INSYNC`` and look after the usual delay.
+    """
     when = event_time.isoformat()
+    quote = recheck.kind is EventKind.SES_RECOMMENDATION
     if recheck.whole_account:
         regions = sorted({(k.account, k.region) for k in identities})
         if not regions and recheck.region is not None:
             regions = [(recheck.account, recheck.region)]
         return [
-            RecheckJob(account, region, (), recheck.reason, when, ses_says=recheck.ses_says, whole_account=True)
+            RecheckJob(account, region, (), recheck.reason, when, whole_account=True, quote_recommendations=quote)
             for account, region in regions
         ]
+    change_id = recheck.change_id if ask_change else None
     groups: dict[tuple[str, str], list[str]] = {}
     for k in identities:
         names = groups.setdefault((k.account, k.region), [])
@@ -85,9 +98,9 @@ def plan(recheck: Recheck, identities: Iterable[KnownIdentity], *, event_time: d
             tuple(names),
             recheck.reason,
             when,
-            change_id=recheck.change_id,
-            change_account=recheck.account if recheck.change_id else None,
-            ses_says=recheck.ses_says,
+            change_id=change_id,
+            change_account=recheck.account if change_id else None,
+            quote_recommendations=quote,
         )
         for (account, region), names in sorted(groups.items())
     ]
@@ -161,9 +174,15 @@ def decode(body: str) -> RecheckJob:
     whole = data.get("whole_account")
     if not isinstance(whole, bool):
         raise ValueError("whole_account: expected true or false")
+    quote = data.get("quote_recommendations", False)
+    if not isinstance(quote, bool):
+        raise ValueError("quote_recommendations: expected true or false")
     if not names and not whole:
         raise ValueError("identities: empty for a job that is not whole_account")
-    datetime.fromisoformat(text("event_time"))  # ValueError names the value
+    try:
+        datetime.fromisoformat(text("event_time"))
+    except ValueError:
+        raise ValueError("event_time: expected an ISO 8601 time") from None  # the field, never its value
     return RecheckJob(
         account=text("account"),
         region=text("region"),
@@ -174,6 +193,6 @@ def decode(body: str) -> RecheckJob:
         change_id=text("change_id", optional=True),
         change_account=text("change_account", optional=True),
         polls=integer("polls"),
-        ses_says=text("ses_says"),
         whole_account=whole,
+        quote_recommendations=quote,
     )
