@@ -36,6 +36,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 from ses_dkim_monitor import catalogue, providers
+
+sys.path.insert(0, str(ROOT / "scripts"))
+import docgen_reference as reference
+
 from ses_dkim_monitor.alerts import cannot_verify, messages
 from ses_dkim_monitor.alerts.model import REASON_FIXED, Event, Notification
 from ses_dkim_monitor.models import (
@@ -508,6 +512,10 @@ REGIONS: tuple[Region, ...] = (
     Region("docs/providers.md", "providers-conventions", providers_conventions_table),
     Region("docs/providers.md", "providers-example", providers_example_table),
     Region("docs/providers.md", "providers-sources", providers_sources_table),
+    Region("docs/architecture.md", "variables", lambda: reference.variables_table(markdown_table)),
+    Region("docs/deploy.md", "parameters", lambda: reference.parameters_table(markdown_table)),
+    Region("docs/deploy.md", "alarms", lambda: reference.alarms_table(markdown_table)),
+    Region("docs/alerts.md", "sns-attributes", lambda: reference.sns_attributes_table(markdown_table)),
 )
 
 

@@ -477,6 +477,21 @@ def test_organization_mode_scans_active_accounts_and_the_management_account_itse
         assert (session is base) == (target.account_id == ACCOUNT_ID)
 
 
+def test_from_a_delegated_administrator_the_management_account_is_reached_through_the_member_role(moto: str) -> None:
+    """Only the credentials' own account is scanned with them; run from a delegated administrator, the
+    management account is another account, reached through the member role like any other."""
+    organizations = boto3.Session(region_name=REGION).client("organizations")
+    organizations.create_organization(FeatureSet="ALL")
+    admin = organizations.create_account(AccountName="admin", Email="admin@example.com")["CreateAccountStatus"][
+        "AccountId"
+    ]
+
+    targets = {t.account_id: t for t in organization_targets(organizations, role_name=ROLE, own_account=admin)}
+
+    assert targets[admin].role_arn is None
+    assert targets[ACCOUNT_ID].role_arn == role_arn(ACCOUNT_ID)  # moto's management account
+
+
 def _account(account_id: str, name: str, **status: str) -> dict[str, Any]:
     # An Account as ListAccounts returns it (Organizations API reference).
     return {

@@ -23,7 +23,7 @@ import botocore.session
 import pytest
 
 import ses_dkim_monitor
-from ses_dkim_monitor.settings import Settings
+from ses_dkim_monitor.settings import ConfigError, Settings
 from tests.support.paths import REPO, SRC
 from tests.support.template import (
     create_table_from_template,
@@ -886,3 +886,51 @@ def test_samconfig_overrides_satisfy_the_template(samconfig, template, env_name)
     schedule = values.get("ScheduleExpression", params["ScheduleExpression"]["Default"])
     heartbeat = int(values.get("HeartbeatPeriodSeconds", params["HeartbeatPeriodSeconds"]["Default"]))
     assert schedule_seconds(schedule) <= heartbeat, f"{env_name}: heartbeat period shorter than the schedule"
+
+
+def _evaluate(node, parameters):
+    """The few intrinsics a CloudFormation rule uses here, over parameter values."""
+    if isinstance(node, dict):
+        (key, value), *_ = node.items()
+        if key == "Ref":
+            return parameters.get(value, "")
+        if key == "Fn::Equals":
+            return _evaluate(value[0], parameters) == _evaluate(value[1], parameters)
+        if key == "Fn::Not":
+            return not _evaluate(value[0], parameters)
+        if key == "Fn::And":
+            return all(_evaluate(v, parameters) for v in value)
+        if key == "Fn::Or":
+            return any(_evaluate(v, parameters) for v in value)
+        raise AssertionError(f"unexpected intrinsic {key}")
+    return node
+
+
+def _rules_pass(template, parameters) -> bool:
+    for rule in template.get("Rules", {}).values():
+        if "RuleCondition" in rule and not _evaluate(rule["RuleCondition"], parameters):
+            continue
+        if not all(_evaluate(a["Assert"], parameters) for a in rule["Assertions"]):
+            return False
+    return True
+
+
+@pytest.mark.parametrize(
+    "roles, org",
+    [
+        ("", ""),
+        ("arn:aws:iam::111111111111:role/scan", ""),
+        ("", "ses-dkim-monitor-scan"),
+        ("arn:aws:iam::111111111111:role/scan", "ses-dkim-monitor-scan"),
+    ],
+)
+def test_the_template_refuses_exactly_the_account_settings_the_function_would_refuse_at_start_up(template, roles, org):
+    """Both ScanRoleArns and ScanOrganizationRoleName would stop every invocation: the stack refuses it first."""
+    parameters = {"ScanRoleArns": roles, "ScanOrganizationRoleName": org}
+    try:
+        Settings.from_env(deployed_environment(template, parameters))
+        starts = True
+    except ConfigError as refused:
+        assert "SCAN_ROLE_ARNS" in str(refused)
+        starts = False
+    assert _rules_pass(template, parameters) is starts
