@@ -206,3 +206,17 @@ def test_notify_without_a_channel_is_a_usage_error(capsys, ses, knot, monkeypatc
     monkeypatch.delenv("SLACK_WEBHOOK_SECRET_ARN", raising=False)
     code, _, err = run(capsys, "--nameserver", knot.address, "--notify")
     assert code == 2 and "no channel configured" in err
+
+
+def test_a_time_budget_spent_before_ses_is_read_exits_three_and_calls_nothing_healthy(capsys, healthy, knot):
+    """--time-budget gives the CLI the Lambda's deadline: what it does not reach is never reported healthy."""
+    code, out, err = run(capsys, "--nameserver", knot.address, "--time-budget", "0.000001")
+    assert code == 3
+    assert "out of time before its identities were listed" in err and "OK " not in out
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "soon", "inf", "nan"])
+def test_a_time_budget_that_is_not_a_positive_number_is_a_usage_error(capsys, value):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "--time-budget", value])
+    assert exc.value.code == 2 and "--time-budget" in capsys.readouterr().err

@@ -54,3 +54,26 @@ def test_every_locked_package_carries_hashes():
     assert len(pins) >= len(declared()), "the lock must include transitive dependencies too"
     unhashed = [name for name, (_, hashes) in pins.items() if not hashes]
     assert unhashed == [], f"locked without hashes: {unhashed}"
+
+
+def _names(specs: list[str]) -> list[str]:
+    return [canonicalize_name(Requirement(spec).name) for spec in specs]
+
+
+def test_every_dependency_is_in_the_docs_with_why():
+    """docs/development.md explains each dependency; the README names each runtime one."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    table = (REPO / "docs" / "development.md").read_text().split("## Dependencies and why", 1)[1].split("\n## ", 1)[0]
+    listed = {
+        canonicalize_name(n.strip())
+        for row in re.findall(r"^\| ([^|]+) \|", table, re.M)
+        for n in re.split(r",", re.sub(r"\(.*?\)|\[.*?\]", "", row))
+    }
+    wanted = _names(project["dependencies"]) + _names(project["optional-dependencies"]["test"])
+    assert [n for n in wanted if n not in listed] == []
+    readme = (REPO / "README.md").read_text().split("## Dependencies", 1)[1]
+    assert [
+        n
+        for n in _names(project["dependencies"])
+        if n not in {canonicalize_name(w) for w in re.findall(r"[\w.-]+", readme)}
+    ] == []

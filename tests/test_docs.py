@@ -173,3 +173,16 @@ def test_every_test_named_in_the_faults_table_exists():
     tests = {n.name for n in hardening.body if isinstance(n, ast.FunctionDef) and n.name.startswith("test_")}
     unlisted = sorted(tests - {name for path, name in named if path == "tests/test_hardening.py"})
     assert unlisted == [], f"tests/test_hardening.py tests missing from docs/faults.md: {unlisted}"
+
+
+def test_the_readme_names_every_option_of_the_command():
+    """Each long option `check` and `fix` take is in the README's command section (fix's are also in docs/fix.md)."""
+    from ses_dkim_monitor.cli import build_parser
+
+    parser = build_parser()
+    options = {o for a in parser._actions for o in a.option_strings if o.startswith("--")}
+    sub = next(a for a in parser._actions if a.choices and "check" in a.choices)
+    for command in sub.choices.values():
+        options |= {o for a in command._actions for o in a.option_strings if o.startswith("--")}
+    section = README.split("## The command", 1)[1].split("\n## ", 1)[0]
+    assert sorted(o for o in options - {"--help"} if o not in section) == []

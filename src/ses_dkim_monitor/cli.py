@@ -31,6 +31,7 @@ from .models import ScanReport, Severity
 from .render.html_page import to_html
 from .render.json_report import write_json
 from .render.text_report import to_text
+from .scan.deadline import Deadline
 from .settings import ConfigError, Settings
 from .wiring import build_alerting, build_probe
 
@@ -85,8 +86,30 @@ def scope_arguments() -> argparse.ArgumentParser:
         metavar="N",
         help="SES calls per second per account and region (default: SES_REQUESTS_PER_SECOND or 1, SES's limit)",
     )
+    scope.add_argument(
+        "--time-budget",
+        type=_positive_seconds,
+        metavar="SECONDS",
+        help="stop the scan after this long: identities not checked by then are reported unknown "
+        "(identity-not-checked, cause out-of-time), never healthy (default: no limit)",
+    )
     scope.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
     return scope
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive, finite number of seconds")
+    return value
+
+
+def time_budget(args: argparse.Namespace) -> Deadline | None:
+    """The deadline ``--time-budget`` sets, counted from now (None: no limit)."""
+    return Deadline.after(args.time_budget) if args.time_budget else None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,7 +253,7 @@ def _main(args: argparse.Namespace) -> int:
         return run_fix(args, settings, session)
 
     try:
-        report = scan(settings, session, only=args.identity)
+        report = scan(settings, session, only=args.identity, deadline=time_budget(args))
     except (BotoCoreError, ClientError) as exc:  # the credentials' own account cannot be read
         print(f"ses-dkim-monitor: cannot read AWS: {error_code(exc)}: {error_message(exc)}", file=sys.stderr)
         return EXIT_INCOMPLETE

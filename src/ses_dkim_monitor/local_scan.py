@@ -15,6 +15,7 @@ import boto3
 from . import runs
 from .aws_clients import caller_identity
 from .models import ScanReport
+from .scan.deadline import Deadline
 from .scan.engine import run_scan
 from .scan.zone_memory import InMemoryZoneMemory
 from .settings import Settings
@@ -23,10 +24,12 @@ from .wiring import build_probe, build_shards
 log = logging.getLogger(__name__)
 
 
-def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> ScanReport:
+def scan(
+    settings: Settings, session: boto3.Session, *, only: Sequence[str], deadline: Deadline | None = None
+) -> ScanReport:
     """The same scan as the Lambda, for the CLI: every configured account and region, side by side.
 
-    Confirmed signing zones are kept for this process only: the CLI never
+    ``deadline`` is the CLI's ``--time-budget``. Confirmed signing zones are kept for this process only: the CLI never
     writes into a deployed monitor's table. Raises BotoCoreError/ClientError
     when the credentials' own account cannot be read.
     """
@@ -45,6 +48,7 @@ def scan(settings: Settings, session: boto3.Session, *, only: Sequence[str]) -> 
         build_probe(settings),
         check_dmarc=settings.check_dmarc,
         only=only,
+        deadline=deadline,
         zones=InMemoryZoneMemory(),
         max_confirmations=settings.max_zone_confirmations,
         max_details=settings.max_identity_details,

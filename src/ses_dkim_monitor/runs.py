@@ -44,7 +44,7 @@ from .wiring import account_targets, build_alerting, build_probe, build_shards, 
 
 log = logging.getLogger(__name__)
 
-IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:UpdateItem", "dynamodb:GetItem")
+IAM_ACTIONS: tuple[str, ...] = ("sqs:SendMessage", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:GetItem")
 
 RUN_TTL = timedelta(days=3)  # a fanned-out run's progress item outlives any retry of its shards
 

@@ -384,6 +384,22 @@ def test_modules_declare_the_iam_actions_the_template_grants(template, code_call
     assert not undeclared, f"the code calls {sorted(undeclared)} but no module declares it in IAM_ACTIONS"
 
 
+def test_each_adapter_declares_every_aws_call_it_makes(code_calls):
+    """A module's IAM_ACTIONS name all it calls, not only what some other module happens to declare too."""
+    declared = declared_iam_actions()
+    missing = {
+        f"{module}: {action}"
+        for action, modules in needed_actions_by_module(code_calls).items()
+        for module in modules
+        if module in declared and action not in declared[module]
+    }
+    assert missing == set()
+
+
+def needed_actions_by_module(code_calls: dict[str, set[str]]) -> dict[str, set[str]]:
+    return {action: modules for action, modules in code_calls.items() if action not in NO_PERMISSION_NEEDED}
+
+
 def test_source_scan_finds_the_calls_each_adapter_declares(code_calls):
     # The scan above must see what the adapters do, or its checks prove nothing.
     for module, actions in declared_iam_actions().items():

@@ -90,7 +90,7 @@ _causes(
         OUT_OF_TIME,
         (IDENTITY_NOT_CHECKED,),
         "The run reached its time budget first",
-        when="the Lambda's time budget (or the CLI's) ran out before the identity was checked",
+        when="the Lambda's time budget (or the CLI's `--time-budget`) ran out before the identity was checked",
     ),
     Cause(
         ZONE_UNCONFIRMED,

@@ -34,6 +34,7 @@ from ..aws_errors import error_code, error_message
 from ..exit_codes import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
 from ..local_scan import scan
 from ..models import ScanReport
+from ..scan.deadline import Deadline
 from ..scan.dns_probe import make_resolver
 from ..settings import Settings
 from .apply import ApplyResult, Waiting, apply_plans
@@ -71,7 +72,8 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
         return EXIT_USAGE
 
     try:
-        report = scan(settings, session, only=args.identity)
+        budget = Deadline.after(args.time_budget) if getattr(args, "time_budget", None) else None
+        report = scan(settings, session, only=args.identity, deadline=budget)
     except (BotoCoreError, ClientError) as exc:
         print(f"ses-dkim-monitor: cannot read AWS: {error_code(exc)}: {error_message(exc)}", file=err)
         return EXIT_INCOMPLETE

@@ -1,8 +1,10 @@
 """Route 53 adapter for ``fix``: find a name's hosted zone and its delegation set, read record sets, apply one
 batch, wait for INSYNC.
 
-CLI only: these calls are never granted to the Lambda's role. The client is
-built by the composition root (``command.py``) and passed in.
+CLI only: the Lambda's role is granted none of these writes or zone reads; it
+has only ``route53:GetChange`` (``rechecks.py`` waits for a change to be INSYNC
+before re-checking). The client is built by the composition root
+(``command.py``) and passed in.
 """
 
 from __future__ import annotations
