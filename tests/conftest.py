@@ -26,6 +26,9 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 # (tests/scan/test_nameserver_sample.py); everything else runs the deterministic suspect mode.
 os.environ.setdefault("CHECK_NAMESERVERS", "suspect")
 
+# Every AWS call the code makes during the suite must be one some module declares in IAM_ACTIONS.
+pytest_plugins = ["tests.support.aws_operations"]
+
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 

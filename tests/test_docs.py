@@ -186,3 +186,18 @@ def test_the_readme_names_every_option_of_the_command():
         options |= {o for a in command._actions for o in a.option_strings if o.startswith("--")}
     section = README.split("## The command", 1)[1].split("\n## ", 1)[0]
     assert sorted(o for o in options - {"--help"} if o not in section) == []
+
+
+def test_every_test_a_document_names_exists():
+    """A behaviour the docs state names the test that proves it (``tests/....py::test_...``): it must exist."""
+    missing = []
+    named = [
+        (doc, ref) for doc in documents() for ref in re.findall(r"`(tests/[\w/]+\.py)::(test_\w+)`", doc.read_text())
+    ]
+    assert len(named) > 20, "the docs name almost no tests: has the reference format changed?"
+    for doc, (path, name) in named:
+        file = REPO / path
+        tree = ast.parse(file.read_text()) if file.exists() else ast.Module(body=[], type_ignores=[])
+        if name not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}:
+            missing.append(f"{doc.name}: {path}::{name}")
+    assert missing == []
