@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ... import catalogue as c
-from ...models import IdentityReport, IdentityStatus, IdentityType, SesIdentity, Severity
+from ...models import DnsZone, IdentityReport, IdentityStatus, IdentityType, SesIdentity, Severity
 from ..dns_answers import DomainDns
 from .dkim import check_byodkim_dns, check_easy_dkim_dns, check_signing, check_status, records_correct
 from .dmarc import check_dmarc
@@ -69,4 +69,5 @@ def evaluate(identity: SesIdentity, dns: DomainDns | None, domains: Mapping[str,
     else:
         status = IdentityStatus.OK
     findings.sort(key=lambda f: (-f.severity.rank, f.check, f.subject))
-    return IdentityReport(identity=identity, status=status, findings=tuple(findings))
+    zone = DnsZone(dns.zone_apex, dns.nameservers) if dns is not None and dns.zone_apex and dns.nameservers else None
+    return IdentityReport(identity=identity, status=status, findings=tuple(findings), zone=zone)
