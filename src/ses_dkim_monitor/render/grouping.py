@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from .. import catalogue as c
 from .. import form_advice
-from ..i18n import _, ngettext
+from ..i18n import _, ngettext, pgettext
 from ..models import DnsRecord, Finding, IdentityReport, Severity
 
 
@@ -103,6 +103,30 @@ def served_line(report: IdentityReport) -> str:
     """Who serves the identity's zone (only known when a finding needs a DNS change), or ""."""
     zone = report.zone
     return form_advice.served_sentence(zone.apex, zone.nameservers) if zone is not None else ""
+
+
+def word(kind: str) -> str:
+    """A status or severity as a label (``CRITICAL``, ``PROBLEM``), in the current language."""
+    words = {
+        "critical": pgettext("severity", "CRITICAL"),
+        "warning": pgettext("severity", "WARNING"),
+        "info": pgettext("severity", "INFO"),
+        "ok": pgettext("status", "OK"),
+        "problem": pgettext("status", "PROBLEM"),
+        "unknown": pgettext("status", "UNKNOWN"),
+        "incomplete": pgettext("status", "INCOMPLETE"),
+    }
+    return words.get(kind, kind.upper())
+
+
+def severity_word(severity: str) -> str:
+    """A severity in running text (``worst critical``), in the current language."""
+    words = {
+        "critical": pgettext("severity", "critical"),
+        "warning": pgettext("severity", "warning"),
+        "info": pgettext("severity", "info"),
+    }
+    return words.get(severity, severity)
 
 
 def title(check: str) -> str:

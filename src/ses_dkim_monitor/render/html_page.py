@@ -59,22 +59,12 @@ _TIERS = (
     (IdentityStatus.PROBLEM, "problems", N_("Problems")),
     (IdentityStatus.UNKNOWN, "unknown", N_("Could not be checked")),
 )
-_WORDS = {
-    "ok": ("status", "OK"),
-    "problem": ("status", "PROBLEM"),
-    "unknown": ("status", "UNKNOWN"),
-    "incomplete": ("status", "INCOMPLETE"),
-    "critical": ("severity", "CRITICAL"),
-    "warning": ("severity", "WARNING"),
-    "info": ("severity", "INFO"),
-}
 DEFAULT_TITLE = N_("SES DKIM status")
 
 
 def _badge(word: str, kind: str) -> str:
     """A status or severity: always the word, the colour only repeats it."""
-    context, text = _WORDS.get(word, ("", word.upper()))
-    shown = pgettext(context, text) if context else text
+    shown = grouping.word(word)
     return f'<span class="badge b-{kind}">{html.escape(shown)}</span>'
 
 

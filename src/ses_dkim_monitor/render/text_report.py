@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 
 from ..fix_command import dns_fixable, fix_command
-from ..i18n import _, pgettext
+from ..i18n import _
 from ..models import IdentityReport, ScanReport
 from ..untrusted import visible
 from . import grouping
@@ -41,8 +41,7 @@ def pad(text: str, width: int) -> str:
 
 
 def status_word(status: str) -> str:
-    words = {"ok": pgettext("status", "OK"), "problem": pgettext("status", "PROBLEM")}
-    return words.get(status, pgettext("status", "UNKNOWN"))
+    return grouping.word(status)
 
 
 def to_text(report: ScanReport, *, colour: bool = False) -> str:
@@ -90,7 +89,7 @@ def to_text(report: ScanReport, *, colour: bool = False) -> str:
     lines.append(line)
     for e in report.errors:
         shard = f"{e.account}/{e.region}" if e.account else e.region
-        lines.append(paint(pgettext("status", "INCOMPLETE"), "critical") + f" {shard}: {visible(e.reason)}")
+        lines.append(paint(grouping.word("incomplete"), "critical") + f" {shard}: {visible(e.reason)}")
     return "\n".join(lines) + "\n"
 
 
@@ -100,7 +99,7 @@ def _findings(r: IdentityReport, paint: object) -> list[str]:
     served = grouping.served_line(r)
     lines = [f"  {visible(served)}"] if served else []
     for g in grouping.groups(r.findings, drop=served):
-        head = paint(g.severity.value.upper(), g.severity.value)
+        head = paint(grouping.word(g.severity.value), g.severity.value)
         if len(g.findings) == 1:
             f = g.findings[0]
             cause = f" ({f.cause})" if f.cause else ""
