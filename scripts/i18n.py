@@ -49,6 +49,9 @@ HEADER = {
 }
 
 
+MARKERS = ("_", "N_", "ngettext", "pgettext")  # what Babel extracts (DEFAULT_KEYWORDS has these among others)
+
+
 def po_path(language: str) -> Path:
     return LOCALE_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
 

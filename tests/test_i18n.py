@@ -92,6 +92,20 @@ def test_every_marked_string_has_a_japanese_translation_with_its_placeholders():
     assert not found, "\n".join(found[:40]) + (f"\n... and {len(found) - 40} more" if len(found) > 40 else "")
 
 
+def test_no_translated_string_hides_inside_an_f_string():
+    """Babel's extractor (on Python 3.11) does not look inside f-strings: a ``_()`` there is never translated."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "src" / "ses_dkim_monitor").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.JoinedStr):
+                for inner in ast.walk(node):
+                    if isinstance(inner, ast.Call) and getattr(inner.func, "id", "") in tool.MARKERS:
+                        found.append(f"{path.relative_to(REPO)}:{inner.lineno}")
+    assert not found, f"a marked string inside an f-string is never extracted: {found}"
+
+
 def test_the_committed_mo_is_what_the_po_compiles_to():
     mo = tool.mo_path("ja")
     assert mo.exists(), "run scripts/i18n.py compile"

@@ -121,7 +121,7 @@ def cause_line(n: Notification) -> str:
     if not n.cause:
         return ""
     entry = CAUSES.get(n.cause)
-    return f"{n.cause} ({_(entry.title)})" if entry else n.cause
+    return f"{n.cause} ({grouping.cause_title(n.cause)})" if entry else n.cause
 
 
 def fix_command_for(n: Notification) -> str:
@@ -295,22 +295,21 @@ def digest_text(
         ]
     for bundle in bundles(sort_for_digest(notifications)):
         n = bundle[0]
-        lines.append(f"* {bundle_headline(bundle)} [{_('account {account}').format(account=n.account)}]")
+        account = _("account {account}").format(account=n.account)
+        lines.append(f"* {bundle_headline(bundle)} [{account}]")
         if n.event is Event.RESOLVED:
             why = "; ".join(dict.fromkeys(reason(m) or _("resolved") for m in bundle))
-            lines.append(f"    {_field(_('Reason'), visible(why))}")
+            lines.append("    " + _field(_("Reason"), visible(why)))
         else:
             causes = list(dict.fromkeys(cause_line(m) for m in bundle if m.cause))
             if causes:
-                lines.append(f"    {_field(_('Cause'), '; '.join(causes))}")
+                lines.append("    " + _field(_("Cause"), "; ".join(causes)))
             messages, shared = grouping.split_common([m.message for m in bundle])
-            lines.append(
-                f"    {_field(_('Saw'), visible(' / '.join([*filter(None, messages), *filter(None, [shared])])))}"
-            )
+            saw = " / ".join([*filter(None, messages), *filter(None, [shared])])
+            lines.append("    " + _field(_("Saw"), visible(saw)))
             fixes, shared_fix = grouping.split_common([m.fix for m in bundle])
-            lines.append(
-                f"    {_field(_('Fix'), visible(' / '.join([*filter(None, fixes), *filter(None, [shared_fix])])))}"
-            )
+            fix = " / ".join([*filter(None, fixes), *filter(None, [shared_fix])])
+            lines.append("    " + _field(_("Fix"), visible(fix)))
         lines.append("")
     return "\n".join(lines)
 

@@ -287,15 +287,17 @@ def single_body(
     worst = messages.grouping_worst(group)
     label = messages.label(n, reminder=pgettext("label", "Reminder"), sep=SEP)
     subjects = ", ".join(_safe(s) for s in (messages.subject_of(m.key, m.check) for m in group) if s)
+    identity, where, severity, check = _("Identity"), _("Account · region"), _("Severity"), _("Check")
     fields = [
-        _mrkdwn(f"*{_('Identity')}*\n{_safe(n.identity)}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*{_('Account · region')}*\n{escape(n.account)} · {escape(n.region)}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*{_('Severity')}*\n{escape(grouping.severity_word(worst.value))}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*{_('Check')}*\n{escape(n.check)}" + (f" ({subjects})" if subjects else ""), MAX_FIELD_TEXT),
+        _mrkdwn(f"*{identity}*\n{_safe(n.identity)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{where}*\n{escape(n.account)} · {escape(n.region)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{severity}*\n{escape(grouping.severity_word(worst.value))}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{check}*\n{escape(n.check)}" + (f" ({subjects})" if subjects else ""), MAX_FIELD_TEXT),
     ]
     causes = list(dict.fromkeys(messages.cause_line(m) for m in group if m.cause))
     if causes:
-        fields.append(_mrkdwn(f"*{_('Cause')}*\n{escape('; '.join(causes))}", MAX_FIELD_TEXT))
+        cause = _("Cause")
+        fields.append(_mrkdwn(f"*{cause}*\n{escape('; '.join(causes))}", MAX_FIELD_TEXT))
     own, shared = grouping.split_common([m.message for m in group])
     fixes, shared_fix = grouping.split_common([m.fix for m in group])
     blocks = [
@@ -365,7 +367,8 @@ def _digest_item(bundle: Sequence[Notification]) -> dict[str, Any]:
     account = _("account {account}").format(account=escape(n.account))
     where = f"*{_safe(n.identity)}* ({escape(n.region)}, {account})"
     if n.event is Event.RESOLVED:
-        head = f":white_check_mark: *{escape(_('Resolved'))}*: {what} - {where}"
+        resolved = escape(_("Resolved"))
+        head = f":white_check_mark: *{resolved}*: {what} - {where}"
         lines = list(dict.fromkeys(messages.reason(m) or _("resolved") for m in bundle))
     else:
         worst = messages.grouping_worst(bundle)

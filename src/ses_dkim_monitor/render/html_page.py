@@ -144,8 +144,9 @@ def _incomplete(errors: Iterable[ShardError]) -> str:
     errors = list(errors)
     if not errors:
         return ""
+    unrecorded = _("not recorded")
     rows = "".join(
-        f'<tr><td class="mono nowrap">{escape_html(e.account) if e.account else _("not recorded")}</td>'
+        f'<tr><td class="mono nowrap">{escape_html(e.account) if e.account else unrecorded}</td>'
         f'<td class="mono nowrap">{escape_html(e.region)}</td><td class="any">{escape_html(e.reason)}</td></tr>'
         for e in errors
     )
@@ -157,9 +158,13 @@ def _incomplete(errors: Iterable[ShardError]) -> str:
         ).format(count=len(errors))
         + "</h2><p>"
         + _("Identities there are missing from this page: nothing below says they are healthy.")
-        + f'</p><table><thead><tr><th scope="col">{_("Account")}</th><th scope="col">{_("Region")}</th>'
-        f'<th scope="col">{_("Reason")}</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></section>"
+        + '</p><table><thead><tr><th scope="col">'
+        + _("Account")
+        + '</th><th scope="col">'
+        + _("Region")
+        + '</th><th scope="col">'
+        + _("Reason")
+        + f"</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -190,7 +195,9 @@ def _summary(report: ScanReport, counts: dict[str, Any], *, totals_scope: str = 
         if counts["complete"]
         else f"{_badge('incomplete', 'incomplete')} "
         + ngettext("{count} shard could not be read", "{count} shards could not be read", shards).format(count=shards)
-        + f' (<a href="#incomplete">{_("see above")}</a>)'
+        + ' (<a href="#incomplete">'
+        + _("see above")
+        + "</a>)"
     )
     facts = [
         (_("Accounts"), ", ".join(escape_html(a) for a in accounts) or _("not recorded")),
@@ -202,12 +209,14 @@ def _summary(report: ScanReport, counts: dict[str, Any], *, totals_scope: str = 
         calls = ", ".join(f"{escape_html(op)} {n}" for op, n in counts["ses_calls"].items())
         facts.append((_("SES API calls") + scope, calls))
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
+    heading, by_status, by_severity = _("Summary"), _("Identities by status"), _("Findings by severity")
+    scanned = _("What was scanned")
     return (
         '<section aria-labelledby="summary">'
-        f'<h2 id="summary">{_("Summary")}</h2>'
-        f'<ul class="tiles" aria-label="{escape_attr(_("Identities by status"))}">{"".join(statuses)}</ul>'
-        f'<ul class="tiles" aria-label="{escape_attr(_("Findings by severity"))}">{"".join(findings)}</ul>'
-        f'<table class="facts"><caption class="vh">{_("What was scanned")}</caption><tbody>{rows}</tbody></table>'
+        f'<h2 id="summary">{heading}</h2>'
+        f'<ul class="tiles" aria-label="{escape_attr(by_status)}">{"".join(statuses)}</ul>'
+        f'<ul class="tiles" aria-label="{escape_attr(by_severity)}">{"".join(findings)}</ul>'
+        f'<table class="facts"><caption class="vh">{scanned}</caption><tbody>{rows}</tbody></table>'
         "</section>"
     )
 
@@ -248,7 +257,7 @@ def _identity(r: IdentityReport, ids: _Ids) -> str:
     status = r.status.value
     served = grouping.served_line(r)
     findings = "".join(_group(g, r) for g in grouping.groups(r.findings, drop=served))
-    worst = " · " + _("worst: {severity}").format(severity=r.worst.value) if r.worst else ""
+    worst = " · " + _("worst: {severity}").format(severity=grouping.severity_word(r.worst.value)) if r.worst else ""
     count = ngettext("{count} finding", "{count} findings", len(r.findings)).format(count=len(r.findings))
     where = _("region {region}").format(region=escape_html(ident.region))
     parts = [
@@ -309,10 +318,11 @@ def _records(records: tuple[DnsRecord, ...]) -> str:
         for record in records
     )
     caption = ngettext("Record to publish", "Records to publish", len(records))
+    name, rtype, value = pgettext("record", "Name"), pgettext("record", "Type"), pgettext("record", "Value")
     return (
         f'<table class="record"><caption class="vh">{caption}</caption><thead><tr>'
-        f'<th scope="col">{pgettext("record", "Name")}</th><th scope="col">{pgettext("record", "Type")}</th>'
-        f'<th scope="col">{pgettext("record", "Value")}</th></tr></thead><tbody>{rows}</tbody></table>'
+        f'<th scope="col">{name}</th><th scope="col">{rtype}</th>'
+        f'<th scope="col">{value}</th></tr></thead><tbody>{rows}</tbody></table>'
     )
 
 
@@ -322,40 +332,45 @@ def _fix_command(r: IdentityReport) -> str:
         return ""
     command = fix_command(region=r.identity.region, identity=r.identity.name)
     covers = ", ".join(f"<code>{html.escape(c)}</code>" for c in fixable)
+    heading = _("Fix the DNS records")
     plans = _("Plans the DNS changes for {checks} (a dry run; add {apply} to make them):").format(
         checks=covers, apply="<code>--apply</code>"
     )
     return (
-        f'<div class="fixcmd"><h5>{_("Fix the DNS records")}</h5>'
+        f'<div class="fixcmd"><h5>{heading}</h5>'
         f"<p>{plans}</p>"
         f'<pre><code class="fix-command">{escape_html(command)}</code></pre></div>'
     )
 
 
 def _ok_tier(reports: list[IdentityReport]) -> str:
-    parts = ['<section aria-labelledby="ok">', f'<h2 id="ok">{pgettext("tier", "OK")} ({len(reports)})</h2>']
+    ok = pgettext("tier", "OK")
+    parts = ['<section aria-labelledby="ok">', f'<h2 id="ok">{ok} ({len(reports)})</h2>']
     if not reports:
-        parts.append(f'<p class="none">{_("No identity passed every check.")}</p>')
+        parts.append('<p class="none">' + _("No identity passed every check.") + "</p>")
         parts.append("</section>")
         return "\n".join(parts)
     notes = any(r.findings for r in reports)
     columns = [_("Status"), _("Identity"), pgettext("identity", "Type"), _("Account"), _("Region")]
     head = "".join(f'<th scope="col">{h}</th>' for h in (*columns, *((_("Notes"),) if notes else ())))
     rows = []
+    unrecorded = _("not recorded")
     for r in reports:
         ident = r.identity
         cells = [
             f"<td>{_badge(r.status.value, r.status.value)}</td>",
             f'<th scope="row" class="any">{escape_html(ident.name)}</th>',
             f"<td>{_kind(r)}</td>",
-            f'<td class="mono nowrap">{escape_html(ident.account) if ident.account else _("not recorded")}</td>',
+            f'<td class="mono nowrap">{escape_html(ident.account) if ident.account else unrecorded}</td>',
             f'<td class="mono nowrap">{escape_html(ident.region)}</td>',
         ]
         if notes:
             cells.append(f"<td>{_notes(r)}</td>")
         rows.append(f'<tr class="identity-row">{"".join(cells)}</tr>')
     parts.append(
-        f'<div class="scroll"><table class="ok-list"><caption class="vh">{_("Identities with no problem")}</caption>'
+        '<div class="scroll"><table class="ok-list"><caption class="vh">'
+        + _("Identities with no problem")
+        + "</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
     parts.append("</section>")
@@ -366,9 +381,10 @@ def _notes(r: IdentityReport) -> str:
     """Informational findings on an OK identity: folded, since nothing needs doing."""
     if not r.findings:
         return ""
+    fix = pgettext("finding", "Fix")
     items = "".join(
         f"<li>{_badge(f.severity.value, f.severity.value)} <code>{escape_html(f.check)}</code> "
-        f"{escape_html(f.message)}<br>{pgettext('finding', 'Fix')}: {escape_html(f.fix)}</li>"
+        f"{escape_html(f.message)}<br>{fix}: {escape_html(f.fix)}</li>"
         for f in r.findings
     )
     notes = ngettext("{count} note", "{count} notes", len(r.findings)).format(count=len(r.findings))

@@ -105,22 +105,22 @@ def _findings(r: IdentityReport, paint: object) -> list[str]:
             cause = f" ({f.cause})" if f.cause else ""
             lines.append(f"  {head} {f.check}{cause}")
             lines.append(f"    {visible(f.message)}")
-            lines.append(f"    {_('fix:')} {visible(g.fixes[0])}")
+            lines.append("    " + _("fix:") + f" {visible(g.fixes[0])}")
             continue
         cause = f" ({g.cause})" if g.cause else ""
         count = grouping.headline(g.check, len(g.findings), total=grouping.total_of(r, g.check))
         lines.append(f"  {head} {g.check}{cause}: {visible(count)}")
         if g.cause:
-            lines.append(f"    {_('cause:')} {visible(grouping.cause_title(g.cause))}")
+            lines.append("    " + _("cause:") + f" {visible(grouping.cause_title(g.cause))}")
         lines += [f"    - {visible(m)}" for m in g.messages if m]
         if g.message:
             lines.append(f"    {visible(g.message)}")
-        lines.append(f"    {_('fix:')}")
+        lines.append("    " + _("fix:"))
         lines += [f"    - {visible(fix)}" for fix in g.fixes if fix]
         if g.fix:
             lines.append(f"    {visible(g.fix)}")
         if g.records:
-            lines.append(f"    {_('records to publish:')}")
+            lines.append("    " + _("records to publish:"))
             lines += _record_lines(g.records)
     return lines
 

@@ -69,7 +69,7 @@ _NOTE_FIX = {
 
 
 def _policy(record: DmarcRecord) -> str:
-    parts = [f"p={record.policy or _('missing')}"]
+    parts = ["p=" + (record.policy or _("missing"))]
     if record.subdomain_policy:
         parts.append(f"sp={record.subdomain_policy}")
     if record.pct is not None:
