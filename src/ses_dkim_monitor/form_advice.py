@@ -162,7 +162,7 @@ def conventions_sentence(
         elif refused == "txt-too-long":
             parts.append(_("This form takes at most 255 characters of TXT: publish the record another way."))
     parts.append(_("After saving, confirm with {command}.").format(command=check))
-    return " ".join(parts)
+    return i18n.sentences(*parts)
 
 
 FORM_CAUSES = (DOUBLED_DOMAIN, TARGET_MISSING_DOT)
