@@ -190,3 +190,15 @@ def test_status_page_in_japanese_renders_in_chromium(capsys, onamae, knot):
             timeout=180,
         )
     assert png_path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png_path.stat().st_size > 20_000
+
+
+def test_fix_plan_in_japanese_names_the_provider_and_what_to_type_in_its_form(capsys, onamae, knot):
+    code = main(["fix", "--nameserver", knot.address, "--language", "ja"])
+    out, _err = capsys.readouterr()
+    assert code == 1  # a plan remains: the zone is not in Route 53
+    assert f"{DOMAIN} の DNS は お名前.com（dns1.onamae.com）が提供しています。" in out
+    for token in onamae:
+        assert f"お名前.com の入力フォーム: ホスト名「{token}._domainkey」、種別「CNAME」" in out
+        assert f"delete  host {token}._domainkey.{DOMAIN}" in out  # the records themselves are never translated
+    assert "お名前.com について未確認の点" in out
+    assert "ドライラン" in out and "dry run" not in out
