@@ -156,6 +156,8 @@ def test_notify_in_japanese_posts_one_slack_message(capsys, onamae, knot, httpse
     assert "DKIM の CNAME が DNS にありません（3 件）" in text
     assert "お名前.com（dns1.onamae.com）" in text and text.count("お名前.com について未確認の点") == 1
     assert "dkim-record-missing" in text and "doubled-domain" in text
+    blocks = [block for attachment in body["attachments"] for block in attachment["blocks"]]
+    assert {block["type"] for block in blocks} <= {"section", "context"}, "every block is one Slack knows"
 
 
 def test_status_page_in_japanese_renders_in_chromium(capsys, onamae, knot):

@@ -38,6 +38,7 @@ from ..fix_command import DNS_FIXABLE, fix_command
 from ..i18n import _, ngettext, pgettext
 from ..models import Severity
 from ..render import grouping
+from ..render.text_report import pad, wide
 from ..untrusted import visible
 from .model import REASON_DELETED, REASON_FIXED, REASON_VERIFIABLE, Event, Notification
 
@@ -192,21 +193,22 @@ def bundle_text(bundle: Sequence[Notification], *, links: PageLinks | None = Non
     n = bundle[0]
     subjects = [subject_of(m.key, m.check) for m in bundle]
     shown = ", ".join(visible(s) for s in subjects if s)
-    lines = [bundle_headline(bundle), ""]
-    lines += [
-        _field(_("Identity"), visible(n.identity)),
-        _field(_("Region"), n.region),
-        _field(_("Account"), n.account),
-        _field(_("Check"), n.check + (f" ({shown})" if shown else "")),
-        _field(_("Severity"), grouping.severity_word(grouping_worst(bundle).value)),
-        _field(_("When"), observed_line(n)),
+    fields = [
+        (_("Identity"), visible(n.identity)),
+        (_("Region"), n.region),
+        (_("Account"), n.account),
+        (_("Check"), n.check + (f" ({shown})" if shown else "")),
+        (_("Severity"), grouping.severity_word(grouping_worst(bundle).value)),
+        (_("When"), observed_line(n)),
     ]
     causes = list(dict.fromkeys(cause_line(m) for m in bundle if m.cause))
     if causes:
-        lines.append(_field(_("Cause"), "; ".join(causes)))
+        fields.append((_("Cause"), "; ".join(causes)))
     reasons = list(dict.fromkeys(visible(reason(m)) for m in bundle if m.reason))
     if reasons:
-        lines.append(_field(_("Reason"), "; ".join(reasons)))
+        fields.append((_("Reason"), "; ".join(reasons)))
+    width = max(wide(name) for name, _value in fields) + 1
+    lines = [bundle_headline(bundle), "", *(f"{pad(name + ':', width)} {value}" for name, value in fields)]
     messages, shared_message = grouping.split_common([m.message for m in bundle])
     if n.event is Event.RESOLVED:
         lines += ["", _("Was:"), *_items(messages, shared_message)]

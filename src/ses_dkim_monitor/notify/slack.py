@@ -304,13 +304,13 @@ def single_body(
         _section(f"{EMOJI[worst]} *{escape(label)}*: {escape(what)}"),
         {"type": "section", "fields": fields},
         _label(_("What the monitor saw")),
-        _plain_lines(_listed(own, shared)),
+        {"type": "section", "text": _plain_lines(_listed(own, shared))},
         _label(_("Fix")),
     ]
     if len(group) == 1:
         blocks.append(_code(n.fix))
     else:
-        blocks.append(_plain_lines(_listed(fixes, shared_fix)))
+        blocks.append({"type": "section", "text": _plain_lines(_listed(fixes, shared_fix))})
         records = [m.record for m in group if m.record is not None]
         if records:
             blocks += [

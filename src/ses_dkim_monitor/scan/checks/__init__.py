@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from ... import catalogue as c
 from ...models import DnsZone, IdentityReport, IdentityStatus, IdentityType, SesIdentity, Severity
 from ..dns_answers import DomainDns
-from .dkim import check_byodkim_dns, check_easy_dkim_dns, check_signing, check_status, records_correct
+from .byodkim import check_byodkim_dns
+from .dkim import check_easy_dkim_dns, check_signing, check_status, records_correct
 from .dmarc import check_dmarc
 from .identity import check_email_identity_domain, check_lookups, check_verification, not_checked
 from .key_notes import check_key_notes

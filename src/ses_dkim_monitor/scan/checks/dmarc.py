@@ -11,7 +11,7 @@ from ...models import DnsRecord, Finding, SesIdentity
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Lookup, Outcome
 from ..parsers import DmarcRecord, is_dmarc_record, looks_like_dmarc, parse_dmarc
-from .common import DMARC_STARTER, fqdn
+from .common import DMARC_STARTER, form_text, fqdn
 
 
 def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
@@ -129,8 +129,6 @@ def _missing(identity: SesIdentity, dns: DomainDns) -> Finding:
     record = DnsRecord(fqdn(f"_dmarc.{identity.domain}"), "TXT", DMARC_STARTER.format(domain=identity.domain))
     walked = ", ".join(dns.dmarc_walk) or lookup.name
     if dns.dmarc_misplaced is not None and dns.zone_apex:
-        from .dkim import form_text  # the DKIM module words the same doubled name for its records
-
         misplaced = DnsRecord(fqdn(dns.dmarc_misplaced.name), "TXT", dns.dmarc_misplaced.values[0])
         moved = DnsRecord(record.name, "TXT", quoted(dns.dmarc_misplaced.values[0], limit=10_000))
         return finding(
