@@ -66,6 +66,7 @@ def _labels(entry: FormEntry) -> tuple[str, str, str]:
 
 
 def _host(entry: FormEntry) -> str:
+    # TRANSLATORS: shown as the host to type when the form's host field is left empty (the zone apex).
     return entry.host if entry.host else _("(left empty)")
 
 
@@ -149,7 +150,9 @@ def conventions_sentence(
         if fix.unknown:
             parts.append(
                 _("Not confirmed for {provider} (no help page of it says): {conventions}.").format(
-                    provider=name_of, conventions=_("; ").join(_(UNKNOWN[u]) for u in fix.unknown)
+                    provider=name_of,
+                    # TRANSLATORS: the separator between the unconfirmed conventions listed.
+                    conventions=_("; ").join(_(UNKNOWN[u]) for u in fix.unknown),
                 )
             )
     for refused in dict.fromkeys(fix.add.refused):

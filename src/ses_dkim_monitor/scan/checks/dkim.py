@@ -58,6 +58,7 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
             )
         else:
             seen = _("; SES last checked and saw {error}").format(error=error)
+        # TRANSLATORS: what SES's REPLICATION_* error means, after the error's name (its own sentence part).
         message += seen + (_(" ({explained})").format(explained=explained) if explained else "")
     parent = replica.parent_region(identity)
     if status in _SEVERE_STATUSES and dns is not None and records_correct(identity, dns):
@@ -194,6 +195,7 @@ def _missing(identity: SesIdentity, tok: DkimTokenDns, dns: DomainDns) -> Findin
         )
     return finding(
         c.DKIM_RECORD_MISSING,
+        # TRANSLATORS: the full stop that ends the sentence "<name> does not exist (NXDOMAIN)".
         sentences(detail + predicted + _("."), consequence),
         subject=tok.token,
         source="dns",
