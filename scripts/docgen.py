@@ -35,7 +35,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
-from ses_dkim_monitor import catalogue, providers
+from ses_dkim_monitor import catalogue, i18n, providers
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import docgen_reference as reference
@@ -242,6 +242,7 @@ def notification(
         channels=("sns", "slack"),
         reason=reason,
         record=finding.record,
+        cause=finding.cause,
     )
 
 
@@ -298,6 +299,47 @@ def alerts_resolved() -> str:
     later = FIRST_SEEN + timedelta(hours=30)
     n = alert(missing_cname(), catalogue.DKIM_RECORD_MISSING, event=Event.RESOLVED, at=later, reason=REASON_FIXED)
     return single_sample(n)
+
+
+def doubled_at_onamae(domain: str = "example.jp") -> IdentityReport:
+    """Three DKIM CNAMEs pasted with their full names into お名前.com's form, which appended the zone."""
+    identity = domain_identity(domain, zone_confirmed=True)
+    tokens = tuple(
+        replace(
+            cname(domain, t, missing=True),
+            misplaced=Lookup(f"{t}._domainkey.{domain}.{domain}", "CNAME", Outcome.ANSWER, values=(f"{t}.{ZONE}",)),
+        )
+        for t in identity.dkim_tokens
+    )
+    dns = DomainDns(
+        domain=domain,
+        tokens=tokens,
+        dmarc=dmarc(domain),
+        zone_apex=domain,
+        nameservers=("dns1.onamae.com", "dns2.onamae.com"),
+    )
+    return scanned(identity, dns)
+
+
+def alerts_japanese() -> str:
+    """The three notifications of one check for one identity, as the one message each channel sends, in Japanese."""
+    with i18n.speaking("ja"):
+        report = doubled_at_onamae()
+        bundle = [
+            notification(f, identity=report.identity.name)
+            for f in report.findings
+            if f.check == catalogue.DKIM_RECORD_MISSING
+        ]
+        subject, attributes, email, _structured = sns_parts(sns.single_message(bundle))
+        return "\n\n".join(
+            [
+                f"SNS Subject: {code(subject)}",
+                "SNS message attributes:",
+                block("json", as_json(attributes)),
+                "SNS `default` and `email`:",
+                block("text", email),
+            ]
+        )
 
 
 def alerts_cannot_verify() -> str:
@@ -507,6 +549,7 @@ REGIONS: tuple[Region, ...] = (
     Region("docs/alerts.md", "alerts-resolved", alerts_resolved),
     Region("docs/alerts.md", "alerts-cannot-verify", alerts_cannot_verify),
     Region("docs/alerts.md", "alerts-digest", alerts_digest),
+    Region("docs/alerts.md", "alerts-japanese", alerts_japanese),
     Region("docs/json-report.md", "json-report-example", json_report_example),
     Region("docs/providers.md", "providers-ns", providers_ns_table),
     Region("docs/providers.md", "providers-conventions", providers_conventions_table),

@@ -2,8 +2,9 @@
 # Installs everything the demo and the tests need on a fresh Debian machine:
 # Knot DNS (a real authoritative server for the tests), dnsdist (the
 # benchmark's latency proxy), Unbound (a real recursive resolver: the answers a
-# VPC resolver gives, a CNAME and its target's records in one) and a Python
-# virtual environment in .venv.
+# VPC resolver gives, a CNAME and its target's records in one), Chromium and a
+# Japanese font (the status page's screenshot test) and a Python virtual
+# environment in .venv.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,6 +13,10 @@ need_apt=()
 command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ] || need_apt+=(knot)
 command -v dnsdist >/dev/null 2>&1 || [ -x /usr/bin/dnsdist ] || need_apt+=(dnsdist)
 command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unbound)
+# The Japanese status page is rendered and screenshot by headless Chromium in the tests
+# (tests/test_japanese_end_to_end.py); without a CJK font Chromium draws Japanese as empty boxes.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
+[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
 python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then

@@ -25,6 +25,12 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 # each hour of the day. The sample has tests of its own with an injected clock
 # (tests/scan/test_nameserver_sample.py); everything else runs the deterministic suspect mode.
 os.environ.setdefault("CHECK_NAMESERVERS", "suspect")
+# Many tests assert English text, and the CLI follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when
+# --language is not given: the suite must not inherit a Japanese one from the machine that runs it. Tests of
+# the choice itself set these explicitly.
+for _variable in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "ALERT_LANGUAGE"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
 
 # Every AWS call the code makes during the suite must be one some module declares in IAM_ACTIONS.
 pytest_plugins = ["tests.support.aws_operations"]

@@ -22,10 +22,11 @@ from datetime import UTC
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from . import __version__
+from . import __version__, i18n
 from .aws_errors import error_code, error_message
 from .exit_codes import EXIT_APPLY_FAILED as EXIT_APPLY_FAILED  # cli.EXIT_* stay importable for users
 from .exit_codes import EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED, EXIT_OK, EXIT_USAGE
+from .i18n import _
 from .local_scan import scan
 from .models import ScanReport, Severity
 from .render.html_page import to_html
@@ -92,6 +93,12 @@ def scope_arguments() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="stop the scan after this long: identities not checked by then are reported unknown "
         "(identity-not-checked, cause out-of-time), never healthy (default: no limit)",
+    )
+    scope.add_argument(
+        "--language",
+        choices=i18n.LANGUAGES,
+        help="language of the report, the plan and --notify's alerts (default: from LANGUAGE, LC_ALL, "
+        "LC_MESSAGES or LANG, as gettext reads them; ja_JP.UTF-8 gives ja, anything else en)",
     )
     scope.add_argument("-v", "--verbose", action="store_true", help="log progress and skipped identities to stderr")
     return scope
@@ -246,7 +253,12 @@ def _main(args: argparse.Namespace) -> int:
     except Exception as exc:  # dnspython without a usable resolv.conf, ...
         print(f"ses-dkim-monitor: configuration error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    with i18n.speaking(args.language or settings.locale_language):
+        return _run(args, settings, session)
 
+
+def _run(args: argparse.Namespace, settings: Settings, session: boto3.Session) -> int:
+    """The command, in the language chosen (``--language``, else the locale)."""
     if args.command == "fix":
         from .fix.command import run_fix  # CLI only: nothing the Lambda imports reaches the fix package
 
@@ -263,8 +275,9 @@ def _main(args: argparse.Namespace) -> int:
     found = {r.identity.name.lower() for r in report.identities}
     missing = [name for name in args.identity if name.lower() not in found]
     if missing and not report.errors:
+        names, regions = ", ".join(missing), ", ".join(settings.regions)
         print(
-            f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}",
+            "ses-dkim-monitor: " + _("no identity named {names} in {regions}").format(names=names, regions=regions),
             file=sys.stderr,
         )
         return EXIT_USAGE
@@ -304,11 +317,14 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
 
     stateless = dataclasses.replace(settings, state_table="")
     try:
-        _, notifiers, policy = build_alerting(stateless, session)
+        _store, notifiers, policy = build_alerting(stateless, session)
         if not notifiers:
             print(
-                "ses-dkim-monitor: --notify: no channel configured (set ALERT_TOPIC_ARN or "
-                "SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / --slack-secret-arn)",
+                "ses-dkim-monitor: --notify: "
+                + _(
+                    "no channel configured (set ALERT_TOPIC_ARN or SLACK_WEBHOOK_SECRET_ARN, or pass --topic-arn / "
+                    "--slack-secret-arn)"
+                ),
                 file=sys.stderr,
             )
             return EXIT_USAGE
@@ -328,9 +344,12 @@ def _notify(report: ScanReport, settings: Settings, session: boto3.Session) -> i
         return EXIT_NOT_DELIVERED
     sent = sum(len(r.notifications) for r in results)
     delivered, failed = sum(r.delivered for r in results), sum(r.failed for r in results)
+    channels = ", ".join(n.name for n in notifiers)
     print(
-        f"ses-dkim-monitor: notified {sent} finding(s) through "
-        f"{', '.join(n.name for n in notifiers)}: {delivered} delivered, {failed} failed",
+        "ses-dkim-monitor: "
+        + _("notified {sent} finding(s) through {channels}: {delivered} delivered, {failed} failed").format(
+            sent=sent, channels=channels, delivered=delivered, failed=failed
+        ),
         file=sys.stderr,
     )
     return EXIT_NOT_DELIVERED if failed else EXIT_OK

@@ -50,7 +50,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from . import rechecks, runs, status_page
+from . import i18n, rechecks, runs, status_page
 from .accounts import AccountTarget
 from .aws_clients import caller_identity
 from .models import IdentityStatus, ScanReport
@@ -126,10 +126,15 @@ def run(
     now: datetime | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> dict[str, Any]:
-    """The handler's work, with its dependencies injectable for tests."""
+    """The handler's work, with its dependencies injectable for tests, in the language of ``ALERT_LANGUAGE``."""
     settings = Settings.from_env(os.environ if env is None else env)
-    session = session or boto3.Session()
-    started = now or datetime.now(UTC)
+    with i18n.speaking(settings.language):
+        return _run(event, context, settings, session or boto3.Session(), now or datetime.now(UTC), clock)
+
+
+def _run(
+    event: Any, context: Any, settings: Settings, session: boto3.Session, started: datetime, clock: Callable[[], float]
+) -> dict[str, Any]:
     if _is_sqs(event):
         return _from_queue(event, context, settings, session, clock, started)
     own_account, partition = _own_account(context, session)

@@ -162,10 +162,20 @@ class Finding:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsZone:
+    """The zone a domain's records live in and the name servers its NS records name (who serves it)."""
+
+    apex: str
+    nameservers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class IdentityReport:
     identity: SesIdentity
     status: IdentityStatus
     findings: tuple[Finding, ...] = ()
+    # Asked only when a finding needs a DNS change: the reports then name the DNS provider serving the zone.
+    zone: DnsZone | None = None
 
     @property
     def worst(self) -> Severity | None:

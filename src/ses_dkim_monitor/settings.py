@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 
+from . import i18n
 from .models import Severity
 
 ARN_RE = re.compile(r"^arn:aws[a-zA-Z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$")
@@ -196,25 +197,21 @@ class Settings:
     # once a day in turn), "suspect" (where SES reports a failure or a DKIM record looks wrong: where a
     # disagreement would explain it), "all", or "off".
     check_nameservers: str = "sample"
-    # The longest gap between two scheduled runs (the template's HeartbeatPeriodSeconds): how much of the
-    # day each run's name-server sample covers.
+    # The longest gap between scheduled runs (HeartbeatPeriodSeconds): the day's share each run's sample covers.
     schedule_period_seconds: float = 3600.0
     authoritative_port: int = 53  # where authoritative servers listen (53; other ports for local stand-ins)
-    # SES: about 1 management request/s per account and region (not adjustable).
-    ses_requests_per_second: float = 1.0
+    ses_requests_per_second: float = 1.0  # SES: about 1 management request/s per account and region
     # GetEmailIdentity calls per shard and run to confirm a CNAME's zone before reporting a wrong
     # target; the rest wait for the next run (each confirmation is remembered).
     max_zone_confirmations: int = 60
     # GetEmailIdentity calls per shard and run to read identities the batch calls cannot describe (a legacy
     # domain verified by TXT, bring-your-own DKIM); each answer is remembered, the rest wait for later runs.
     max_identity_details: int = 100
-    # Accounts: the account of the credentials, or exactly these roles' accounts, or every
-    # ACTIVE account of the organization through a role of this name.
+    # Accounts: the credentials' own, or exactly these roles', or every ACTIVE one of the organization's.
     scan_role_arns: tuple[str, ...] = ()
     organization_role_name: str = ""
     role_external_id: str = ""
-    # Fan-out: when more shards than this are planned and a queue is configured, the scheduled run
-    # queues one message per shard instead of scanning them itself.
+    # Fan-out: a scheduled run planning more shards than this queues one message per shard (with a queue).
     fanout_queue_url: str = ""
     shards_per_invocation: int = 12
     # Event-driven re-checks (docs/rechecks.md): the queue the delayed re-checks wait in (empty: events
@@ -246,6 +243,8 @@ class Settings:
     min_severity: Severity = Severity.WARNING
     unknown_runs_threshold: int = 3
     digest_threshold: int = 10
+    language: str = i18n.DEFAULT_LANGUAGE  # ALERT_LANGUAGE: the Lambda's alerts and status pages (en, ja)
+    locale_language: str = i18n.DEFAULT_LANGUAGE  # the CLI's without --language: LANGUAGE, LC_ALL, ... (gettext)
 
     @property
     def multi_account(self) -> bool:
@@ -350,6 +349,8 @@ class Settings:
                 "not a region name"
             )
 
+        if (language := get("ALERT_LANGUAGE").lower() or i18n.DEFAULT_LANGUAGE) not in i18n.LANGUAGES:
+            raise ConfigError(f"ALERT_LANGUAGE: {language!r} is not one of {', '.join(i18n.LANGUAGES)}")
         timeout = number("DNS_TIMEOUT_SECONDS", 2.0, minimum=0.1)
         lifetime = number("DNS_LIFETIME_SECONDS", max(6.0, timeout), minimum=timeout)
         ses_rate = number("SES_REQUESTS_PER_SECOND", 1.0, minimum=0.01)
@@ -394,4 +395,6 @@ class Settings:
             min_severity=min_severity,
             unknown_runs_threshold=int(number("UNKNOWN_RUNS_THRESHOLD", 3, minimum=1, kind=int)),
             digest_threshold=int(number("DIGEST_THRESHOLD", 10, minimum=1, kind=int)),
+            language=language,
+            locale_language=i18n.from_locale(env),
         )

@@ -39,6 +39,7 @@ from urllib.parse import quote, urlencode
 from botocore.exceptions import BotoCoreError, ClientError
 
 from .aws_errors import error_code
+from .i18n import _
 from .models import ScanReport
 from .partitions import console_origin
 from .render.html_base import document, escape_attr, escape_html
@@ -125,7 +126,7 @@ def shard_report(report: ScanReport, account: str, region: str) -> ScanReport:
 def _shard_page(report: ScanReport, account: str, region: str, totals_scope: str) -> str:
     return to_html(
         shard_report(report, account, region),
-        title=f"SES DKIM status · account {account} · {region}",
+        title=_("SES DKIM status · account {account} · {region}").format(account=account, region=region),
         totals_scope=totals_scope,
     )
 
@@ -204,7 +205,7 @@ class StatusPageWriter:
         """Every shard page under ``status/``, sorted by account and region; None when S3 would not say."""
         found: list[ListedPage] = []
         request: dict[str, Any] = {"Bucket": self._bucket, "Prefix": PREFIX, "MaxKeys": self._page_size}
-        for _ in range(MAX_LIST_PAGES):
+        for _page in range(MAX_LIST_PAGES):
             try:
                 response = self._client.list_objects_v2(**request)
             except (ClientError, BotoCoreError) as error:
@@ -255,28 +256,39 @@ def listing_html(pages: Sequence[ListedPage], *, run_started: datetime, links: S
     which is the one link that works from a page the console opened itself.
     Keys come from the bucket, so everything shown is escaped.
     """
-    title = "SES DKIM status: every account and region"
+    title = _("SES DKIM status: every account and region")
     rows = "".join(_listing_row(p, links) for p in pages)
-    console_head = '<th scope="col">In the S3 console</th>' if links else ""
+    console_head = '<th scope="col">' + _("In the S3 console") + "</th>" if links else ""
     table = (
-        '<div class="scroll"><table class="ok-list"><caption class="vh">Status pages</caption><thead><tr>'
-        '<th scope="col">Account</th><th scope="col">Region</th><th scope="col">Page written</th>'
-        f"{console_head}</tr></thead><tbody>{rows}</tbody></table></div>"
+        '<div class="scroll"><table class="ok-list"><caption class="vh">'
+        + _("Status pages")
+        + '</caption><thead><tr><th scope="col">'
+        + _("Account")
+        + '</th><th scope="col">'
+        + _("Region")
+        + '</th><th scope="col">'
+        + _("Page written")
+        + f"</th>{console_head}</tr></thead><tbody>{rows}</tbody></table></div>"
         if pages
-        else '<p class="none">No shard page has been written yet.</p>'
+        else '<p class="none">' + _("No shard page has been written yet.") + "</p>"
     )
     started = run_started.astimezone(UTC)
     body: Iterable[str] = [
         "<header>",
         f"<h1>{escape_html(title)}</h1>",
-        f'<p class="scanned">Index of the run started at <time datetime="{escape_attr(started.isoformat())}">'
-        f"{escape_html(_utc(started))}</time>: one page per account and region, each written by the invocation "
-        "that scanned it. A page written before that time was not rewritten by this run.</p>",
+        '<p class="scanned">'
+        + _(
+            "Index of the run started at {time}: one page per account and region, each written by the invocation that "
+            "scanned it. A page written before that time was not rewritten by this run."
+        ).format(time=f'<time datetime="{escape_attr(started.isoformat())}">{escape_html(_utc(started))}</time>')
+        + "</p>",
         "</header>",
         "<main>",
-        f'<section aria-labelledby="pages"><h2 id="pages">Pages ({len(pages)})</h2>{table}</section>',
+        '<section aria-labelledby="pages"><h2 id="pages">'
+        + _("Pages ({count})").format(count=len(pages))
+        + f"</h2>{table}</section>",
         "</main>",
-        "<footer><p>Written by ses-dkim-monitor.</p></footer>",
+        "<footer><p>" + _("Written by ses-dkim-monitor.") + "</p></footer>",
     ]
     return document(title, body)
 
@@ -287,7 +299,7 @@ def _listing_row(page: ListedPage, links: StatusPageLinks | None) -> str:
     when = (
         f'<time datetime="{escape_attr(written.astimezone(UTC).isoformat())}">{escape_html(_utc(written))}</time>'
         if isinstance(written, datetime)
-        else "unknown"
+        else _("unknown")
     )
     cells = [
         f'<th scope="row" class="mono nowrap"><a href="{escape_attr(href)}">{escape_html(page.account)}</a></th>',
@@ -296,7 +308,7 @@ def _listing_row(page: ListedPage, links: StatusPageLinks | None) -> str:
     ]
     if links:
         url = links.console_url(page.key)
-        cells.append(f'<td><a href="{escape_attr(url)}" rel="noreferrer">open</a></td>')
+        cells.append(f'<td><a href="{escape_attr(url)}" rel="noreferrer">' + _("open") + "</a></td>")
     return f'<tr class="page-row">{"".join(cells)}</tr>'
 
 

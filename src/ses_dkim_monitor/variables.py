@@ -250,6 +250,16 @@ VARIABLES: tuple[Variable, ...] = (
         ({"ALERT_TOPIC_ARN": "arn:aws:sqs:us-east-1:123456789012:q"},),
     ),
     Variable(
+        "ALERT_LANGUAGE",
+        "en",
+        "`en` or `ja`: the language of the Lambda's alerts and status pages ([i18n.md](i18n.md)); the CLI "
+        "does not read it, but follows `--language`, else the locale as gettext reads it (`LANGUAGE`, `LC_ALL`, "
+        "`LC_MESSAGES`, `LANG`: `ja_JP.UTF-8` gives Japanese, anything else English)",
+        "another value",
+        "language",
+        ({"ALERT_LANGUAGE": "fr"},),
+    ),
+    Variable(
         "SLACK_WEBHOOK_SECRET_ARN",
         "(none)",
         "Secrets Manager secret holding the Slack webhook URL",

@@ -122,6 +122,11 @@ def test_artifact_holds_the_code_and_its_dependencies(built: Path):
     assert not wrong, f"x86_64 extensions in an arm64 artifact: {wrong}"
 
 
+def test_artifact_holds_the_compiled_japanese_catalog(built: Path):
+    """`sam build` copies src/ whole: the .mo the Japanese alerts need is in the artifact."""
+    assert (built / "ses_dkim_monitor" / "locale" / "ja" / "LC_MESSAGES" / "ses_dkim_monitor.mo").is_file()
+
+
 RUN_HANDLER = r"""
 import json, sys
 artifact, event_path = sys.argv[1], sys.argv[2]
@@ -183,3 +188,40 @@ def test_built_handler_runs_each_event(name, built, python313, ses, knot, httpse
     assert docs[0]["service"] == dep.env["POWERTOOLS_SERVICE_NAME"] == "ses-dkim-monitor"
     assert ["service"] in directive["Dimensions"]
     assert metric_values(result.stdout)["ScanCompleted"] == 1
+
+
+def test_built_handler_speaks_japanese_with_alert_language_ja(built, python313, ses, knot, httpserver):
+    """ALERT_LANGUAGE=ja (the AlertLanguage parameter): the built function's alerts are Japanese, their ids not."""
+    dep = deploy(ses, knot, httpserver, prefix="build-ja")
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LANG": "C.UTF-8",
+        **dep.env,
+        "ALERT_LANGUAGE": "ja",
+        **{k: os.environ[k] for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")},
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_LAMBDA_FUNCTION_NAME": FakeContext.function_name,
+    }
+    result = subprocess.run(
+        [
+            str(python313),
+            "-I",
+            "-c",
+            RUN_HANDLER,
+            str(built),
+            str(EVENTS / "scheduled.json"),
+            FakeContext.invoked_function_arn,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"built handler failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    sent = dep.sns_messages()
+    assert sent, "the broken domain was alerted"
+    texts = json.dumps([list(m) for m in sent], ensure_ascii=False)
+    assert "対処方法" in texts and "dkim-record-missing" in texts
+    slack = [request.get_data(as_text=True) for request, _response in httpserver.log]
+    assert slack and any("対処方法" in json.dumps(json.loads(body), ensure_ascii=False) for body in slack)

@@ -465,6 +465,15 @@ def test_environment_variables_are_ones_the_code_reads(template):
         assert f'"{name}"' in settings_src, f"{name} is set by the template but settings.py never reads it"
 
 
+def test_alert_language_is_a_parameter_of_english_or_japanese_passed_to_the_function(template):
+    param = template["Parameters"]["AlertLanguage"]
+    assert param["AllowedValues"] == ["en", "ja"] and param["Default"] == "en"
+    env = props(template, "MonitorFunction")["Environment"]["Variables"]
+    assert env["ALERT_LANGUAGE"] == {"Ref": "AlertLanguage"}
+    assert Settings.from_env(deployed_environment(template, {"AlertLanguage": "ja"})).language == "ja"
+    assert Settings.from_env(deployed_environment(template, {})).language == "en"
+
+
 def test_default_deployment_environment_parses(template):
     settings = Settings.from_env(deployed_environment(template, {}))
     assert settings.regions == ("eu-west-1",), "empty ScanRegions must mean the stack's own region"

@@ -74,12 +74,12 @@ def test_cname_at_the_doubled_name_is_doubled_domain_with_the_host_to_type(ses, 
     assert len(top_missing) == 3 and {f.cause for f in top_missing} == {c.DOUBLED_DOMAIN}
     first = next(f for f in top_missing if f.subject == top[0])
     assert first.misplaced.name == f"{top[0]}._domainkey.doubled-cause.test.doubled-cause.test."
-    assert f"enter only {top[0]}._domainkey as the host" in first.fix
+    assert f'then add host "{top[0]}._domainkey", type CNAME' in first.fix
     [sub_first] = [
         f for f in findings(got["mail.doubled-sub-cause.test"], c.DKIM_RECORD_MISSING) if f.subject == sub[0]
     ]
     assert sub_first.cause == c.DOUBLED_DOMAIN
-    assert f"enter only {sub[0]}._domainkey.mail as the host" in sub_first.fix
+    assert f'then add host "{sub[0]}._domainkey.mail", type CNAME' in sub_first.fix
     assert "(doubled-sub-cause.test)" in sub_first.fix, "the apex comes from SOA"
     assert got["near-doubled-cause.test"].status is IdentityStatus.OK
 
@@ -390,7 +390,7 @@ def test_dmarc_record_at_the_doubled_name_is_doubled_domain(ses, knot):
 
     [f] = findings(scan(knot)["dmdouble-cause.test"], c.DMARC_RECORD_MISSING)
 
-    assert f.cause == c.DOUBLED_DOMAIN and "enter only _dmarc as the host" in f.fix
+    assert f.cause == c.DOUBLED_DOMAIN and 'then add host "_dmarc", type TXT' in f.fix
 
 
 # ---------------------------------------------------------------- name servers

@@ -45,8 +45,10 @@ def test_nxdomain_and_nodata_are_absent_and_confirmed_once(knot):
     # Each negative answer was asked twice before it was believed (4); the zone's apex
     # was asked once through SOA (1) for both tokens; each missing token looked for its
     # doubled name at <name>.<apex> (2); the name that exists without a CNAME was asked
-    # what it holds instead, and its TXT answered (1).
-    assert probe.lookups == 2 * 2 + 1 + 2 + 1
+    # what it holds instead, and its TXT answered (1); the apex's NS were asked once, to name the
+    # provider whose form the fix text speaks of (1).
+    assert probe.lookups == 2 * 2 + 1 + 2 + 1 + 1
+    assert dns.nameservers == ("ns1.absent.test",)
     assert by_token["tok2"].other is not None and by_token["tok2"].other.values == ("not a cname",)
     assert dns.zone_apex == "absent.test"
 

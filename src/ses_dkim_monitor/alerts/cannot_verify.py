@@ -19,6 +19,7 @@ import enum
 from dataclasses import dataclass
 
 from .. import catalogue as c
+from ..i18n import _, ngettext
 from ..models import IdentityReport
 from .model import AlertState, AlertStatus
 
@@ -72,11 +73,12 @@ def describe(report: IdentityReport, runs: int) -> tuple[str, str]:
     ident = report.identity
     error = next(
         (f.message for f in report.findings if f.check in (c.DNS_LOOKUP_FAILED, c.IDENTITY_NOT_CHECKED)),
-        "lookups failed",
+        _("lookups failed"),
     )
-    message = (
-        f"{ident.name} ({ident.region}) could not be checked on {runs} consecutive "
-        f"run{'s' if runs != 1 else ''}: {error}"
-    )
-    fix = c.CHECKS[c.MONITOR_CANNOT_VERIFY].fix.format(domain=ident.domain, runs=runs, error=error)
+    message = ngettext(
+        "{identity} ({region}) could not be checked on {runs} consecutive run: {error}",
+        "{identity} ({region}) could not be checked on {runs} consecutive runs: {error}",
+        runs,
+    ).format(identity=ident.name, region=ident.region, runs=runs, error=error)
+    fix = _(c.CHECKS[c.MONITOR_CANNOT_VERIFY].fix).format(domain=ident.domain, runs=runs, error=error)
     return message, fix

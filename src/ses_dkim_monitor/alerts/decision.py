@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import catalogue as c
+from ..i18n import _
 from ..models import Finding, IdentityReport, IdentityStatus, ScanReport, Severity
 from . import cannot_verify
 from .cannot_verify import Step
@@ -157,7 +158,8 @@ class _Decider:
             elif key in below or not s.severity.at_least(self.policy.min_severity):
                 # Still there, or the policy changed: close it, saying so, rather than
                 # leave an alert open that will never be resolved.
-                self._resolve(s, reason=f"below the minimum alert severity ({self.policy.min_severity.value})")
+                minimum = self.policy.min_severity.value
+                self._resolve(s, reason=_("below the minimum alert severity ({minimum})").format(minimum=minimum))
             else:
                 self._resolve(s, reason=REASON_FIXED)
 
@@ -186,7 +188,11 @@ class _Decider:
         )
         if f.severity.rank > prev.severity.rank:
             self._emit(
-                updated, Event.REMINDER, reason=f"severity raised from {prev.severity.value} to {f.severity.value}"
+                updated,
+                Event.REMINDER,
+                reason=_("severity raised from {before} to {after}").format(
+                    before=prev.severity.value, after=f.severity.value
+                ),
             )
         else:
             self._continue_open(updated)

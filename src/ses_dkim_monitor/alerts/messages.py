@@ -14,10 +14,20 @@ the result once more for its own markup (Slack's ``&<>``).
 With a status page (``STATUS_PAGE_BUCKET``), each notification links to the
 page of its account and region and a digest to the index page. The links are
 a value the channels receive (``PageLinks``), built by the composition root.
+
+Each problem is said once: notifications of one check for one identity that
+go out in the same run are one message (``bundles``), "3 notifications: A
+DKIM CNAME is missing", each record's own sentence and then what they share
+(``render.grouping``). Alert state keeps one key per finding, and a channel's
+delivery result still maps every notification's ``state_id``.
+
+Every word here is in the current language (``i18n``); check ids, causes,
+severities, payload keys and message attributes never are translated.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -25,9 +35,12 @@ from typing import Any, Protocol
 from .. import catalogue as c
 from ..catalogue import CAUSES, CHECKS
 from ..fix_command import DNS_FIXABLE, fix_command
+from ..i18n import _, ngettext, pgettext
 from ..models import Severity
+from ..render import grouping
+from ..render.text_report import pad, wide
 from ..untrusted import visible
-from .model import Event, Notification
+from .model import REASON_DELETED, REASON_FIXED, REASON_VERIFIABLE, Event, Notification
 
 SCHEMA_NOTIFICATION = "ses-dkim-monitor/notification/v1"
 SCHEMA_DIGEST = "ses-dkim-monitor/digest/v1"
@@ -54,7 +67,7 @@ def index_link(links: PageLinks | None) -> str | None:
 def title(check: str) -> str:
     """The catalogue's one-line title (the check id for anything unknown)."""
     entry = CHECKS.get(check)
-    return entry.title if entry else check
+    return _(entry.title) if entry else check
 
 
 def subject_of(key: str, check: str) -> str:
@@ -67,18 +80,41 @@ def label(n: Notification, *, reminder: str = "REMINDER", sep: str = " ") -> str
 
     Every channel builds its label here; Slack asks for ``reminder="Reminder", sep=" · "``.
     """
-    severity = n.severity.value.upper()
+    severity = grouping.word(n.severity.value)
+    if reminder == "REMINDER":
+        reminder = pgettext("label", "REMINDER")
     return f"{reminder}{sep}{severity}" if n.event is Event.REMINDER else severity
 
 
 def headline(n: Notification) -> str:
     """One line naming the event, the severity, the problem and the identity."""
+    return bundle_headline([n])
+
+
+def bundle_headline(bundle: Sequence[Notification]) -> str:
+    """``headline`` for one message about several records of one check: the title says how many."""
+    n = bundle[0]
     who = f"{visible(n.identity)} ({n.region})"
+    what = grouping.headline(n.check, len(bundle))
     if n.event is Event.RESOLVED:
-        return f"RESOLVED: {title(n.check)} - {who}"
+        return _("RESOLVED: {title} - {who}").format(title=what, who=who)
     if n.check == c.MONITOR_CANNOT_VERIFY:
-        return f"{label(n)}: monitor cannot verify {who}"
-    return f"{label(n)}: {title(n.check)} - {who}"
+        return _("{label}: monitor cannot verify {who}").format(label=label(n), who=who)
+    return _("{label}: {title} - {who}").format(label=label(n), title=what, who=who)
+
+
+def reason(n: Notification) -> str:
+    """Why a notification went out or was resolved, in the current language where it is one of ours."""
+    known = {REASON_FIXED, REASON_DELETED, REASON_VERIFIABLE}
+    return _(n.reason) if n.reason in known else n.reason
+
+
+def bundles(notifications: Sequence[Notification]) -> list[list[Notification]]:
+    """Notifications of one check, one identity and one event together, in their order: one message each."""
+    found: dict[tuple[str, str, str, str, Event], list[Notification]] = {}
+    for n in notifications:
+        found.setdefault((n.account, n.region, n.identity.lower(), n.check, n.event), []).append(n)
+    return list(found.values())
 
 
 def cause_line(n: Notification) -> str:
@@ -86,7 +122,7 @@ def cause_line(n: Notification) -> str:
     if not n.cause:
         return ""
     entry = CAUSES.get(n.cause)
-    return f"{n.cause} ({entry.title})" if entry else n.cause
+    return f"{n.cause} ({grouping.cause_title(n.cause)})" if entry else n.cause
 
 
 def fix_command_for(n: Notification) -> str:
@@ -94,30 +130,37 @@ def fix_command_for(n: Notification) -> str:
     return fix_command(region=n.region, identity=n.identity) if n.check in DNS_FIXABLE else ""
 
 
-def sns_subject(n: Notification) -> str:
-    """An SNS Subject: printable ASCII, one line, under 100 characters.
+def sns_subject(n: Notification, count: int = 1) -> str:
+    """An SNS Subject: UTF-8 text on one line without control characters, under 100 characters.
 
     The identity and region come first so a truncated subject still says
-    which identity is affected; the title is what gets cut.
+    which identity is affected; the title is what gets cut. ``count``: the
+    records one message is about (``bundles``).
     """
     if n.event is Event.RESOLVED:
-        lead = f"RESOLVED {n.identity} ({n.region})"
+        lead = _("RESOLVED {identity} ({region})").format(identity=n.identity, region=n.region)
     else:
         lead = f"{label(n)} {n.identity} ({n.region})"
-    return fit_subject(f"{lead}: {title(n.check)}")
+    return fit_subject(f"{lead}: {grouping.headline(n.check, count)}")
 
 
 def digest_subject(notifications: Sequence[Notification], *, part: int = 1, parts: int = 1) -> str:
     counts = _event_counts(notifications)
-    worst = worst_severity(notifications)
-    text = f"SES DKIM monitor: {len(notifications)} notifications ({counts}), worst {worst.value}"
+    worst = grouping.severity_word(worst_severity(notifications).value)
+    text = _("SES DKIM monitor: {count} notifications ({counts}), worst {worst}").format(
+        count=len(notifications), counts=counts, worst=worst
+    )
     if parts > 1:
         text += f" [{part}/{parts}]"
     return fit_subject(text)
 
 
 def fit_subject(text: str) -> str:
-    clean = "".join(ch if 32 <= ord(ch) < 127 else "?" for ch in " ".join(text.split()))
+    """``text`` as SNS takes a Subject (botocore's model: "UTF-8 text with no line breaks or control
+    characters, and less than 100 characters long"): Japanese stays Japanese; controls, format characters and
+    line separators become spaces; cut at 99 characters, ending in "..."."""
+    shown = "".join(" " if unicodedata.category(ch)[0] in "CZ" and ch != " " else ch for ch in text)
+    clean = " ".join(shown.split())
     if len(clean) > SUBJECT_MAX:
         clean = clean[: SUBJECT_MAX - 3].rstrip() + "..."
     return clean or "SES DKIM monitor"
@@ -127,42 +170,78 @@ def observed_line(n: Notification) -> str:
     """When the problem started, and for a reminder how long it has lasted."""
     started = _iso(n.first_seen)
     if n.event is Event.REMINDER:
-        return f"open since {started} ({_duration(n.at - n.first_seen)})"
+        return _("open since {started} ({duration})").format(started=started, duration=_duration(n.at - n.first_seen))
     if n.event is Event.RESOLVED:
-        return f"first seen {started}, resolved {_iso(n.at)} ({_duration(n.at - n.first_seen)})"
-    return f"first seen {started}"
+        return _("first seen {started}, resolved {resolved} ({duration})").format(
+            started=started, resolved=_iso(n.at), duration=_duration(n.at - n.first_seen)
+        )
+    return _("first seen {started}").format(started=started)
 
 
 def text(n: Notification, *, links: PageLinks | None = None) -> str:
     """Readable plain text, for email subscribers of the SNS topic."""
-    subject = subject_of(n.key, n.check)
-    lines = [headline(n), ""]
-    lines += [
-        f"Identity: {visible(n.identity)}",
-        f"Region:   {n.region}",
-        f"Account:  {n.account}",
-        f"Check:    {n.check}" + (f" ({visible(subject)})" if subject else ""),
-        f"Severity: {n.severity.value}",
-        f"When:     {observed_line(n)}",
+    return bundle_text([n], links=links)
+
+
+def _field(name: str, value: str) -> str:
+    """``Identity: example.jp``: the field names of the message, padded to one column in any language."""
+    return f"{name}: {value}"
+
+
+def bundle_text(bundle: Sequence[Notification], *, links: PageLinks | None = None) -> str:
+    """One email about one check's notifications for one identity: each record once, what they share once."""
+    n = bundle[0]
+    subjects = [subject_of(m.key, m.check) for m in bundle]
+    shown = ", ".join(visible(s) for s in subjects if s)
+    fields = [
+        (_("Identity"), visible(n.identity)),
+        (_("Region"), n.region),
+        (_("Account"), n.account),
+        (_("Check"), n.check + (f" ({shown})" if shown else "")),
+        (_("Severity"), grouping.severity_word(grouping_worst(bundle).value)),
+        (_("When"), observed_line(n)),
     ]
-    if n.cause:
-        lines.append(f"Cause:    {cause_line(n)}")
-    if n.reason:
-        lines.append(f"Reason:   {visible(n.reason)}")
+    causes = list(dict.fromkeys(cause_line(m) for m in bundle if m.cause))
+    if causes:
+        fields.append((_("Cause"), "; ".join(causes)))
+    reasons = list(dict.fromkeys(visible(reason(m)) for m in bundle if m.reason))
+    if reasons:
+        fields.append((_("Reason"), "; ".join(reasons)))
+    width = max(wide(name) for name, _value in fields) + 1
+    lines = [bundle_headline(bundle), "", *(f"{pad(name + ':', width)} {value}" for name, value in fields)]
+    messages, shared_message = grouping.split_common([m.message for m in bundle])
     if n.event is Event.RESOLVED:
-        lines += ["", "Was:", f"  {visible(n.message)}"]
+        lines += ["", _("Was:"), *_items(messages, shared_message)]
     else:
-        lines += ["", "What the monitor saw:", f"  {visible(n.message)}", "", "Fix:", f"  {visible(n.fix)}"]
-        if n.record is not None:
-            record = n.record
-            lines += ["", "Record to publish:", f"  {visible(f'{record.name}  {record.type}  {record.value}')}"]
+        fixes, shared_fix = grouping.split_common([m.fix for m in bundle])
+        lines += ["", _("What the monitor saw:"), *_items(messages, shared_message), "", _("Fix:")]
+        lines += _items(fixes, shared_fix)
+        records = [m.record for m in bundle if m.record is not None]
+        if records:
+            lines += ["", ngettext("Record to publish:", "Records to publish:", len(records))]
+            lines += [f"  {visible(f'{r.name}  {r.type}  {r.value}')}" for r in records]
         command = fix_command_for(n)
         if command:
-            lines += ["", "Plan the DNS change (add --apply to make it in Route 53):", f"  {visible(command)}"]
+            lines += ["", _("Plan the DNS change (add --apply to make it in Route 53):"), f"  {visible(command)}"]
     page = page_link(n, links)
     if page:
-        lines += ["", f"Status page: {page}", "  (the AWS console: sign in to the monitor's account to open it)"]
+        lines += [
+            "",
+            _field(_("Status page"), page),
+            "  " + _("(the AWS console: sign in to the monitor's account to open it)"),
+        ]
     return "\n".join(lines) + "\n"
+
+
+def _items(own: Sequence[str], shared: str) -> list[str]:
+    """Each record's own text (a list when there are several), then what they all share, once."""
+    own = [t for t in own if t]
+    lines = [f"  {visible(own[0])}"] if len(own) == 1 else [f"  - {visible(t)}" for t in own]
+    return lines + ([f"  {visible(shared)}"] if shared else [])
+
+
+def grouping_worst(bundle: Sequence[Notification]) -> Severity:
+    return max((m.severity for m in bundle), key=lambda s: s.rank)
 
 
 def payload(n: Notification, *, links: PageLinks | None = None) -> dict[str, Any]:
@@ -189,24 +268,50 @@ def payload(n: Notification, *, links: PageLinks | None = None) -> dict[str, Any
     }
 
 
+def bundle_payload(bundle: Sequence[Notification], *, links: PageLinks | None = None) -> dict[str, Any]:
+    """``payload`` of the first notification, and with several, ``notifications``: each one's own payload.
+
+    The top-level fields stay those of one notification (the schema is only
+    ever added to), so a consumer that reads one notification per message
+    still works; one that reads ``notifications`` sees every record.
+    """
+    out = payload(bundle[0], links=links)
+    if len(bundle) > 1:
+        out["count"] = len(bundle)
+        out["notifications"] = [payload(n, links=links) for n in bundle]
+    return out
+
+
 def digest_text(
     notifications: Sequence[Notification], *, part: int = 1, parts: int = 1, links: PageLinks | None = None
 ) -> str:
-    """One email listing many notifications, most severe first."""
+    """One email listing many notifications, most severe first; one check's for one identity said once."""
     head = digest_subject(notifications, part=part, parts=parts)
     lines = [head, ""]
     index = index_link(links)
     if index:
-        lines += [f"Status page: {index}", "  (the AWS console: sign in to the monitor's account to open it)", ""]
-    for n in sort_for_digest(notifications):
-        lines.append(f"* {headline(n)} [account {n.account}]")
+        lines += [
+            _field(_("Status page"), index),
+            "  " + _("(the AWS console: sign in to the monitor's account to open it)"),
+            "",
+        ]
+    for bundle in bundles(sort_for_digest(notifications)):
+        n = bundle[0]
+        account = _("account {account}").format(account=n.account)
+        lines.append(f"* {bundle_headline(bundle)} [{account}]")
         if n.event is Event.RESOLVED:
-            lines.append(f"    Reason: {visible(n.reason or 'resolved')}")
+            why = "; ".join(dict.fromkeys(reason(m) or _("resolved") for m in bundle))
+            lines.append("    " + _field(_("Reason"), visible(why)))
         else:
-            if n.cause:
-                lines.append(f"    Cause: {cause_line(n)}")
-            lines.append(f"    Saw: {visible(n.message)}")
-            lines.append(f"    Fix: {visible(n.fix)}")
+            causes = list(dict.fromkeys(cause_line(m) for m in bundle if m.cause))
+            if causes:
+                lines.append("    " + _field(_("Cause"), "; ".join(causes)))
+            messages, shared = grouping.split_common([m.message for m in bundle])
+            saw = " / ".join([*filter(None, messages), *filter(None, [shared])])
+            lines.append("    " + _field(_("Saw"), visible(saw)))
+            fixes, shared_fix = grouping.split_common([m.fix for m in bundle])
+            fix = " / ".join([*filter(None, fixes), *filter(None, [shared_fix])])
+            lines.append("    " + _field(_("Fix"), visible(fix)))
         lines.append("")
     return "\n".join(lines)
 
@@ -235,11 +340,16 @@ def worst_severity(notifications: Sequence[Notification]) -> Severity:
 
 
 def _event_counts(notifications: Sequence[Notification]) -> str:
+    words = {
+        Event.OPENED: _("{count} opened"),
+        Event.REMINDER: _("{count} reminder"),
+        Event.RESOLVED: _("{count} resolved"),
+    }
     parts = []
     for event in (Event.OPENED, Event.REMINDER, Event.RESOLVED):
         count = sum(1 for n in notifications if n.event is event)
         if count:
-            parts.append(f"{count} {event.value}")
+            parts.append(words[event].format(count=count))
     return ", ".join(parts)
 
 
@@ -250,7 +360,7 @@ def _iso(moment: datetime) -> str:
 def _duration(delta: timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
     if hours >= 48:
-        return f"{hours // 24} days"
+        return _("{days} days").format(days=hours // 24)
     if hours >= 1:
-        return f"{hours} h"
-    return f"{max(int(delta.total_seconds() // 60), 0)} min"
+        return _("{hours} h").format(hours=hours)
+    return _("{minutes} min").format(minutes=max(int(delta.total_seconds() // 60), 0))

@@ -17,11 +17,13 @@ import enum
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from ..i18n import N_
 from ..models import DnsRecord, Severity
 
-REASON_FIXED = "the check passes again"
-REASON_DELETED = "identity deleted"
-REASON_VERIFIABLE = "the monitor can check this identity again"
+# Stored in alert state as written here (English); shown translated (``messages.reason``).
+REASON_FIXED = N_("the check passes again")
+REASON_DELETED = N_("identity deleted")
+REASON_VERIFIABLE = N_("the monitor can check this identity again")
 
 
 class Event(str, enum.Enum):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..i18n import _, sentence, sentences
 from ..models import DnsRecord, Finding, Severity
 from .causes import (
     CAUSES,
@@ -147,12 +148,17 @@ def finding(
     record: DnsRecord | None = None,
     cause: str = "",
     misplaced: DnsRecord | None = None,
+    more: str = "",
     **fields: Any,
 ) -> Finding:
     """Build a Finding for a catalogued check, filling its fix template.
 
     A record, when given, also supplies ``name``/``type``/``value`` to the
     template so the fix text and the machine-readable record always agree.
+    The template is written in the current language (``i18n``); ``message``
+    comes already written in it. ``more``: sentences the fix goes on with
+    (who serves the zone, what to type in its form), the same for every
+    record of a zone, so they come last (a report groups on them).
     A cause must be catalogued for this check; its own fix template, when it
     has one, is used instead of the check's.
     """
@@ -165,11 +171,14 @@ def finding(
         template = entry.fix or template
     if record is not None:
         fields = {"name": record.name, "type": record.type, "value": record.value, **fields}
+    fix = _(template).format(**fields)
+    if more:
+        fix = sentences(sentence(fix), more)
     return Finding(
         check=check.id,
         severity=severity or check.severity,
         message=message,
-        fix=template.format(**fields),
+        fix=fix,
         subject=subject,
         source=source,
         record=record,

@@ -32,6 +32,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ..aws_clients import CLIENT_CONFIG, caller_identity
 from ..aws_errors import error_code, error_message
 from ..exit_codes import EXIT_APPLY_FAILED, EXIT_FINDINGS, EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE
+from ..i18n import _
 from ..local_scan import scan
 from ..models import ScanReport
 from ..scan.deadline import Deadline
@@ -83,7 +84,11 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
     found = {r.identity.name.lower() for r in report.identities}
     missing = [name for name in args.identity if name.lower() not in found]
     if missing and not report.errors:
-        print(f"ses-dkim-monitor: no identity named {', '.join(missing)} in {', '.join(settings.regions)}", file=err)
+        names, regions = ", ".join(missing), ", ".join(settings.regions)
+        print(
+            "ses-dkim-monitor: " + _("no identity named {names} in {regions}").format(names=names, regions=regions),
+            file=err,
+        )
         return EXIT_USAGE
 
     errors = [
@@ -91,7 +96,7 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
     ]
     route53_account: str | None
     try:
-        route53_account, _ = caller_identity(session)
+        route53_account, _partition = caller_identity(session)
     except (BotoCoreError, ClientError) as exc:
         route53_account = None
         errors.append(f"cannot tell which account's Route 53 these credentials write: {_reason(exc)}")
@@ -115,14 +120,14 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
         out.write(to_text(plan, identities=len(report.identities), applying=applying))
     if not applying:
         if args.apply and plan.pending:
-            print("ses-dkim-monitor: fix: nothing for --apply to change in Route 53", file=err)
+            print("ses-dkim-monitor: fix: " + _("nothing for --apply to change in Route 53"), file=err)
         _json(args, out, plan, None, None, errors)
         return EXIT_INCOMPLETE if errors else (EXIT_FINDINGS if plan.pending else EXIT_OK)
 
     if not args.yes and args.format == "json":  # stdout is for the document: show what is confirmed on stderr
         err.write(to_text(plan, identities=len(report.identities), applying=True))
     if not args.yes and not _confirmed(plan, inp, err):
-        print("ses-dkim-monitor: fix: nothing was changed", file=err)
+        print("ses-dkim-monitor: fix: " + _("nothing was changed"), file=err)
         _json(args, out, plan, None, None, errors)
         return EXIT_FINDINGS
     if h.before_apply is not None:
@@ -176,7 +181,8 @@ def _is_terminal(stream: TextIO) -> bool:
 
 
 def _confirmed(plan: FixPlan, inp: TextIO, err: TextIO) -> bool:
-    err.write(f"Apply {plan.change_count} change(s) to {len(plan.to_apply)} Route 53 hosted zone(s)? [y/N] ")
+    question = _("Apply {count} change(s) to {zones} Route 53 hosted zone(s)? [y/N] ")
+    err.write(question.format(count=plan.change_count, zones=len(plan.to_apply)))
     err.flush()
     return inp.readline().strip().lower() in ("y", "yes")
 

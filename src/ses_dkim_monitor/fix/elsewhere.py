@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import dns.exception
@@ -24,6 +24,7 @@ import dns.rdatatype
 import dns.resolver
 
 from .. import catalogue as c
+from ..i18n import _
 from ..scan.parsers import is_spf_record
 from .records import DEFAULT_TTL, bind_line, fqdn, relative_host, txt_text, without_dot, zone_file_value
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix
@@ -33,6 +34,7 @@ from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner,
 class Apex:
     name: str | None  # absolute, or None when SOA could not be read
     error: str = ""
+    nameservers: tuple[str, ...] = ()  # the apex's NS hosts (sorted): who serves the zone, for the form's advice
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -51,6 +53,7 @@ class Instruction:
     ttl: int
     bind: str
     note: str = ""
+    nameservers: tuple[str, ...] = ()  # the zone's NS hosts: the provider whose form the record is typed into
 
 
 IN_FLIGHT = 20  # queries at once: thousands at once lose packets on a real resolver (docs: testbed)
@@ -64,7 +67,11 @@ def find_apexes(resolver: Any, names: Sequence[str]) -> dict[str, Apex]:
 
         async def one(name: str) -> Apex:
             async with gate:
-                return await zone_apex(resolver, name)
+                apex = await zone_apex(resolver, name)
+            if apex.name is None:
+                return apex
+            async with gate:
+                return replace(apex, nameservers=await nameservers_of(resolver, apex.name))
 
         return list(await asyncio.gather(*(one(n) for n in unique)))
 
@@ -112,6 +119,17 @@ async def zone_apex(resolver: Any, name: str) -> Apex:
         if candidate == dns.name.root or len(candidate) <= 2:
             return Apex(None, f"no SOA found for {name} or a parent")
         candidate = candidate.parent()
+
+
+async def nameservers_of(resolver: Any, apex: str) -> tuple[str, ...]:
+    """The apex's NS hosts, sorted (none when NS does not answer): who serves the zone."""
+    try:
+        answer = await resolver.resolve(dns.name.from_text(apex), "NS", raise_on_no_answer=False, search=False)
+    except (dns.exception.DNSException, OSError):
+        return ()
+    if answer.rrset is None:
+        return ()
+    return tuple(sorted({rdata.target.to_text(omit_final_dot=True).lower() for rdata in answer.rrset}))
 
 
 def reread_txt(resolver: Any, names: Sequence[str]) -> dict[str, list[tuple[bytes, ...]] | str]:
@@ -190,32 +208,37 @@ def _instruction(action: str, fix: RecordFix, name: str, rtype: str, value: str,
         ttl=ttl,
         bind=bind_line(name, ttl or DEFAULT_TTL, rtype, with_dot) if action != "delete" else "",
         note=_note(action, fix, rtype, value, host, apex),
+        nameservers=apex.nameservers,
     )
 
 
 def _note(action: str, fix: RecordFix, rtype: str, value: str, host: str, apex: Apex) -> str:
     if apex.name is None:
-        return f"zone apex unknown ({apex.error}): enter the host relative to your zone"
+        return _("zone apex unknown ({error}): enter the host relative to your zone").format(error=apex.error)
     if action == "delete":
         if fix.cause == DOUBLED_DOMAIN:
-            return f"the provider appended its zone to the host typed in: the form shows this record's host as {host}"
+            return _(
+                "the provider appended its zone to the host typed in: the form shows this record's host as {host}"
+            ).format(host=host)
         if fix.cause == TARGET_MISSING_DOT:
             shown = without_dot(value)
             if shown.endswith("." + apex.name.rstrip(".")):
                 shown = shown[: -len(apex.name)]
-            return (
-                f"its target was typed without the trailing dot and the provider appended the zone; "
-                f"the form may show the target as {shown}"
-            )
+            return _(
+                "its target was typed without the trailing dot and the provider appended the zone; the form may show "
+                "the target as {shown}"
+            ).format(shown=shown)
         if fix.cause == PUBLISHED_AS_TXT:
-            return f"a {rtype} record stands where the CNAME belongs"
+            return _("a {type} record stands where the CNAME belongs").format(type=rtype)
         return ""
     if rtype == "TXT" and is_spf_record(txt_text(value)):
-        return (
-            "if this host already has an SPF record (v=spf1 ...), add include:amazonses.com to it instead: "
-            "two SPF records make SPF fail"
+        return _(
+            "if this host already has an SPF record (v=spf1 ...), add include:amazonses.com to it instead: two SPF "
+            "records make SPF fail"
         )
     if rtype == "MX":
-        preference, _, exchange = value.partition(" ")
-        return f"priority {preference}, mail server {exchange.rstrip('.')}."
+        preference, _sep, exchange = value.partition(" ")
+        return _("priority {preference}, mail server {exchange}.").format(
+            preference=preference, exchange=exchange.rstrip(".")
+        )
     return ""

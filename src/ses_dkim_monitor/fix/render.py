@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from .. import form_advice, providers
+from ..i18n import _, sentences
 from ..untrusted import visible
 from .apply import ApplyResult
 from .batch import Change, ZonePlan
@@ -22,82 +24,130 @@ from .triage import Owner, Withheld
 def who(owners: Iterable[Owner]) -> str:
     """``identity (region, account A)``, for each identity once."""
     return ", ".join(
-        dict.fromkeys(visible(f"{o.identity} ({o.region}, account {o.account or 'unknown'})") for o in owners)
+        dict.fromkeys(
+            visible(
+                _("{identity} ({region}, account {account})").format(
+                    identity=o.identity, region=o.region, account=o.account or _("unknown")
+                )
+            )
+            for o in owners
+        )
     )
 
 
 def to_text(plan: FixPlan, *, identities: int, applying: bool) -> str:
     lines: list[str] = []
     if not plan.pending:
-        return f"Nothing to fix: {identities} identities checked, no finding needs a change.\n"
-    mode = "" if applying else " (dry run: nothing is changed; add --apply to make the Route 53 changes)"
-    lines.append(f"ses-dkim-monitor fix: plan for {identities} identities{mode}")
+        return (
+            _("Nothing to fix: {count} identities checked, no finding needs a change.").format(count=identities) + "\n"
+        )
+    if applying:
+        lines.append(_("ses-dkim-monitor fix: plan for {count} identities").format(count=identities))
+    else:
+        lines.append(
+            _(
+                "ses-dkim-monitor fix: plan for {count} identities (dry run: nothing is changed; add --apply to make "
+                "the Route 53 changes)"
+            ).format(count=identities)
+        )
     for z in plan.zones:
         lines += ["", *_zone_lines(z)]
     for unused in plan.unused:
-        heading = f"Route 53 hosted zone {visible(unused.zone)} ({unused.hosted_zone_id}) is not written"
+        heading = _("Route 53 hosted zone {zone} ({id}) is not written").format(
+            zone=visible(unused.zone), id=unused.hosted_zone_id
+        )
         lines += ["", f"{heading}: {visible(unused.reason)}"]
         instead = (
-            f"written to {visible(unused.zone)} ({unused.written_to}) instead, the zone of that name DNS serves"
+            _("written to {zone} ({id}) instead, the zone of that name DNS serves").format(
+                zone=visible(unused.zone), id=unused.written_to
+            )
             if unused.written_to
-            else "given below as instructions instead"
+            else _("given below as instructions instead")
         )
-        lines.append(f"  for {', '.join(visible(n) for n in unused.names)}: {instead}")
+        names = ", ".join(visible(n) for n in unused.names)
+        lines.append("  " + _("for {names}: {instead}").format(names=names, instead=instead))
     not_served = {u.zone for u in plan.unused if not u.written_to}
     for apex, steps in by_apex(plan.elsewhere):
         lines += ["", _elsewhere_heading(apex, hosted=apex in not_served)]
+        served = form_advice.served_sentence(apex.rstrip("."), steps[0].nameservers) if apex else ""
+        if served:
+            lines.append(f"  {visible(served)}")
         for s in steps:
             lines += _step_lines(s)
         binds = [s.bind for s in steps if s.bind]
         if binds:
-            lines.append("  The same records as BIND zone-file lines (for providers that import them):")
+            lines.append("  " + _("The same records as BIND zone-file lines (for providers that import them):"))
             lines += [f"    {visible(b)}" for b in binds]
         lines += _form_help(apex, steps)
     if plan.triage.withheld:
-        lines += ["", "Not fixed here (fix never applies these; check them, then make them by hand if they are right):"]
+        lines += [
+            "",
+            _("Not fixed here (fix never applies these; check them, then make them by hand if they are right):"),
+        ]
         for items in _grouped(plan.triage.withheld):
             lines += _withheld_lines(items)
     if plan.triage.not_fixable:
-        lines += ["", "Not fixable by DNS (do these yourself; fix never runs them):"]
+        lines += ["", _("Not fixable by DNS (do these yourself; fix never runs them):")]
         for n in plan.triage.not_fixable:
             lines.append(f"  {who([n.owner])}: {n.check}")
             lines.append(f"    {visible(n.message)}")
-            lines.append(f"    fix: {visible(n.fix)}")
+            lines.append("    " + _("fix:") + f" {visible(n.fix)}")
     if plan.triage.left_out:
-        lines += ["", "Left out of the plan:"]
+        lines += ["", _("Left out of the plan:")]
         for x in plan.triage.left_out:
             lines.append(f"  {who([x.owner])}: {visible(x.record.name)} {x.record.type} ({x.check}): {x.reason}")
     if plan.notes:
-        lines += [""] + [f"Note: {visible(n)}" for n in plan.notes]
+        lines += [""] + [_("Note: {note}").format(note=visible(n)) for n in plan.notes]
     return "\n".join(lines) + "\n"
 
 
 def _zone_lines(z: ZonePlan) -> list[str]:
     batches = z.in_batches
+    zone = visible(z.zone)
     if len(batches) > 1:
-        how = f"in {len(batches)} batches (each atomic; an identity's changes are always in one batch)"
+        head = _(
+            "Route 53 hosted zone {zone} ({id}): {count} change(s) in {batches} batches (each atomic; an identity's "
+            "changes are always in one batch)"
+        )
     else:
-        how = "in one atomic batch"
-    lines = [f"Route 53 hosted zone {visible(z.zone)} ({z.hosted_zone_id}): {len(z.changes)} change(s) {how}"]
+        head = _("Route 53 hosted zone {zone} ({id}): {count} change(s) in one atomic batch")
+    lines = [head.format(zone=zone, id=z.hosted_zone_id, count=len(z.changes), batches=len(batches))]
     for index, batch in enumerate(batches, 1):
         if len(batches) > 1:
-            lines.append(f"  batch {index} of {len(batches)}: {len(batch)} change(s)")
+            lines.append(
+                "  "
+                + _("batch {index} of {batches}: {count} change(s)").format(
+                    index=index, batches=len(batches), count=len(batch)
+                )
+            )
         lines += [line for c in batch for line in _change_lines(c)]
     for conflict in z.conflicts:
-        lines.append(f"  NOT CHANGED  {visible(conflict.name)} {conflict.type} for {who([conflict.owner])}:")
+        lines.append(
+            "  "
+            + _("NOT CHANGED  {name} {type} for {who}:").format(
+                name=visible(conflict.name), type=conflict.type, who=who([conflict.owner])
+            )
+        )
         lines.append(f"          {visible(conflict.reason)}")
     for kept in z.kept:
         cause = f" ({kept.cause})" if kept.cause else ""
-        lines.append(f"  LEFT IN PLACE  {visible(kept.name)} {kept.type} for {who([kept.owner])}: {kept.check}{cause}")
+        lines.append(
+            "  "
+            + _("LEFT IN PLACE  {name} {type} for {who}: {check}").format(
+                name=visible(kept.name), type=kept.type, who=who([kept.owner]), check=kept.check
+            )
+            + cause
+        )
         lines.append(f"          {visible(kept.reason)}")
     return lines
 
 
 def _change_lines(c: Change) -> list[str]:
     value = " ".join(visible(v) for v in c.values)
+    cause = f" ({c.cause})" if c.cause else ""
     return [
         f"  {c.action:<6}  {visible(c.name)}  {c.type}  {c.ttl}  {value}",
-        f"          for {who(c.owners)}: {c.check}{f' ({c.cause})' if c.cause else ''}",
+        "          " + _("for {who}: {check}").format(who=who(c.owners), check=c.check) + cause,
     ]
 
 
@@ -110,11 +160,14 @@ def _withheld_lines(items: Sequence[Withheld]) -> list[str]:
         if w.record.value:
             lines.append(f"    {w.check}{cause}: {visible(w.record.name)} {w.record.type} {visible(w.record.value)}")
         elif w.remove is not None:
-            source = f"{visible(w.remove.name)} {w.remove.type}"
-            lines.append(f"    {w.check}{cause}: copy {source} to {visible(w.record.name)}, every string as it is")
+            copy = _("copy {source} to {name}, every string as it is").format(
+                source=f"{visible(w.remove.name)} {w.remove.type}", name=visible(w.record.name)
+            )
+            lines.append(f"    {w.check}{cause}: {copy}")
         if w.remove is not None and w.record.value and w.kind != RECEIVES_MAIL:
-            lines.append(f"      in place of {visible(w.remove.name)} {w.remove.type} {visible(w.remove.value)}")
-    lines.append(f"    why: {visible(first.reason)}")
+            instead = f"{visible(w.remove.name)} {w.remove.type} {visible(w.remove.value)}"
+            lines.append("      " + _("in place of {record}").format(record=instead))
+    lines.append("    " + _("why: {reason}").format(reason=visible(first.reason)))
     return lines
 
 
@@ -127,43 +180,86 @@ def _grouped(withheld: Sequence[Withheld]) -> list[list[Withheld]]:
 
 def _elsewhere_heading(apex: str | None, *, hosted: bool) -> str:
     if apex is None:
-        return "Zone not found (no Route 53 hosted zone, and SOA did not answer): publish these at your DNS provider"
+        return _("Zone not found (no Route 53 hosted zone, and SOA did not answer): publish these at your DNS provider")
     if hosted:
-        return (
-            f"Zone {visible(apex)} (apex found through SOA): DNS does not serve the Route 53 hosted zone of that "
-            f"name (above); at the provider that serves it:"
-        )
-    return (
-        f"Zone {visible(apex)} (apex found through SOA) is not a Route 53 hosted zone of this account; at its provider:"
-    )
+        return _(
+            "Zone {zone} (apex found through SOA): DNS does not serve the Route 53 hosted zone of that name (above); "
+            "at the provider that serves it:"
+        ).format(zone=visible(apex))
+    return _(
+        "Zone {zone} (apex found through SOA) is not a Route 53 hosted zone of this account; at its provider:"
+    ).format(zone=visible(apex))
 
 
 def _step_lines(s: Instruction) -> list[str]:
-    line = f"          for {who([s.owner])}: {s.check}{f' ({s.cause})' if s.cause else ''}"
+    cause = f" ({s.cause})" if s.cause else ""
+    line = "          " + _("for {who}: {check}").format(who=who([s.owner]), check=s.check) + cause
     if s.action == "delete":
         out = [f"  delete  host {visible(s.host)}  type {s.type}  value {visible(s.value)}", line]
     else:
         value = visible(s.form_value)
-        plain = "" if s.value_without_dot == s.value else f"  (without the dot: {visible(s.value_without_dot)})"
+        plain = (
+            ""
+            if s.value_without_dot == s.value
+            else "  " + _("(without the dot: {value})").format(value=visible(s.value_without_dot))
+        )
         out = [f"  {s.action:<6}  host {visible(s.host)}  type {s.type}  TTL {s.ttl}  value {value}{plain}", line]
     if s.note:
         out.append(f"          {visible(s.note)}")
+    form = _in_the_form(s)
+    if form:
+        out.append(f"          {visible(form)}")
     return out
 
 
+def _in_the_form(s: Instruction) -> str:
+    """Exactly what to type in the form of the provider serving the zone, when it is recognised."""
+    served = providers.served_by(s.nameservers)
+    if served is None or s.zone_apex is None or s.action == "delete":
+        return ""
+    try:
+        entry = providers.form_entry(served.provider, name=s.name, zone_apex=s.zone_apex, rtype=s.type, value=s.value)
+    except ValueError:
+        return ""
+    return _("In {provider}'s form: {entry}").format(
+        provider=form_advice.provider_name(served.provider), entry=form_advice.entry_text(entry)
+    )
+
+
 def _form_help(apex: str | None, steps: Sequence[Instruction]) -> list[str]:
-    zone = (apex or "your zone.").rstrip(".")
+    zone = (apex or _("your zone.")).rstrip(".")
     lines = [
-        f"  Host: relative to the zone, as forms that append the zone want it (they add .{zone}; @ is {zone} itself)."
+        "  "
+        + _(
+            "Host: relative to the zone, as forms that append the zone want it (they add .{zone}; @ is {zone} itself)."
+        ).format(zone=zone)
     ]
     dotted = next((s for s in steps if s.action != "delete" and s.value_without_dot != s.value), None)
     if dotted is not None:
-        target = dotted.value_without_dot.split(" ")[-1]
+        target = visible(dotted.value_without_dot.split(" ")[-1])
         lines.append(
-            f"  Value: keep the trailing dot. A form that appends the zone to a value without it turns "
-            f"{visible(target)} into {visible(target)}.{zone} (the target-missing-dot finding); enter the value "
-            f"without the dot only where the form refuses it, then run ses-dkim-monitor check --identity NAME."
+            "  "
+            + _(
+                "Value: keep the trailing dot. A form that appends the zone to a value without it turns {target} into "
+                "{target}.{zone} (the target-missing-dot finding); enter the value without the dot only where the "
+                "form refuses it, then run ses-dkim-monitor check --identity NAME."
+            ).format(target=target, zone=zone)
         )
+    formed = [s for s in steps if s.action != "delete" and s.zone_apex]
+    served = providers.served_by(steps[0].nameservers) if formed else None
+    if served is not None:
+        s = formed[0]
+        cause = form_advice.DOUBLED_DOMAIN if s.cause != form_advice.TARGET_MISSING_DOT else s.cause
+        conventions = form_advice.conventions_sentence(
+            served.provider,
+            cause=cause,
+            name=s.name,
+            zone=zone,
+            rtype=s.type,
+            value=s.value,
+            identity=s.owner.identity,
+        )
+        lines.append("  " + visible(sentences(conventions)))
     return lines
 
 
@@ -172,26 +268,36 @@ def applied_text(result: ApplyResult, recheck: Recheck | None) -> str:
     for b in result.batches:
         zone = f"{visible(b.plan.zone)} ({b.plan.hosted_zone_id})"
         count = len(b.plan.in_batches)
-        which = f", batch {b.index} of {count}" if count > 1 else ""
+        which = _(", batch {index} of {count}").format(index=b.index, count=count) if count > 1 else ""
         if b.applied:
-            state = b.status or "status unknown"
-            lines.append(f"Applied to {zone}{which}: change {b.change_id}, {state}{f'; {b.error}' if b.error else ''}")
+            state = (b.status or _("status unknown")) + (f"; {b.error}" if b.error else "")
+            lines.append(
+                _("Applied to {zone}{which}: change {change}, {state}").format(
+                    zone=zone, which=which, change=b.change_id, state=state
+                )
+            )
         else:
-            lines.append(f"Not applied to {zone}{which}: {visible(b.error)}")
+            lines.append(
+                _("Not applied to {zone}{which}: {error}").format(zone=zone, which=which, error=visible(b.error))
+            )
     if result.aborted:
-        lines.append(f"Stopped: {visible(result.aborted)}")
+        lines.append(_("Stopped: {reason}").format(reason=visible(result.aborted)))
     if recheck is not None:
-        lines += ["", "Re-checked through DNS:"]
+        lines += ["", _("Re-checked through DNS:")]
         after = {key(r): r for r in recheck.after.identities}
+        nothing = _("nothing")
         for before in recheck.before:
             ident = before.identity
             now = after.get(key(before))
-            was = f"{before.status.value} ({', '.join(actionable(before)) or 'nothing'})"
-            is_now = f"{now.status.value} ({', '.join(actionable(now)) or 'nothing'})" if now else "not found"
+            was = f"{before.status.value} ({', '.join(actionable(before)) or nothing})"
+            is_now = f"{now.status.value} ({', '.join(actionable(now)) or nothing})" if now else _("not found")
             lines.append(f"  {visible(ident.name)} ({ident.region}): {was} -> {is_now}")
         if not recheck.clean:
             lines.append(
-                "  Something is still reported: SES re-checks DKIM on its own schedule, and a resolver may keep "
-                "a cached negative answer until its TTL ends; run ses-dkim-monitor check --identity NAME later."
+                "  "
+                + _(
+                    "Something is still reported: SES re-checks DKIM on its own schedule, and a resolver may keep a "
+                    "cached negative answer until its TTL ends; run ses-dkim-monitor check --identity NAME later."
+                )
             )
     return "\n".join(lines) + "\n"

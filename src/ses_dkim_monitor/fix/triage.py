@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from .. import catalogue as c
 from ..fix_command import DNS_FIXABLE
+from ..i18n import _
 from ..models import DnsRecord, Finding, IdentityReport, ScanReport, SesIdentity, Severity
 from ..scan.inventory import predicted_zone
 from .records import fqdn, normal_value, txt_value
@@ -167,8 +168,10 @@ def triage_identity(
                         owner=owner,
                         check=finding.check,
                         record=record,
-                        reason="a DMARC record names who receives its reports: pass --dmarc-rua mailto:ADDRESS "
-                        "to publish a starter record (p=none, reports only)",
+                        reason=_(
+                            "a DMARC record names who receives its reports: pass --dmarc-rua mailto:ADDRESS to publish "
+                            "a starter record (p=none, reports only)"
+                        ),
                     )
                 )
                 continue
@@ -197,10 +200,12 @@ def triage_identity(
 def _unconfirmed(ident: SesIdentity) -> str:
     """Why a predicted signing zone is all there is, as far as the report tells."""
     if ident.signing_hosted_zone and ident.signing_hosted_zone != predicted_zone(ident.region):
-        return f"{ident.signing_hosted_zone} was learnt from another identity of {ident.region} this run"
-    return (
-        "GetEmailIdentity was denied or failed, or the run's MAX_ZONE_CONFIRMATIONS budget was spent "
-        "before this identity, or the region's DKIM zone is not in the monitor's table"
+        return _("{zone} was learnt from another identity of {region} this run").format(
+            zone=ident.signing_hosted_zone, region=ident.region
+        )
+    return _(
+        "GetEmailIdentity was denied or failed, or the run's MAX_ZONE_CONFIRMATIONS budget was spent before this "
+        "identity, or the region's DKIM zone is not in the monitor's table"
     )
 
 

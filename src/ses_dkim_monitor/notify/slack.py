@@ -37,8 +37,12 @@ from slack_sdk.webhook import WebhookClient
 
 from ..alerts import messages
 from ..alerts.model import Event, Notification
+from ..i18n import _, ngettext, pgettext
 from ..models import Severity
+from ..render import grouping
 from ..untrusted import visible
+from .slack_errors import SLACK_ERROR_CODES as SLACK_ERROR_CODES
+from .slack_errors import slack_error
 from .slack_webhook import WebhookUrlError
 
 log = logging.getLogger(__name__)
@@ -61,38 +65,6 @@ def _silent_sdk_logger() -> logging.Logger:
 
 
 IAM_ACTIONS: tuple[str, ...] = ("secretsmanager:GetSecretValue",)
-
-# The error codes Slack documents for incoming webhooks (a reply body of exactly one of these words): the
-# only reply text ever logged.
-SLACK_ERROR_CODES = frozenset(
-    {
-        "invalid_payload",
-        "invalid_token",
-        "invalid_blocks",
-        "invalid_blocks_format",
-        "invalid_attachments",
-        "no_text",
-        "missing_text_or_fallback_or_attachments",
-        "user_not_found",
-        "channel_not_found",
-        "channel_is_archived",
-        "action_prohibited",
-        "posting_to_general_channel_denied",
-        "too_many_attachments",
-        "no_service",
-        "no_service_id",
-        "no_team",
-        "team_disabled",
-        "rate_limited",
-    }
-)
-
-
-def slack_error(body: object) -> str | None:
-    """The reply's Slack error code, or None when the body is anything else (it is then never logged)."""
-    text = str(body or "").strip()
-    return text if text in SLACK_ERROR_CODES else None
-
 
 MAX_SECTION_TEXT = 3000  # Block Kit: section text
 MAX_FIELD_TEXT = 2000  # Block Kit: each section field
@@ -156,8 +128,8 @@ class SlackNotifier:
         client = WebhookClient(url, timeout=self._timeout, retry_handlers=[], logger=self._sdk_log)
         if len(notifications) > self._digest_threshold:
             batches = digest_bodies(notifications, links=self._links)
-        else:
-            batches = [([n], single_body(n, links=self._links)) for n in notifications]
+        else:  # one check's notifications for one identity: one message
+            batches = [(b, single_body(b, links=self._links)) for b in messages.bundles(notifications)]
         for batch, body in batches:
             outcome = self._post(client, body)
             if outcome is _Outcome.SENT:
@@ -270,9 +242,9 @@ def _code(raw: str) -> dict[str, Any]:
 
 
 def _footer(n: Notification) -> dict[str, Any]:
-    parts = [messages.observed_line(n), f"account {n.account}", "ses-dkim-monitor"]
+    parts = [messages.observed_line(n), _("account {account}").format(account=n.account), "ses-dkim-monitor"]
     if n.reason and n.event is not Event.RESOLVED:
-        parts.insert(0, n.reason)
+        parts.insert(0, messages.reason(n))
     return {"type": "context", "elements": [_plain(SEP.join(parts))]}
 
 
@@ -281,52 +253,82 @@ def _page_link(url: str | None, label: str) -> list[dict[str, Any]]:
     if not url:
         return []
     link = f"<{escape(url)}|{escape(label)}>"
-    return [{"type": "context", "elements": [_mrkdwn(f":page_facing_up: {link} (AWS console sign-in)")]}]
+    signin = _("(AWS console sign-in)")
+    return [{"type": "context", "elements": [_mrkdwn(f":page_facing_up: {link} {escape(signin)}")]}]
 
 
-def single_body(n: Notification, *, links: messages.PageLinks | None = None) -> dict[str, Any]:
-    """The webhook payload for one notification.
+def single_body(
+    bundle: Notification | Sequence[Notification], *, links: messages.PageLinks | None = None
+) -> dict[str, Any]:
+    """The webhook payload for one notification, or one check's notifications for one identity together.
 
     Text from DNS and SES (the message, fix, reason, record) goes into
     plain_text objects, where no Slack markup applies, after ``_safe``; our
-    labels and titles are mrkdwn.
+    labels and titles are mrkdwn. Several records: each one's own sentence,
+    then what they share, once.
     """
-    fallback = fit(escape(messages.headline(n)), 300)
+    group = [bundle] if isinstance(bundle, Notification) else list(bundle)
+    n = group[0]
+    fallback = fit(escape(messages.bundle_headline(group)), 300)
+    what = grouping.headline(n.check, len(group))
+    page_label = _("Status page of {account} · {region}").format(account=n.account, region=n.region)
     if n.event is Event.RESOLVED:
+        resolved = _("*Resolved*: {title} for *{identity}* ({region})").format(
+            title=escape(what), identity=_safe(n.identity), region=escape(n.region)
+        )
+        reasons = "; ".join(dict.fromkeys(messages.reason(m) or _("resolved") for m in group))
         blocks = [
-            _section(
-                f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} for "
-                f"*{_safe(n.identity)}* ({escape(n.region)})"
-            ),
-            _plain_section(n.reason or "resolved"),
-            *_page_link(messages.page_link(n, links), f"Status page of {n.account} · {n.region}"),
+            _section(f":white_check_mark: {resolved}"),
+            _plain_section(reasons),
+            *_page_link(messages.page_link(n, links), page_label),
             _footer(n),
         ]
         return {"text": fallback, "attachments": [{"color": RESOLVED_COLOUR, "blocks": blocks}]}
-    label = messages.label(n, reminder="Reminder", sep=SEP)
-    subject = messages.subject_of(n.key, n.check)
+    worst = messages.grouping_worst(group)
+    label = messages.label(n, reminder=pgettext("label", "Reminder"), sep=SEP)
+    subjects = ", ".join(_safe(s) for s in (messages.subject_of(m.key, m.check) for m in group) if s)
+    identity, where, severity, check = _("Identity"), _("Account · region"), _("Severity"), _("Check")
     fields = [
-        _mrkdwn(f"*Identity*\n{_safe(n.identity)}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*Account · region*\n{escape(n.account)} · {escape(n.region)}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*Severity*\n{escape(n.severity.value)}", MAX_FIELD_TEXT),
-        _mrkdwn(f"*Check*\n{escape(n.check)}" + (f" ({_safe(subject)})" if subject else ""), MAX_FIELD_TEXT),
+        _mrkdwn(f"*{identity}*\n{_safe(n.identity)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{where}*\n{escape(n.account)} · {escape(n.region)}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{severity}*\n{escape(grouping.severity_word(worst.value))}", MAX_FIELD_TEXT),
+        _mrkdwn(f"*{check}*\n{escape(n.check)}" + (f" ({subjects})" if subjects else ""), MAX_FIELD_TEXT),
     ]
-    if n.cause:
-        fields.append(_mrkdwn(f"*Cause*\n{escape(messages.cause_line(n))}", MAX_FIELD_TEXT))
+    causes = list(dict.fromkeys(messages.cause_line(m) for m in group if m.cause))
+    if causes:
+        cause = _("Cause")
+        fields.append(_mrkdwn(f"*{cause}*\n{escape('; '.join(causes))}", MAX_FIELD_TEXT))
+    own, shared = grouping.split_common([m.message for m in group])
+    fixes, shared_fix = grouping.split_common([m.fix for m in group])
     blocks = [
-        _section(f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))}"),
+        _section(f"{EMOJI[worst]} *{escape(label)}*: {escape(what)}"),
         {"type": "section", "fields": fields},
-        _label("What the monitor saw"),
-        _plain_section(n.message),
-        _label("Fix"),
-        _code(n.fix),
+        _label(_("What the monitor saw")),
+        {"type": "section", "text": _plain_lines(_listed(own, shared))},
+        _label(_("Fix")),
     ]
+    if len(group) == 1:
+        blocks.append(_code(n.fix))
+    else:
+        blocks.append({"type": "section", "text": _plain_lines(_listed(fixes, shared_fix))})
+        records = [m.record for m in group if m.record is not None]
+        if records:
+            blocks += [
+                _label(ngettext("Record to publish", "Records to publish", len(records))),
+                _code("\n".join(f"{r.name}  {r.type}  {r.value}" for r in records)),
+            ]
     command = messages.fix_command_for(n)
     if command:
-        blocks += [_label("Plan the DNS change (add --apply to make it in Route 53)"), _code(command)]
-    blocks += _page_link(messages.page_link(n, links), f"Status page of {n.account} · {n.region}")
+        blocks += [_label(_("Plan the DNS change (add --apply to make it in Route 53)")), _code(command)]
+    blocks += _page_link(messages.page_link(n, links), page_label)
     blocks.append(_footer(n))
-    return {"text": fallback, "attachments": [{"color": COLOUR[n.severity], "blocks": blocks}]}
+    return {"text": fallback, "attachments": [{"color": COLOUR[worst], "blocks": blocks}]}
+
+
+def _listed(own: Sequence[str], shared: str) -> list[str]:
+    """Each record's own text (a list when there are several), then what they share."""
+    own = [t for t in own if t]
+    return ([own[0]] if len(own) == 1 else [f"• {t}" for t in own]) + ([shared] if shared else [])
 
 
 def digest_bodies(
@@ -338,35 +340,49 @@ def digest_bodies(
     bodies = []
     for part, chunk in enumerate(chunks, start=1):
         heading = escape(messages.digest_subject(chunk, part=part, parts=len(chunks)))
-        items = [_digest_item(n) for n in chunk]
+        items = [_digest_item(b) for b in messages.bundles(chunk)]
         accounts = ", ".join(sorted({n.account for n in chunk}))
-        footer = {"type": "context", "elements": [_plain(f"account {accounts}{SEP}ses-dkim-monitor")]}
+        account_text = _("account {account}").format(account=accounts)
+        footer = {"type": "context", "elements": [_plain(f"{account_text}{SEP}ses-dkim-monitor")]}
         worst = messages.worst_severity([n for n in chunk if n.event is not Event.RESOLVED] or chunk)
         colour = COLOUR[worst] if any(n.event is not Event.RESOLVED for n in chunk) else RESOLVED_COLOUR
         body = {
             "text": fit(heading, 300),
             "blocks": [_section(f"*{heading}*")],
             "attachments": [
-                {"color": colour, "blocks": [*items, *_page_link(messages.index_link(links), "Status page"), footer]}
+                {
+                    "color": colour,
+                    "blocks": [*items, *_page_link(messages.index_link(links), _("Status page")), footer],
+                }
             ],
         }
         bodies.append((chunk, body))
     return bodies
 
 
-def _digest_item(n: Notification) -> dict[str, Any]:
-    """One section: our headline in mrkdwn, and what DNS/SES said as a plain_text field."""
-    where = f"*{_safe(n.identity)}* ({escape(n.region)}, account {escape(n.account)})"
+def _digest_item(bundle: Sequence[Notification]) -> dict[str, Any]:
+    """One section per check and identity: our headline in mrkdwn, what DNS/SES said as a plain_text field."""
+    n = bundle[0]
+    what = escape(grouping.headline(n.check, len(bundle)))
+    account = _("account {account}").format(account=escape(n.account))
+    where = f"*{_safe(n.identity)}* ({escape(n.region)}, {account})"
     if n.event is Event.RESOLVED:
-        head = f":white_check_mark: *Resolved*: {escape(messages.title(n.check))} - {where}"
-        lines = [n.reason or "resolved"]
+        resolved = escape(_("Resolved"))
+        head = f":white_check_mark: *{resolved}*: {what} - {where}"
+        lines = list(dict.fromkeys(messages.reason(m) or _("resolved") for m in bundle))
     else:
-        label = messages.label(n, reminder="Reminder", sep=SEP)
-        head = f"{EMOJI[n.severity]} *{escape(label)}*: {escape(messages.title(n.check))} - {where}"
-        cause = [f"Cause: {messages.cause_line(n)}"] if n.cause else []
+        worst = messages.grouping_worst(bundle)
+        label = messages.label(n, reminder=pgettext("label", "Reminder"), sep=SEP)
+        head = f"{EMOJI[worst]} *{escape(label)}*: {what} - {where}"
+        causes = list(dict.fromkeys(messages.cause_line(m) for m in bundle if m.cause))
+        cause = [_("Cause: {cause}").format(cause="; ".join(causes))] if causes else []
+        own, shared = grouping.split_common([m.message for m in bundle])
+        fixes, shared_fix = grouping.split_common([m.fix for m in bundle])
+        saw = " / ".join([*filter(None, own), *filter(None, [shared])])
+        fix = " / ".join([*filter(None, fixes), *filter(None, [shared_fix])])
         # Each line escaped once (its own newlines shown as \x0a, as in a single message); the line breaks
         # between them are ours and stay line breaks.
-        lines = [*cause, f"Saw: {n.message}", f"Fix: {n.fix}"]
+        lines = [*cause, _("Saw: {message}").format(message=saw), _("Fix: {fix}").format(fix=fix)]
     return {
         "type": "section",
         "text": _mrkdwn(head, DIGEST_ITEM_TEXT),

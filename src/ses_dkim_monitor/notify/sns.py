@@ -61,9 +61,11 @@ class SnsNotifier:
             return {}
         if len(notifications) > self._digest_threshold:
             return self._deliver_digest(notifications)
-        return {
-            n.state_id: self._publish(single_message(n, links=self._links), label=n.state_id) for n in notifications
-        }
+        results: dict[str, bool] = {}
+        for bundle in messages.bundles(notifications):  # one check's for one identity: one message
+            ok = self._publish(single_message(bundle, links=self._links), label=bundle[0].state_id)
+            results.update({n.state_id: ok for n in bundle})
+        return results
 
     def _deliver_digest(self, notifications: Sequence[Notification]) -> dict[str, bool]:
         results: dict[str, bool] = {}
@@ -87,21 +89,33 @@ class SnsNotifier:
         return True
 
 
-def single_message(n: Notification, *, links: messages.PageLinks | None = None) -> dict[str, Any]:
-    """The Publish arguments (minus TopicArn) for one notification."""
-    text = messages.text(n, links=links)
-    structured = json.dumps(messages.payload(n, links=links), ensure_ascii=False)
+def single_message(
+    bundle: Notification | Sequence[Notification], *, links: messages.PageLinks | None = None
+) -> dict[str, Any]:
+    """The Publish arguments (minus TopicArn) for one notification, or one check's for one identity together.
+
+    The attributes are those of one notification: the check, event, region
+    and account are the same for the whole bundle, the severity is the worst,
+    and ``cause`` is there when a cause is (a ``String.Array`` only when the
+    records' causes differ).
+    """
+    group = [bundle] if isinstance(bundle, Notification) else list(bundle)
+    n = group[0]
+    text = messages.bundle_text(group, links=links)
+    structured = json.dumps(messages.bundle_payload(group, links=links), ensure_ascii=False)
+    causes = sorted({m.cause for m in group if m.cause})
+    cause = {"cause": _string(causes[0]) if len(causes) == 1 else _array(causes)} if causes else {}
     return {
-        "Subject": messages.sns_subject(n),
+        "Subject": messages.sns_subject(n, len(group)),
         "MessageStructure": "json",
         "Message": _structure(text, structured),
         "MessageAttributes": {
-            "severity": _string(n.severity.value),
+            "severity": _string(messages.grouping_worst(group).value),
             "event": _string(n.event.value),
             "check": _string(n.check),
             "region": _string(n.region),
             "account": _string(n.account),
-            **({"cause": _string(n.cause)} if n.cause else {}),
+            **cause,
         },
     }
 

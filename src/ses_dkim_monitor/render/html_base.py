@@ -14,6 +14,8 @@ import html
 import unicodedata
 from collections.abc import Iterable
 
+from .. import i18n
+
 # Line and paragraph separators are not "C" characters but break lines like a newline does.
 _SHOWN_CATEGORIES = ("Zl", "Zp")
 
@@ -72,7 +74,11 @@ _STYLE = """
 *{box-sizing:border-box}
 html{background:var(--bg);color:var(--fg)}
 body{margin:0 auto;max-width:72rem;padding:1.5rem;font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,
-"Helvetica Neue",Arial,sans-serif;overflow-wrap:break-word}
+"Helvetica Neue",Arial,"Hiragino Sans","Yu Gothic UI","Noto Sans CJK JP",sans-serif;overflow-wrap:break-word}
+:lang(ja) body{line-break:strict;word-break:normal}
+.served{margin:0 0 .6rem;font-size:.92rem}
+.finding ul.each{margin:0 0 .3rem;padding-left:1.1rem}
+.finding p.shared{margin:.2rem 0 0}
 dd,pre,.any{overflow-wrap:anywhere}
 .nowrap{white-space:nowrap}
 h1{font-size:1.6rem;margin:0 0 .25rem}
@@ -160,16 +166,17 @@ a{text-decoration:none}
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
-def document(title: str, body: Iterable[str]) -> str:
+def document(title: str, body: Iterable[str], *, lang: str | None = None) -> str:
     """An HTML5 document around ``body`` (markup the caller escaped): the page's head, CSP and inline style.
 
     Every page the monitor writes uses it, so they share one style sheet and
-    one Content-Security-Policy that forbids scripts and fetches.
+    one Content-Security-Policy that forbids scripts and fetches. ``lang`` is
+    the page's language (default: the current one), for screen readers and fonts.
     """
     return "\n".join(
         [
             "<!DOCTYPE html>",
-            '<html lang="en">',
+            f'<html lang="{html.escape(lang or i18n.current(), quote=True)}">',
             "<head>",
             '<meta charset="utf-8">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',

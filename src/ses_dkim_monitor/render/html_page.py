@@ -48,50 +48,53 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from .. import catalogue
 from ..fix_command import dns_fixable, fix_command
-from ..models import DnsRecord, Finding, IdentityReport, IdentityStatus, IdentityType, ScanReport, ShardError
+from ..i18n import N_, _, ngettext, pgettext
+from ..models import DnsRecord, IdentityReport, IdentityStatus, IdentityType, ScanReport, ShardError
+from . import grouping
 from .html_base import document, escape_attr, escape_html
 from .json_report import summary
 
 _TIERS = (
-    (IdentityStatus.PROBLEM, "problems", "Problems"),
-    (IdentityStatus.UNKNOWN, "unknown", "Could not be checked"),
+    (IdentityStatus.PROBLEM, "problems", N_("Problems")),
+    (IdentityStatus.UNKNOWN, "unknown", N_("Could not be checked")),
 )
+DEFAULT_TITLE = N_("SES DKIM status")
 
 
 def _badge(word: str, kind: str) -> str:
     """A status or severity: always the word, the colour only repeats it."""
-    return f'<span class="badge b-{kind}">{html.escape(word.upper())}</span>'
-
-
-def _plural(n: int, word: str, words: str | None = None) -> str:
-    return f"{n} {word if n == 1 else words or word + 's'}"
+    shown = grouping.word(word)
+    return f'<span class="badge b-{kind}">{html.escape(shown)}</span>'
 
 
 def _account(account: str) -> str:
-    return f"account {escape_html(account)}" if account else "account not recorded"
+    return _("account {account}").format(account=escape_html(account)) if account else _("account not recorded")
 
 
 def _kind(r: IdentityReport) -> str:
-    return "email address" if r.identity.type is IdentityType.EMAIL_ADDRESS else "domain"
+    return _("email address") if r.identity.type is IdentityType.EMAIL_ADDRESS else _("domain")
 
 
-def to_html(report: ScanReport, *, title: str = "SES DKIM status", totals_scope: str = "") -> str:
+def to_html(report: ScanReport, *, title: str = "", totals_scope: str = "") -> str:
     """The whole page for ``report``: one HTML5 document, nothing fetched from anywhere.
 
     ``totals_scope`` qualifies the DNS and SES call counts when the report is one
     shard's part of a larger run (the probe is shared, so they are the run's):
     e.g. ``"whole run"``.
     """
+    title = title or _(DEFAULT_TITLE)
     counts = summary(report)
     tiers = {status: [r for r in report.identities if r.status is status] for status in IdentityStatus}
     ids = _Ids()
     body: list[str] = [
         "<header>",
         f"<h1>{escape_html(title)}</h1>",
-        f'<p class="scanned">Scanned at <time datetime="{escape_attr(report.generated_at)}">'
-        f"{escape_html(_when(report.generated_at))}</time></p>",
+        '<p class="scanned">'
+        + _("Scanned at {time}").format(
+            time=f'<time datetime="{escape_attr(report.generated_at)}">{escape_html(_when(report.generated_at))}</time>'
+        )
+        + "</p>",
         "</header>",
         "<main>",
         _incomplete(report.errors),
@@ -101,13 +104,16 @@ def to_html(report: ScanReport, *, title: str = "SES DKIM status", totals_scope:
         reports = tiers[status]
         if status is IdentityStatus.UNKNOWN and not reports:
             continue
-        body.append(_tier(anchor, heading, reports, ids, complete=not report.errors))
+        body.append(_tier(anchor, _(heading), reports, ids, complete=not report.errors))
     body.append(_ok_tier(tiers[IdentityStatus.OK]))
     body.append("</main>")
     body.append(
-        "<footer><p>Written by ses-dkim-monitor. Text taken from SES and DNS is shown escaped: "
-        '<span class="esc">\\u202e</span>-style boxes stand for invisible or control characters the '
-        "record really contains.</p></footer>"
+        "<footer><p>"
+        + _(
+            "Written by ses-dkim-monitor. Text taken from SES and DNS is shown escaped: {box}-style boxes stand for "
+            "invisible or control characters the record really contains."
+        ).format(box='<span class="esc">\\u202e</span>')
+        + "</p></footer>"
     )
     return document(title, body)
 
@@ -138,18 +144,27 @@ def _incomplete(errors: Iterable[ShardError]) -> str:
     errors = list(errors)
     if not errors:
         return ""
+    unrecorded = _("not recorded")
     rows = "".join(
-        f'<tr><td class="mono nowrap">{escape_html(e.account) if e.account else "not recorded"}</td>'
+        f'<tr><td class="mono nowrap">{escape_html(e.account) if e.account else unrecorded}</td>'
         f'<td class="mono nowrap">{escape_html(e.region)}</td><td class="any">{escape_html(e.reason)}</td></tr>'
         for e in errors
     )
     return (
         '<section class="incomplete" aria-labelledby="incomplete">'
         f'<h2 id="incomplete">{_badge("incomplete", "incomplete")} '
-        f"{_plural(len(errors), 'account/region could', 'accounts/regions could')} not be read</h2>"
-        "<p>Identities there are missing from this page: nothing below says they are healthy.</p>"
-        '<table><thead><tr><th scope="col">Account</th><th scope="col">Region</th><th scope="col">Reason</th></tr>'
-        f"</thead><tbody>{rows}</tbody></table></section>"
+        + ngettext(
+            "{count} account/region could not be read", "{count} accounts/regions could not be read", len(errors)
+        ).format(count=len(errors))
+        + "</h2><p>"
+        + _("Identities there are missing from this page: nothing below says they are healthy.")
+        + '</p><table><thead><tr><th scope="col">'
+        + _("Account")
+        + '</th><th scope="col">'
+        + _("Region")
+        + '</th><th scope="col">'
+        + _("Reason")
+        + f"</th></tr></thead><tbody>{rows}</tbody></table></section>"
     )
 
 
@@ -161,39 +176,47 @@ def _summary(report: ScanReport, counts: dict[str, Any], *, totals_scope: str = 
         return f'<li class="tile t-{kind}" data-key="{kind}">{inner}</li>'
 
     statuses = [
-        tile(counts["identities"], "identities", "identities"),
-        tile(counts["problem"], "with problems", "problem", "problems"),
-        tile(counts["unknown"], "could not be checked", "unknown", "unknown"),
-        tile(counts["ok"], "ok", "ok", "ok"),
+        tile(counts["identities"], _("identities"), "identities"),
+        tile(counts["problem"], _("with problems"), "problem", "problems"),
+        tile(counts["unknown"], _("could not be checked"), "unknown", "unknown"),
+        tile(counts["ok"], pgettext("tile", "ok"), "ok", "ok"),
     ]
-    findings = [tile(counts["findings"][s], f"{s} findings", s) for s in ("critical", "warning", "info")]
+    labels = {"critical": _("critical findings"), "warning": _("warning findings"), "info": _("info findings")}
+    findings = [tile(counts["findings"][s], labels[s], s) for s in ("critical", "warning", "info")]
     accounts = report.accounts or tuple(
         dict.fromkeys(r.identity.account for r in report.identities if r.identity.account)
     )
-    failed_lookups = f" ({counts['dns_lookups_failed']} failed)" if counts["dns_lookups_failed"] else ""
+    failed = counts["dns_lookups_failed"]
+    failed_lookups = " " + _("({count} failed)").format(count=failed) if failed else ""
     scope = f" ({escape_html(totals_scope)})" if totals_scope else ""
+    shards = len(report.errors)
     complete = (
-        "yes: every account and region was read"
+        _("yes: every account and region was read")
         if counts["complete"]
-        else f"{_badge('incomplete', 'incomplete')} {_plural(len(report.errors), 'shard')} could not be read "
-        '(<a href="#incomplete">see above</a>)'
+        else f"{_badge('incomplete', 'incomplete')} "
+        + ngettext("{count} shard could not be read", "{count} shards could not be read", shards).format(count=shards)
+        + ' (<a href="#incomplete">'
+        + _("see above")
+        + "</a>)"
     )
     facts = [
-        ("Accounts", ", ".join(escape_html(a) for a in accounts) or "not recorded"),
-        ("Regions", ", ".join(escape_html(r) for r in report.regions) or "none"),
-        ("Complete", complete),
-        (f"DNS lookups{scope}", f"{counts['dns_lookups']}{failed_lookups}"),
+        (_("Accounts"), ", ".join(escape_html(a) for a in accounts) or _("not recorded")),
+        (_("Regions"), ", ".join(escape_html(r) for r in report.regions) or _("none")),
+        (_("Complete"), complete),
+        (_("DNS lookups") + scope, f"{counts['dns_lookups']}{failed_lookups}"),
     ]
     if report.ses_calls:
         calls = ", ".join(f"{escape_html(op)} {n}" for op, n in counts["ses_calls"].items())
-        facts.append((f"SES API calls{scope}", calls))
+        facts.append((_("SES API calls") + scope, calls))
     rows = "".join(f'<tr><th scope="row">{label}</th><td>{value}</td></tr>' for label, value in facts)
+    heading, by_status, by_severity = _("Summary"), _("Identities by status"), _("Findings by severity")
+    scanned = _("What was scanned")
     return (
         '<section aria-labelledby="summary">'
-        '<h2 id="summary">Summary</h2>'
-        f'<ul class="tiles" aria-label="Identities by status">{"".join(statuses)}</ul>'
-        f'<ul class="tiles" aria-label="Findings by severity">{"".join(findings)}</ul>'
-        f'<table class="facts"><caption class="vh">What was scanned</caption><tbody>{rows}</tbody></table>'
+        f'<h2 id="summary">{heading}</h2>'
+        f'<ul class="tiles" aria-label="{escape_attr(by_status)}">{"".join(statuses)}</ul>'
+        f'<ul class="tiles" aria-label="{escape_attr(by_severity)}">{"".join(findings)}</ul>'
+        f'<table class="facts"><caption class="vh">{scanned}</caption><tbody>{rows}</tbody></table>'
         "</section>"
     )
 
@@ -209,15 +232,19 @@ def _groups(reports: list[IdentityReport]) -> dict[tuple[str, str], list[Identit
 def _tier(anchor: str, heading: str, reports: list[IdentityReport], ids: _Ids, *, complete: bool) -> str:
     parts = [f'<section aria-labelledby="{anchor}">', f'<h2 id="{anchor}">{heading} ({len(reports)})</h2>']
     if not reports:
-        scope = "" if complete else " in the accounts and regions that could be read"
-        parts.append(f'<p class="none">{_badge("ok", "ok")} No identity has a problem{scope}.</p>')
+        none = (
+            _("No identity has a problem.")
+            if complete
+            else _("No identity has a problem in the accounts and regions that could be read.")
+        )
+        parts.append(f'<p class="none">{_badge("ok", "ok")} {none}</p>')
     for (account, region), members in _groups(reports).items():
         group_id = ids.new("group")
         parts.append(f'<section class="group" aria-labelledby="{group_id}">')
-        parts.append(
-            f'<h3 id="{group_id}">{"Account " + escape_html(account) if account else "Account not recorded"}'
-            f" · region {escape_html(region)} · {_plural(len(members), 'identity', 'identities')}</h3>"
-        )
+        who = _("Account {account}").format(account=escape_html(account)) if account else _("Account not recorded")
+        where = _("region {region}").format(region=escape_html(region))
+        many = ngettext("{count} identity", "{count} identities", len(members)).format(count=len(members))
+        parts.append(f'<h3 id="{group_id}">{who} · {where} · {many}</h3>')
         parts.extend(_identity(r, ids) for r in members)
         parts.append("</section>")
     parts.append("</section>")
@@ -228,13 +255,16 @@ def _identity(r: IdentityReport, ids: _Ids) -> str:
     ident = r.identity
     heading_id = ids.new("identity")
     status = r.status.value
-    findings = "".join(_finding(f) for f in r.findings)
-    worst = f" · worst: {r.worst.value}" if r.worst else ""
+    served = grouping.served_line(r)
+    findings = "".join(_group(g, r) for g in grouping.groups(r.findings, drop=served))
+    worst = " · " + _("worst: {severity}").format(severity=grouping.severity_word(r.worst.value)) if r.worst else ""
+    count = ngettext("{count} finding", "{count} findings", len(r.findings)).format(count=len(r.findings))
+    where = _("region {region}").format(region=escape_html(ident.region))
     parts = [
         f'<article class="identity st-{status}" aria-labelledby="{heading_id}">',
         f'<h4 id="{heading_id}">{_badge(status, status)} <span class="name">{escape_html(ident.name)}</span></h4>',
-        f'<p class="meta">{_kind(r)} · {_account(ident.account)} · region {escape_html(ident.region)} · '
-        f"{_plural(len(r.findings), 'finding')}{worst}</p>",
+        f'<p class="meta">{_kind(r)} · {_account(ident.account)} · {where} · {count}{worst}</p>',
+        f'<p class="served">{escape_html(served)}</p>' if served else "",
         f'<ol class="findings">{findings}</ol>' if findings else "",
         _fix_command(r),
         "</article>",
@@ -242,33 +272,57 @@ def _identity(r: IdentityReport, ids: _Ids) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _finding(f: Finding) -> str:
-    check = catalogue.CHECKS.get(f.check)
-    title = f" <strong>{html.escape(check.title)}</strong>" if check else ""
+def _group(g: grouping.Group, r: IdentityReport) -> str:
+    """One check's findings for the identity: each record's own sentence, then what they share, once."""
+    count = len(g.findings)
+    head = grouping.headline(g.check, count, total=grouping.total_of(r, g.check))
+    title = f" <strong>{escape_html(head)}</strong>"
     rows = []
-    if f.cause:
-        cause = catalogue.CAUSES.get(f.cause)
-        cause_title = f" {escape_html(cause.title)}" if cause else ""
-        rows.append(("Cause", f'<code class="cause">{escape_html(f.cause)}</code>{cause_title}'))
-    rows.append(("Seen", escape_html(f.message)))
-    rows.append(("Fix", escape_html(f.fix)))
-    if f.record is not None:
-        rows.append(("Record", _record(f.record)))
+    if g.cause:
+        rows.append(
+            (
+                pgettext("finding", "Cause"),
+                f'<code class="cause">{escape_html(g.cause)}</code> {escape_html(grouping.cause_title(g.cause))}',
+            )
+        )
+    rows.append((pgettext("finding", "Seen"), _text_block(g.messages, g.message)))
+    rows.append((pgettext("finding", "Fix"), _text_block(g.fixes, g.fix)))
+    if g.records:
+        rows.append((pgettext("finding", "Record"), _records(g.records)))
     body = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)
+    severity = g.severity.value
     return (
-        f'<li class="finding sev-{f.severity.value}">'
-        f'<p class="finding-head">{_badge(f.severity.value, f.severity.value)}{title} '
-        f'<code class="check">{escape_html(f.check)}</code></p>'
+        f'<li class="finding sev-{severity}" data-count="{count}">'
+        f'<p class="finding-head">{_badge(severity, severity)}{title} '
+        f'<code class="check">{escape_html(g.check)}</code></p>'
         f"<dl>{body}</dl></li>"
     )
 
 
-def _record(record: DnsRecord) -> str:
+def _text_block(own: tuple[str, ...], shared: str) -> str:
+    """Each finding's own text (a list when there are several), then what they all share."""
+    own = tuple(t for t in own if t)
+    if len(own) == 1:
+        parts = [escape_html(own[0])]
+    else:
+        parts = ['<ul class="each">' + "".join(f"<li>{escape_html(t)}</li>" for t in own) + "</ul>"] if own else []
+    if shared:
+        parts.append(f'<p class="shared">{escape_html(shared)}</p>' if parts else escape_html(shared))
+    return " ".join(parts)
+
+
+def _records(records: tuple[DnsRecord, ...]) -> str:
+    rows = "".join(
+        f'<tr><td class="mono any">{escape_html(record.name)}</td><td class="mono nowrap">'
+        f'{escape_html(record.type)}</td><td class="mono any">{escape_html(record.value)}</td></tr>'
+        for record in records
+    )
+    caption = ngettext("Record to publish", "Records to publish", len(records))
+    name, rtype, value = pgettext("record", "Name"), pgettext("record", "Type"), pgettext("record", "Value")
     return (
-        '<table class="record"><caption class="vh">Record to publish</caption><thead><tr>'
-        '<th scope="col">Name</th><th scope="col">Type</th><th scope="col">Value</th></tr></thead><tbody><tr>'
-        f'<td class="mono any">{escape_html(record.name)}</td><td class="mono nowrap">{escape_html(record.type)}</td>'
-        f'<td class="mono any">{escape_html(record.value)}</td></tr></tbody></table>'
+        f'<table class="record"><caption class="vh">{caption}</caption><thead><tr>'
+        f'<th scope="col">{name}</th><th scope="col">{rtype}</th>'
+        f'<th scope="col">{value}</th></tr></thead><tbody>{rows}</tbody></table>'
     )
 
 
@@ -278,39 +332,45 @@ def _fix_command(r: IdentityReport) -> str:
         return ""
     command = fix_command(region=r.identity.region, identity=r.identity.name)
     covers = ", ".join(f"<code>{html.escape(c)}</code>" for c in fixable)
+    heading = _("Fix the DNS records")
+    plans = _("Plans the DNS changes for {checks} (a dry run; add {apply} to make them):").format(
+        checks=covers, apply="<code>--apply</code>"
+    )
     return (
-        '<div class="fixcmd"><h5>Fix the DNS records</h5>'
-        f"<p>Plans the DNS changes for {covers} (a dry run; add <code>--apply</code> to make them):</p>"
+        f'<div class="fixcmd"><h5>{heading}</h5>'
+        f"<p>{plans}</p>"
         f'<pre><code class="fix-command">{escape_html(command)}</code></pre></div>'
     )
 
 
 def _ok_tier(reports: list[IdentityReport]) -> str:
-    parts = ['<section aria-labelledby="ok">', f'<h2 id="ok">OK ({len(reports)})</h2>']
+    ok = pgettext("tier", "OK")
+    parts = ['<section aria-labelledby="ok">', f'<h2 id="ok">{ok} ({len(reports)})</h2>']
     if not reports:
-        parts.append('<p class="none">No identity passed every check.</p>')
+        parts.append('<p class="none">' + _("No identity passed every check.") + "</p>")
         parts.append("</section>")
         return "\n".join(parts)
     notes = any(r.findings for r in reports)
-    head = "".join(
-        f'<th scope="col">{h}</th>'
-        for h in ("Status", "Identity", "Type", "Account", "Region", *(("Notes",) if notes else ()))
-    )
+    columns = [_("Status"), _("Identity"), pgettext("identity", "Type"), _("Account"), _("Region")]
+    head = "".join(f'<th scope="col">{h}</th>' for h in (*columns, *((_("Notes"),) if notes else ())))
     rows = []
+    unrecorded = _("not recorded")
     for r in reports:
         ident = r.identity
         cells = [
             f"<td>{_badge(r.status.value, r.status.value)}</td>",
             f'<th scope="row" class="any">{escape_html(ident.name)}</th>',
             f"<td>{_kind(r)}</td>",
-            f'<td class="mono nowrap">{escape_html(ident.account) if ident.account else "not recorded"}</td>',
+            f'<td class="mono nowrap">{escape_html(ident.account) if ident.account else unrecorded}</td>',
             f'<td class="mono nowrap">{escape_html(ident.region)}</td>',
         ]
         if notes:
             cells.append(f"<td>{_notes(r)}</td>")
         rows.append(f'<tr class="identity-row">{"".join(cells)}</tr>')
     parts.append(
-        '<div class="scroll"><table class="ok-list"><caption class="vh">Identities with no problem</caption>'
+        '<div class="scroll"><table class="ok-list"><caption class="vh">'
+        + _("Identities with no problem")
+        + "</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
     parts.append("</section>")
@@ -321,9 +381,11 @@ def _notes(r: IdentityReport) -> str:
     """Informational findings on an OK identity: folded, since nothing needs doing."""
     if not r.findings:
         return ""
+    fix = pgettext("finding", "Fix")
     items = "".join(
         f"<li>{_badge(f.severity.value, f.severity.value)} <code>{escape_html(f.check)}</code> "
-        f"{escape_html(f.message)}<br>Fix: {escape_html(f.fix)}</li>"
+        f"{escape_html(f.message)}<br>{fix}: {escape_html(f.fix)}</li>"
         for f in r.findings
     )
-    return f"<details><summary>{_plural(len(r.findings), 'note')}</summary><ul>{items}</ul></details>"
+    notes = ngettext("{count} note", "{count} notes", len(r.findings)).format(count=len(r.findings))
+    return f"<details><summary>{notes}</summary><ul>{items}</ul></details>"

@@ -11,6 +11,7 @@ import io
 import json
 from typing import Any, TextIO
 
+from .. import i18n, providers
 from ..models import Finding, IdentityReport, IdentityStatus, ScanReport, Severity
 
 # JSON report shape version: bumped only by additions (fields are never
@@ -40,6 +41,8 @@ def summary(report: ScanReport) -> dict[str, Any]:
         "ses_throttled": report.ses_throttled,
         "out_of_time": report.out_of_time,
         "generated_at": report.generated_at,
+        # The language ``message`` and ``fix`` are written in (en, ja); every other value is the same in both.
+        "language": i18n.current(),
     }
 
 
@@ -64,6 +67,7 @@ def identity_json(r: IdentityReport) -> dict[str, Any]:
         "status": r.status.value,
         "findings": [finding_json(f) for f in r.findings],
     }
+    out["dns_provider"] = dns_provider(r)
     if ident.type.value == "DOMAIN":
         out["dkim"] = {
             "signing_enabled": ident.dkim_enabled,
@@ -73,6 +77,23 @@ def identity_json(r: IdentityReport) -> dict[str, Any]:
             "signing_hosted_zone": ident.signing_hosted_zone,
         }
     return out
+
+
+def dns_provider(r: IdentityReport) -> dict[str, Any] | None:
+    """Who serves the identity's zone: asked only when a finding needs a DNS change, else None.
+
+    ``id`` and ``name`` are None when the name servers are not a provider the
+    monitor knows (docs/providers.md); ``name`` is the provider's English name.
+    """
+    if r.zone is None:
+        return None
+    served = providers.served_by(r.zone.nameservers)
+    return {
+        "id": served.provider.id if served else None,
+        "name": served.provider.name_en if served else None,
+        "zone": r.zone.apex,
+        "nameservers": list(r.zone.nameservers),
+    }
 
 
 def to_json(report: ScanReport) -> str:

@@ -123,6 +123,8 @@ class DomainDns:
     spf: SpfTree | None = None
     zone_apex: str | None = None  # the domain's zone apex, from SOA (asked when a record is missing)
     servers: tuple[ServerAnswer, ...] = ()  # the authoritative servers' answers (nameserver check)
+    # The zone apex's NS hosts (sorted), asked only when a record needs a DNS change: who serves the zone.
+    nameservers: tuple[str, ...] = ()
 
 
 def points_elsewhere(identity: SesIdentity, tok: DkimTokenDns) -> bool:

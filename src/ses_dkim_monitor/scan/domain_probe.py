@@ -16,6 +16,7 @@ import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from ..models import domain_and_parents
 from .dmarc_walk import walk_dmarc
 from .dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, ServerAnswer
 from .dns_probe import DnsProbe
@@ -87,8 +88,11 @@ class DomainProbe:
             dmarc_misplaced = found if found is not None and any(is_dmarc_record(v) for v in found.values) else None
         apex = None
         ask = req.nameservers or req.fresh
-        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or ask:
+        fixable = _dns_fixable(req.domain, tokens, dmarc_lookup, dmarc_found, mx)
+        if any(tok.record.absent for tok in tokens) or dmarc_misplaced is not None or ask or fixable:
             apex = await dns.zone_apex(req.domain)
+        # Who serves the zone, for the advice on what to type in that provider's form: one NS query per apex.
+        nameservers = await dns.once("ns-hosts", apex, lambda: _ns_hosts(dns, apex)) if fixable and apex else ()
         servers = await ask_servers(dns, apex, [t.record.name for t in tokens], req.byodkim) if ask else ()
         if req.fresh and servers:
             tokens = [await self._as_servers_say(tok, servers, req) for tok in tokens]
@@ -104,6 +108,7 @@ class DomainProbe:
             spf=spf_tree,
             zone_apex=apex,
             servers=servers,
+            nameservers=nameservers,
         )
 
     async def with_servers(self, dns: DomainDns, *, byodkim: bool) -> DomainDns:
@@ -203,6 +208,25 @@ class DomainProbe:
 
 async def _none() -> None:
     return None
+
+
+def _dns_fixable(
+    domain: str, tokens: Sequence[DkimTokenDns], dmarc: Lookup | None, dmarc_found: bool, mx: Lookup | None
+) -> bool:
+    """A record a DNS change fixes: a DKIM name missing, a CNAME into the domain's own tree (a target that got
+    the zone appended), no DMARC record, no MAIL FROM MX. Only then is it worth asking who serves the zone."""
+    own = tuple("." + parent for parent in domain_and_parents(domain))
+    return (
+        any(t.record.absent for t in tokens)
+        or any(t.record.outcome is Outcome.ANSWER and t.record.values[0].endswith(own) for t in tokens)
+        or (dmarc is not None and not dmarc_found and not dmarc.failed)
+        or (mx is not None and mx.absent)
+    )
+
+
+async def _ns_hosts(dns: DnsProbe, apex: str) -> tuple[str, ...]:
+    found = await dns.query(apex, "NS", confirm=False)
+    return tuple(sorted({v.rstrip(".").lower() for v in found.values})) if found.outcome is Outcome.ANSWER else ()
 
 
 def _agreed(answers: Sequence[ServerAnswer]) -> ServerAnswer | None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from ... import catalogue as c
-from ...models import IdentityReport, IdentityStatus, IdentityType, SesIdentity, Severity
+from ...models import DnsZone, IdentityReport, IdentityStatus, IdentityType, SesIdentity, Severity
 from ..dns_answers import DomainDns
-from .dkim import check_byodkim_dns, check_easy_dkim_dns, check_signing, check_status, records_correct
+from .byodkim import check_byodkim_dns
+from .dkim import check_easy_dkim_dns, check_signing, check_status, records_correct
 from .dmarc import check_dmarc
 from .identity import check_email_identity_domain, check_lookups, check_verification, not_checked
 from .key_notes import check_key_notes
@@ -69,4 +70,5 @@ def evaluate(identity: SesIdentity, dns: DomainDns | None, domains: Mapping[str,
     else:
         status = IdentityStatus.OK
     findings.sort(key=lambda f: (-f.severity.rank, f.check, f.subject))
-    return IdentityReport(identity=identity, status=status, findings=tuple(findings))
+    zone = DnsZone(dns.zone_apex, dns.nameservers) if dns is not None and dns.zone_apex and dns.nameservers else None
+    return IdentityReport(identity=identity, status=status, findings=tuple(findings), zone=zone)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from ...models import SesStatus
+from ... import form_advice
+from ...i18n import _, sentences
+from ...models import DnsRecord, SesIdentity, SesStatus
+from ..dns_answers import DomainDns
 
 DMARC_STARTER = '"v=DMARC1; p=none; rua=mailto:dmarc-reports@{domain}"'
 SPF_FOR_SES = '"v=spf1 include:amazonses.com ~all"'
@@ -31,3 +34,21 @@ def form_host(name: str, apex: str | None) -> str:
     if bare == apex:
         return "@"
     return bare[: -len(apex) - 1] if bare.endswith("." + apex) else bare
+
+
+def form_text(identity: SesIdentity, dns: DomainDns, *, cause: str, record: DnsRecord) -> str:
+    """For a record a provider's form got wrong: what to type in that form, who serves the zone, its conventions."""
+    apex = dns.zone_apex
+    if not apex:
+        return _(
+            "Type the target with its trailing dot (or, in a form that appends the zone to targets, choose its "
+            "'fully qualified' option), or the provider appends the zone again."
+        )
+    provider = form_advice.served(dns.nameservers)
+    known = provider.provider if provider else None
+    typed = {"name": record.name, "zone": apex, "rtype": record.type, "value": record.value}
+    return sentences(
+        form_advice.repair_sentence(known, cause=cause, **typed),
+        form_advice.served_sentence(apex, dns.nameservers),
+        form_advice.conventions_sentence(known, cause=cause, identity=identity.name, **typed),
+    )

@@ -11,13 +11,15 @@ from __future__ import annotations
 import re
 
 from ... import catalogue as c
+from ... import form_advice
 from ...catalogue import finding
+from ...i18n import _, sentences
 from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted, shorten
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from ..parsers import DkimKey, parse_dkim_key_record
 from . import replica
-from .common import form_host, fqdn, status_name
+from .common import form_text, fqdn, status_name
 
 STRONG_KEY_BITS = 2048  # RFC 8301: signers SHOULD use 2048-bit RSA keys
 _SEVERE_STATUSES = {SesStatus.FAILED, SesStatus.TEMPORARY_FAILURE}
@@ -29,8 +31,10 @@ def check_signing(identity: SesIdentity) -> list[Finding]:
     return [
         finding(
             c.DKIM_SIGNING_DISABLED,
-            f"DKIM signing is disabled for {identity.name} in {identity.region}: its mail carries only "
-            f"SES's own d=amazonses.com signature, which does not align with the From domain",
+            _(
+                "DKIM signing is disabled for {identity} in {region}: its mail carries only SES's own "
+                "d=amazonses.com signature, which does not align with the From domain"
+            ).format(identity=identity.name, region=identity.region),
             identity=identity.name,
             region=identity.region,
         )
@@ -43,20 +47,25 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
     if status is SesStatus.SUCCESS:
         return []
     severity = Severity.CRITICAL if status in _SEVERE_STATUSES else Severity.WARNING
-    seen = ""
+    message = _("SES reports DKIM status {status} for {identity} in {region}").format(
+        status=status_name(status), identity=identity.name, region=identity.region
+    )
     if identity.verification_error:
-        when = f" at {identity.verification_checked_at}" if identity.verification_checked_at else ""
-        explained = replica.explain_error(identity)
-        seen = f"; SES last checked{when} and saw {identity.verification_error}" + (
-            f" ({explained})" if explained else ""
-        )
-    message = f"SES reports DKIM status {status_name(status)} for {identity.name} in {identity.region}{seen}"
+        error, explained = identity.verification_error, replica.explain_error(identity)
+        if identity.verification_checked_at:
+            seen = _("; SES last checked at {checked} and saw {error}").format(
+                checked=identity.verification_checked_at, error=error
+            )
+        else:
+            seen = _("; SES last checked and saw {error}").format(error=error)
+        # TRANSLATORS: what SES's REPLICATION_* error means, after the error's name (its own sentence part).
+        message += seen + (_(" ({explained})").format(explained=explained) if explained else "")
     parent = replica.parent_region(identity)
     if status in _SEVERE_STATUSES and dns is not None and records_correct(identity, dns):
         return [
             finding(
                 c.DKIM_STATUS_NOT_SUCCESS,
-                message + ", but every DKIM record is correct in DNS now",
+                message + _(", but every DKIM record is correct in DNS now"),
                 severity=severity,
                 cause=c.DNS_CORRECT_NOW,
                 fix_detail=_restart_advice(identity, status),
@@ -79,24 +88,26 @@ def check_status(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]:
 
 def _restart_advice(identity: SesIdentity, status: SesStatus | None) -> str:
     if status is SesStatus.TEMPORARY_FAILURE:
-        return (
+        return _(
             "Nothing to change in DNS. SES keeps re-checking for 72 hours after a temporary failure and returns "
             "to SUCCESS by itself when it finds the records; if it does not within 72 hours it turns FAILED."
         )
     parent = replica.parent_region(identity)
     if parent is not None:
-        return "Nothing to change in DNS. " + replica.status_advice(identity, parent)
+        return sentences(_("Nothing to change in DNS."), replica.status_advice(identity, parent))
     if identity.is_byodkim:
-        return (
+        return _(
             "Nothing to change in DNS, but SES stopped looking: a FAILED verification must be restarted from the "
-            f"beginning. In the SES console ({identity.region}), open {identity.name} and restart DKIM verification."
-        )
-    return (
-        "Nothing to change in DNS, but SES stopped looking: a FAILED verification must be restarted from the "
-        f"beginning (SES API Reference). For Easy DKIM: aws ses verify-domain-dkim --region {identity.region} "
-        f"--domain {identity.name} (it returns the identity's existing tokens: check they are the ones in DNS), "
-        "then SES checks again. Do not put new signing attributes for this: that can generate new tokens."
-        + replica.unless_replica(identity)
+            "beginning. In the SES console ({region}), open {identity} and restart DKIM verification."
+        ).format(region=identity.region, identity=identity.name)
+    return sentences(
+        _(
+            "Nothing to change in DNS, but SES stopped looking: a FAILED verification must be restarted from the "
+            "beginning (SES API Reference). For Easy DKIM: aws ses verify-domain-dkim --region {region} "
+            "--domain {identity} (it returns the identity's existing tokens: check they are the ones in DNS), "
+            "then SES checks again. Do not put new signing attributes for this: that can generate new tokens."
+        ).format(region=identity.region, identity=identity.name),
+        replica.unless_replica(identity),
     )
 
 
@@ -119,9 +130,9 @@ def check_easy_dkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
         if tok.record.failed:
             continue  # reported once per identity as dns-lookup-failed
         if tok.record.absent:
-            found.append(_missing(identity, tok, dns.zone_apex))
+            found.append(_missing(identity, tok, dns))
         elif points_elsewhere(identity, tok):
-            found.append(_wrong_target(identity, tok))
+            found.append(_wrong_target(identity, tok, dns))
         else:
             correct.append(tok)
     if correct and len(correct) == len(dns.tokens):
@@ -133,53 +144,63 @@ def _cname_record(identity: SesIdentity, token: str) -> DnsRecord:
     return DnsRecord(fqdn(f"{token}._domainkey.{identity.domain}"), "CNAME", fqdn(identity.dkim_target(token)))
 
 
-def _missing(identity: SesIdentity, tok: DkimTokenDns, apex: str | None) -> Finding:
-    lookup = tok.record
-    detail = "does not exist (NXDOMAIN)" if lookup.outcome is Outcome.NXDOMAIN else "has no CNAME record"
-    consequence = (
+def _missing(identity: SesIdentity, tok: DkimTokenDns, dns: DomainDns) -> Finding:
+    lookup, apex = tok.record, dns.zone_apex
+    if lookup.outcome is Outcome.NXDOMAIN:
+        detail = _("{name} does not exist (NXDOMAIN)").format(name=lookup.name)
+    else:
+        detail = _("{name} has no CNAME record").format(name=lookup.name)
+    consequence = _(
         "SES may still report DKIM as verified until its next check, then warn the account and stop signing "
-        "with the domain's key"
+        "with the domain's key."
     )
     if identity.signing_hosted_zone is None:
         return _missing_zone_unknown(identity, tok, detail, consequence)
     record = _cname_record(identity, tok.token)
-    predicted = "" if identity.zone_confirmed else " (the target is predicted from the region's DKIM zone)"
-    if tok.misplaced is not None and tok.misplaced.values:
-        host = form_host(lookup.name, apex)
+    predicted = "" if identity.zone_confirmed else _(" (the target is predicted from the region's DKIM zone)")
+    served = form_advice.served_sentence(apex, dns.nameservers) if apex else ""
+    if tok.misplaced is not None and tok.misplaced.values and apex:
         misplaced = DnsRecord(fqdn(tok.misplaced.name), "CNAME", fqdn(tok.misplaced.values[0]))
+        message = _(
+            "{detail}; the CNAME was published at {misplaced} instead: the DNS provider appended its zone ({apex}) "
+            "to a name typed in full."
+        ).format(detail=detail, misplaced=tok.misplaced.name, apex=apex)
         return finding(
             c.DKIM_RECORD_MISSING,
-            f"{lookup.name} {detail}; the CNAME was published at {tok.misplaced.name} instead: the DNS provider "
-            f"appended its zone ({apex}) to a name typed in full, so enter only {host} as the host. {consequence}",
+            sentences(message, consequence),
             subject=tok.token,
             source="dns",
             record=record,
             cause=c.DOUBLED_DOMAIN,
             misplaced=misplaced,
             misplaced_name=misplaced.name,
-            apex=apex,
-            host=host,
+            more=form_text(identity, dns, cause=c.DOUBLED_DOMAIN, record=record),
         )
     if tok.other is not None and tok.other.values:
         other = tok.other
+        message = _(
+            "{name} holds a {other_type} record ({found}) where the CNAME belongs: receivers may even verify with "
+            "it, but SES cannot, so its DKIM verification and key rotation will fail{predicted}."
+        ).format(name=lookup.name, other_type=other.rdtype, found=quoted(" | ".join(other.values)), predicted=predicted)
         return finding(
             c.DKIM_RECORD_MISSING,
-            f"{lookup.name} holds a {other.rdtype} record ({quoted(' | '.join(other.values))}) where the CNAME "
-            f"belongs: receivers may even verify with it, but SES cannot, so its DKIM verification and key "
-            f"rotation will fail{predicted}",
+            message,
             subject=tok.token,
             source="dns",
             record=record,
             cause=c.PUBLISHED_AS_TXT,
             misplaced=DnsRecord(fqdn(lookup.name), other.rdtype, other.values[0]),
             other_type=other.rdtype,
+            more=served,
         )
     return finding(
         c.DKIM_RECORD_MISSING,
-        f"{lookup.name} {detail}{predicted}. {consequence}",
+        # TRANSLATORS: the full stop that ends the sentence "<name> does not exist (NXDOMAIN)".
+        sentences(detail + predicted + _("."), consequence),
         subject=tok.token,
         source="dns",
         record=record,
+        more=served,
     )
 
 
@@ -187,41 +208,49 @@ def _missing_zone_unknown(identity: SesIdentity, tok: DkimTokenDns, detail: str,
     """A missing CNAME whose target only SES can name (its zone is not known in this partition, and SES was
     not asked this run): reported without a record, so no fix writes a target SES did not confirm."""
     name = fqdn(tok.record.name)
+    message = _(
+        "{detail}; its target is {token}.<the Easy DKIM zone SES names for {identity}>, which SES did not confirm "
+        "this run."
+    ).format(detail=detail, token=tok.token, identity=identity.name)
     return finding(
         c.DKIM_RECORD_MISSING,
-        f"{tok.record.name} {detail}; its target is {tok.token}.<the Easy DKIM zone SES names for "
-        f"{identity.name}>, which SES did not confirm this run. {consequence}",
+        sentences(message, consequence),
         subject=tok.token,
         source="dns",
         name=name,
         value=f"{tok.token}.<SigningHostedZone of: aws sesv2 get-email-identity --region {identity.region} "
         f"--email-identity {identity.name}>.",
+        served="",
     )
 
 
-def _wrong_target(identity: SesIdentity, tok: DkimTokenDns) -> Finding:
+def _wrong_target(identity: SesIdentity, tok: DkimTokenDns, dns: DomainDns) -> Finding:
     lookup = tok.record
     target, expected = lookup.values[0], identity.dkim_target(tok.token)
     zone = (identity.signing_hosted_zone or "").lower()
-    cause, misplaced, why = "", None, ""
+    cause, misplaced, why, form = "", None, "", ""
+    record = _cname_record(identity, tok.token)
     if target.startswith(expected + "."):
-        cause, why = (
-            c.TARGET_MISSING_DOT,
-            " (the target was typed without its trailing dot and the provider appended the zone)",
-        )
+        cause = c.TARGET_MISSING_DOT
+        why = _(" (the target was typed without its trailing dot and the provider appended the zone)")
         misplaced = DnsRecord(fqdn(lookup.name), "CNAME", fqdn(target))
+        form = form_text(identity, dns, cause=cause, record=record)
     elif zone and target.endswith("." + zone) and target.count(".") == expected.count("."):
-        cause, why = c.OTHER_TOKEN, " (another token's key: rows swapped, or the identity's previous tokens)"
+        cause, why = c.OTHER_TOKEN, _(" (another token's key: rows swapped, or the identity's previous tokens)")
     elif re.fullmatch(rf"{re.escape(tok.token)}\.dkim(\.[a-z0-9-]+)?\.amazonses\.com", target):
-        cause, why = c.OTHER_REGION_ZONE, " (this token in another SES region's zone)"
+        cause, why = c.OTHER_REGION_ZONE, _(" (this token in another SES region's zone)")
+    served = form_advice.served_sentence(dns.zone_apex, dns.nameservers) if dns.zone_apex else ""
     return finding(
         c.DKIM_RECORD_WRONG_TARGET,
-        f"{lookup.name} is a CNAME to {shorten(target)}, expected {expected}{why}",
+        _("{name} is a CNAME to {target}, expected {expected}{why}").format(
+            name=lookup.name, target=shorten(target), expected=expected, why=why
+        ),
         subject=tok.token,
         source="dns",
-        record=_cname_record(identity, tok.token),
+        record=record,
         cause=cause,
         misplaced=misplaced,
+        more=form or served,
     )
 
 
@@ -250,19 +279,21 @@ def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Findi
         # Two of three targets hold an empty key during rotation: that is normal, the one key is what signs.
         weakest = min(usable, key=lambda k: k.key_bits or 0)
         if _weak(weakest):
-            message = (
-                f"the DKIM key SES signs {identity.name}'s mail with is {weakest.key_bits}-bit RSA; RFC 8301 "
-                f"says signers should use 2048 bits"
-            )
+            message = _(
+                "the DKIM key SES signs {identity}'s mail with is {bits}-bit RSA; RFC 8301 says signers should use "
+                "2048 bits"
+            ).format(identity=identity.name, bits=weakest.key_bits)
             parent = replica.parent_region(identity)
             if parent is not None:
                 advice = replica.weak_key_advice(identity, parent)
                 return [finding(c.DKIM_KEY_WEAK, message, source="dns", cause=c.REPLICA_OF_PARENT, fix_detail=advice)]
-            advice = (
-                f"aws sesv2 put-email-identity-dkim-signing-attributes --region {identity.region} "
-                f"--email-identity {identity.name} --signing-attributes-origin AWS_SES "
-                f"--signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 "
-                f"hours; the CNAMEs stay the same)." + replica.unless_replica(identity)
+            advice = sentences(
+                _(
+                    "aws sesv2 put-email-identity-dkim-signing-attributes --region {region} --email-identity "
+                    "{identity} --signing-attributes-origin AWS_SES --signing-attributes "
+                    "NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 hours; the CNAMEs stay the same)."
+                ).format(region=identity.region, identity=identity.name),
+                replica.unless_replica(identity),
             )
             return [finding(c.DKIM_KEY_WEAK, message, source="dns", fix_detail=advice)]
         return []
@@ -275,105 +306,20 @@ def _easy_keys(identity: SesIdentity, correct: list[DkimTokenDns]) -> list[Findi
     return [
         finding(
             c.DKIM_KEY_MISSING,
-            f"none of the DKIM CNAME targets of {identity.domain} ({shorten(targets)}) holds a TXT record with a "
-            f"usable p= public key, so receivers cannot verify the signature",
+            _(
+                "none of the DKIM CNAME targets of {domain} ({targets}) holds a TXT record with a usable p= public "
+                "key, so receivers cannot verify the signature"
+            ).format(domain=identity.domain, targets=shorten(targets)),
             source="dns",
             cause=cause,
-            fix_detail=(
-                f"The CNAMEs are right but the key behind them is missing at {identity.signing_hosted_zone}; if you "
-                f"publish the CNAMEs through a resolver that rewrites answers, fix it, otherwise re-create DKIM for "
-                f"{identity.name} in SES ({identity.region}) and publish the new tokens"
-            ),
+            fix_detail=_(
+                "The CNAMEs are right but the key behind them is missing at {zone}; if you publish the CNAMEs through "
+                "a resolver that rewrites answers, fix it, otherwise re-create DKIM for {identity} in SES ({region}) "
+                "and publish the new tokens"
+            ).format(zone=identity.signing_hosted_zone, identity=identity.name, region=identity.region),
         )
     ]
 
 
 def _byodkim_keys(tok: DkimTokenDns) -> list[DkimKey]:
     return _keys(tok.target_txt if tok.target_txt is not None else tok.record)
-
-
-def check_byodkim_dns(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
-    """Each selector's TXT (directly, or behind a CNAME) holds a valid public key, not in testing mode, 2048-bit."""
-    found: list[Finding] = []
-    for tok in dns.tokens:
-        txt = tok.target_txt if tok.target_txt is not None else tok.record
-        if txt.failed or tok.record.failed:
-            continue
-        name = fqdn(f"{tok.token}._domainkey.{identity.domain}")
-        keys = _byodkim_keys(tok)
-        usable = [k for k in keys if k.usable]
-        if not usable:
-            found.append(_byodkim_missing(identity, tok, txt, keys, name, dns.zone_apex))
-            continue
-        key = usable[0]
-        if key.testing:
-            found.append(
-                finding(
-                    c.DKIM_KEY_TESTING,
-                    f"{txt.name} has t=y: receivers may treat mail whose signature fails as if it were unsigned, "
-                    f"so a broken key goes unnoticed",
-                    subject=tok.token,
-                    source="dns",
-                    name=name,
-                )
-            )
-        if _weak(key):
-            found.append(
-                finding(
-                    c.DKIM_KEY_WEAK,
-                    f"{txt.name} publishes a {key.key_bits}-bit RSA key; RFC 8301 says signers should use 2048 bits",
-                    subject=tok.token,
-                    source="dns",
-                    fix_detail=(
-                        f"Generate a 2048-bit RSA key pair, publish its public key under a new selector of "
-                        f"{identity.domain}, then give SES the private key: aws sesv2 "
-                        f"put-email-identity-dkim-signing-attributes --region {identity.region} --email-identity "
-                        f"{identity.name} --signing-attributes-origin EXTERNAL --signing-attributes "
-                        f"DomainSigningSelector=<new selector>,DomainSigningPrivateKey=<base64 private key>"
-                    ),
-                )
-            )
-    return found
-
-
-def _byodkim_missing(
-    identity: SesIdentity, tok: DkimTokenDns, txt: Lookup, keys: list[DkimKey], name: str, apex: str | None
-) -> Finding:
-    fix = f'Publish {name} TXT "p=<base64 public key of the private key given to SES>"'
-    if tok.misplaced is not None and tok.misplaced.values:
-        host = form_host(name, apex)
-        misplaced = DnsRecord(fqdn(tok.misplaced.name), "TXT", tok.misplaced.values[0])
-        return finding(
-            c.DKIM_KEY_MISSING,
-            f"{txt.name} does not exist; the key record was published at {tok.misplaced.name} instead: the DNS "
-            f"provider appended its zone ({apex}) to a name typed in full, so enter only {host} as the host",
-            subject=tok.token,
-            source="dns",
-            cause=c.DOUBLED_DOMAIN,
-            record=DnsRecord(name, "TXT", quoted(tok.misplaced.values[0], limit=10_000)),
-            misplaced=misplaced,
-            misplaced_name=misplaced.name,
-            apex=apex,
-            host=host,
-        )
-    values = txt.values if txt.outcome is Outcome.ANSWER else ()
-    cause = ""
-    if keys and all(k.revoked for k in keys):
-        cause = c.KEY_REVOKED
-    elif keys:
-        cause = c.KEY_MALFORMED
-    if txt.outcome is Outcome.NXDOMAIN:
-        observed = "does not exist"
-    elif not values:
-        observed = "has no TXT record"
-    else:
-        problems = "; ".join(p.detail for k in keys for p in k.problems)[:300]
-        observed = f"has no usable key (found {quoted(' | '.join(values))}: {problems})"
-    return finding(
-        c.DKIM_KEY_MISSING,
-        f"{txt.name} {observed}; bring-your-own-DKIM selector {tok.token} needs its public key there",
-        subject=tok.token,
-        source="dns",
-        cause=cause,
-        fix_detail=fix,
-    )

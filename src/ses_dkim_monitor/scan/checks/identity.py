@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from ... import catalogue as c
 from ...catalogue import finding
+from ...i18n import _
 from ...models import Finding, IdentityReport, IdentityStatus, SesIdentity, SesStatus, Severity, domain_and_parents
 from ..dns_answers import DomainDns, Lookup, Outcome, points_elsewhere
 from .common import status_name
@@ -16,10 +17,14 @@ def check_verification(identity: SesIdentity) -> list[Finding]:
     if status is SesStatus.SUCCESS and identity.sending_enabled:
         return []
     if status is SesStatus.SUCCESS:
-        message = f"{identity.name} is verified but SES reports it is not enabled for sending in {identity.region}"
+        message = _("{identity} is verified but SES reports it is not enabled for sending in {region}").format(
+            identity=identity.name, region=identity.region
+        )
         severity = Severity.CRITICAL
     else:
-        message = f"{identity.name} verification status is {status_name(status)} in {identity.region}"
+        message = _("{identity} verification status is {status} in {region}").format(
+            identity=identity.name, status=status_name(status), region=identity.region
+        )
         severity = Severity.WARNING if status in (SesStatus.PENDING, SesStatus.NOT_STARTED) else Severity.CRITICAL
     return [
         finding(c.IDENTITY_NOT_VERIFIED, message, severity=severity, identity=identity.name, region=identity.region)
@@ -33,18 +38,24 @@ def check_email_identity_domain(identity: SesIdentity, domains: Mapping[str, Ses
         return []
     if seen:
         states = "; ".join(
-            f"{d.name} has DKIM signing {'on' if d.dkim_enabled else 'off'} and status {status_name(d.dkim_status)}"
+            (
+                _("{domain} has DKIM signing on and status {status}")
+                if d.dkim_enabled
+                else _("{domain} has DKIM signing off and status {status}")
+            ).format(domain=d.name, status=status_name(d.dkim_status))
             for d in seen
         )
-        observed = f"no domain identity for it is DKIM-enabled and verified ({states})"
+        observed = _("no domain identity for it is DKIM-enabled and verified ({states})").format(states=states)
     else:
-        observed = f"there is no domain identity for {identity.domain} or a parent domain"
+        observed = _("there is no domain identity for {domain} or a parent domain").format(domain=identity.domain)
     return [
         finding(
             c.EMAIL_IDENTITY_WITHOUT_DKIM_DOMAIN,
-            f"{identity.name} is an email-address identity in {identity.region} and {observed}: its mail carries "
-            f"only SES's d=amazonses.com signature, which fails DMARC alignment (Google Workspace groups hold such "
-            f"mail as suspected spam)",
+            _(
+                "{identity} is an email-address identity in {region} and {observed}: its mail carries only SES's "
+                "d=amazonses.com signature, which fails DMARC alignment (Google Workspace groups hold such mail as "
+                "suspected spam)"
+            ).format(identity=identity.name, region=identity.region, observed=observed),
             domain=identity.domain,
             region=identity.region,
         )
@@ -80,15 +91,16 @@ def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]
     if not failed:
         return []
     shown = ", ".join(f"{lk.name} {lk.rdtype} ({lk.error})" for lk in failed[:3])
-    more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+    more = _(" and {count} more").format(count=len(failed) - 3) if len(failed) > 3 else ""
     return [
         finding(
             c.DNS_LOOKUP_FAILED,
-            f"{len(failed)} DNS lookup(s) for {identity.domain} failed: {shown}{more}; "
-            f"its records could not be checked this run",
+            _(
+                "{count} DNS lookup(s) for {domain} failed: {shown}{more}; its records could not be checked this run"
+            ).format(count=len(failed), domain=identity.domain, shown=shown, more=more),
             source="dns",
             domain=identity.domain,
-            error=failed[0].error or "unknown error",
+            error=failed[0].error or _("unknown error"),
         )
     ]
 
@@ -96,40 +108,47 @@ def check_lookups(identity: SesIdentity, dns: DomainDns | None) -> list[Finding]
 def not_checked(ident: SesIdentity, cause: str) -> IdentityReport:
     """An identity the run could not finish: ``unknown``, saying why."""
     if cause == c.OUT_OF_TIME:
-        message = f"{ident.name} ({ident.region}) was not checked: the run reached its time budget first"
-        remedy = "give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)"
+        message = _("{identity} ({region}) was not checked: the run reached its time budget first")
+        remedy = _("give the function more time, or let it fan out (SHARDS_PER_INVOCATION, docs/deploy.md)")
     elif cause == c.DETAIL_UNFETCHED:
-        message = (
-            f"{ident.name} ({ident.region}) was left out of SES's batch answer (GetIdentityDkimAttributes) and "
-            f"SES was not asked about it (GetEmailIdentity) because the run's cap of such calls was reached"
+        message = _(
+            "{identity} ({region}) was left out of SES's batch answer (GetIdentityDkimAttributes) and SES was not "
+            "asked about it (GetEmailIdentity) because the run's cap of such calls was reached"
         )
-        remedy = "raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer"
+        remedy = _("raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer")
     else:
-        budget = "its cap of GetEmailIdentity calls this run"
         zone = ident.signing_hosted_zone
-        where = f"the predicted signing zone ({zone})" if zone else "any zone known without asking SES"
-        message = (
-            f"a DKIM CNAME of {ident.name} ({ident.region}) points outside {where}; SES was not asked for the "
-            f"real zone because {budget} was reached"
-        )
-        remedy = "raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer"
+        if zone:
+            message = _(
+                "a DKIM CNAME of {identity} ({region}) points outside the predicted signing zone ({zone}); SES was "
+                "not asked for the real zone because its cap of GetEmailIdentity calls this run was reached"
+            )
+        else:
+            message = _(
+                "a DKIM CNAME of {identity} ({region}) points outside any zone known without asking SES; SES was not "
+                "asked for the real zone because its cap of GetEmailIdentity calls this run was reached"
+            )
+        remedy = _("raise MAX_ZONE_CONFIRMATIONS; each confirmation is remembered, so later runs need fewer")
+    message = message.format(identity=ident.name, region=ident.region, zone=ident.signing_hosted_zone)
     f = finding(c.IDENTITY_NOT_CHECKED, message, cause=cause, identity=ident.name, remedy=remedy)
     return IdentityReport(identity=ident, status=IdentityStatus.UNKNOWN, findings=(f,))
 
 
 def detail_unfetched(ident: SesIdentity, cap: int) -> Finding:
     """The note on an identity judged from the batch answers alone: SES was not asked for the rest this run."""
-    shown = f"DKIM {status_name(ident.dkim_status)}" if ident.dkim_status else "no DKIM status"
+    shown = f"DKIM {status_name(ident.dkim_status)}" if ident.dkim_status else _("no DKIM status")
     shown = shown.replace("NOT_STARTED", "NotStarted")
-    tokens = f"{len(ident.dkim_tokens)} token(s)" if ident.dkim_tokens else "no tokens"
+    tokens = _("{count} token(s)").format(count=len(ident.dkim_tokens)) if ident.dkim_tokens else _("no tokens")
     return finding(
         c.IDENTITY_NOT_CHECKED,
-        f"{ident.name} ({ident.region}) was judged from SES's batch answers alone ({shown}, {tokens}: a domain "
-        f"verified the legacy way by TXT, or one that signs with its own key, look like this): GetEmailIdentity, "
-        f"which tells them apart, was not called for it this run, as the cap of {cap} such calls per shard was "
-        f"reached; each answer is remembered, so a later run reads it",
+        _(
+            "{identity} ({region}) was judged from SES's batch answers alone ({shown}, {tokens}: a domain verified the "
+            "legacy way by TXT, or one that signs with its own key, look like this): GetEmailIdentity, which tells "
+            "them apart, was not called for it this run, as the cap of {cap} such calls per shard was reached; each "
+            "answer is remembered, so a later run reads it"
+        ).format(identity=ident.name, region=ident.region, shown=shown, tokens=tokens, cap=cap),
         severity=Severity.INFO,
         cause=c.DETAIL_UNFETCHED,
         identity=ident.name,
-        remedy="raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer",
+        remedy=_("raise MAX_IDENTITY_DETAILS; each answer is remembered, so later runs need fewer"),
     )

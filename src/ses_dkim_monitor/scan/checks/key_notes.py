@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ... import catalogue as c
 from ...catalogue import finding
+from ...i18n import _
 from ...models import Finding, SesIdentity
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from ..parsers import parse_dkim_key_record
@@ -37,12 +38,14 @@ def check_key_notes(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             found.append(
                 finding(
                     c.RECORD_NOTE,
-                    f"the DKIM key record at {txt.name}: {details}",
+                    _("the DKIM key record at {name}: {details}").format(name=txt.name, details=details),
                     subject=f"{cause} {tok.token}",
                     source="dns",
                     cause=cause,
-                    fix_detail=f"Write the tag names in lower case in the record at {fqdn(txt.name)}, or leave "
-                    f"them out: as they are, verifiers ignore them ({details})",
+                    fix_detail=_(
+                        "Write the tag names in lower case in the record at {name}, or leave them out: as they are, "
+                        "verifiers ignore them ({details})"
+                    ).format(name=fqdn(txt.name), details=details),
                 )
             )
     return found

@@ -4,8 +4,9 @@ authorises SES and that receivers can evaluate."""
 from __future__ import annotations
 
 from ... import catalogue as c
-from ... import partitions
+from ... import form_advice, partitions
 from ...catalogue import finding
+from ...i18n import N_, _
 from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Outcome
@@ -18,7 +19,7 @@ def _silent_fallback(identity: SesIdentity) -> bool:
     return behaviour.replace("_", "").lower() == "usedefaultvalue"
 
 
-FALLBACK = (
+FALLBACK = N_(
     "; with BehaviorOnMxFailure=USE_DEFAULT_VALUE SES sends anyway, from amazonses.com, so SPF alignment is "
     "silently lost"
 )
@@ -29,17 +30,18 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
     if mail_from is None:
         return []
     feedback_host = partitions.feedback_host(identity.region)
-    feedback = f"10 {feedback_host}" if feedback_host else "the MX record the SES console shows for it"
+    feedback = f"10 {feedback_host}" if feedback_host else _("the MX record the SES console shows for it")
     fallback = _silent_fallback(identity)
     cause = c.SILENT_FALLBACK if fallback else ""
-    note = FALLBACK if fallback else ""
+    note = _(FALLBACK) if fallback else ""
     found: list[Finding] = []
     if mail_from.status is not SesStatus.SUCCESS:
         found.append(
             finding(
                 c.MAIL_FROM_NOT_SUCCESS,
-                f"custom MAIL FROM domain {mail_from.domain} of {identity.name} has status "
-                f"{status_name(mail_from.status)}{note}",
+                _("custom MAIL FROM domain {mail_from} of {identity} has status {status}{note}").format(
+                    mail_from=mail_from.domain, identity=identity.name, status=status_name(mail_from.status), note=note
+                ),
                 cause=cause,
                 mail_from=mail_from.domain,
                 name=fqdn(mail_from.domain),
@@ -60,11 +62,14 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
         found.append(
             finding(
                 c.MAIL_FROM_RECORD_MISSING,
-                f"MAIL FROM domain {mail_from.domain} has no MX record, so SES cannot use it{note}",
+                _("MAIL FROM domain {mail_from} has no MX record, so SES cannot use it{note}").format(
+                    mail_from=mail_from.domain, note=note
+                ),
                 subject="MX",
                 source="dns",
                 record=mx_record,
                 cause=cause,
+                more=form_advice.served_sentence(dns.zone_apex, dns.nameservers) if dns.zone_apex else "",
             )
         )
     elif mx is not None and mx.outcome is Outcome.ANSWER:
@@ -73,8 +78,16 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
             found.append(
                 finding(
                     c.MAIL_FROM_RECORD_MISSING,
-                    f"MAIL FROM domain {mail_from.domain} has MX {quoted(' | '.join(mx.values))}, not SES's "
-                    f"feedback endpoint for {identity.region} ({feedback_host}), so SES cannot use it{note}",
+                    _(
+                        "MAIL FROM domain {mail_from} has MX {found}, not SES's feedback endpoint for {region} "
+                        "({feedback}), so SES cannot use it{note}"
+                    ).format(
+                        mail_from=mail_from.domain,
+                        found=quoted(" | ".join(mx.values)),
+                        region=identity.region,
+                        feedback=feedback_host,
+                        note=note,
+                    ),
                     subject="MX",
                     source="dns",
                     record=mx_record,
@@ -87,11 +100,13 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
         # Through the whole include tree when it was walked: an indirect include of amazonses.com counts.
         authorised = dns.spf.authorises_ses if dns.spf is not None else any(spf_authorises_ses(v) for v in spf)
         if authorised is False:
-            observed = f"its SPF record is {quoted(spf[0])}" if spf else "it has no SPF record"
+            observed = _("its SPF record is {found}").format(found=quoted(spf[0])) if spf else _("it has no SPF record")
             found.append(
                 finding(
                     c.MAIL_FROM_RECORD_MISSING,
-                    f"MAIL FROM domain {mail_from.domain} does not authorise SES: {observed}{note}",
+                    _("MAIL FROM domain {mail_from} does not authorise SES: {observed}{note}").format(
+                        mail_from=mail_from.domain, observed=observed, note=note
+                    ),
                     subject="TXT",
                     source="dns",
                     record=DnsRecord(fqdn(mail_from.domain), "TXT", SPF_FOR_SES),
@@ -103,12 +118,14 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
 
 
 def _host_unknown(identity: SesIdentity, domain: str) -> Finding:
-    partition = partitions.partition_of(identity.region) or "unknown"
+    partition = partitions.partition_of(identity.region) or _("unknown")
     return finding(
         c.IDENTITY_NOT_CHECKED,
-        f"the MX and SPF of MAIL FROM domain {domain} of {identity.name} were not verified: SES's mail host in "
-        f"{identity.region} (partition {partition}) is not documented and botocore does not name it, so the "
-        f"monitor will not hold them against a guessed host; SES's own MAIL FROM status is checked",
+        _(
+            "the MX and SPF of MAIL FROM domain {mail_from} of {identity} were not verified: SES's mail host in "
+            "{region} (partition {partition}) is not documented and botocore does not name it, so the monitor will "
+            "not hold them against a guessed host; SES's own MAIL FROM status is checked"
+        ).format(mail_from=domain, identity=identity.name, region=identity.region, partition=partition),
         severity=Severity.INFO,
         source="dns",
         cause=c.SES_HOST_UNKNOWN,
@@ -127,7 +144,7 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
     def invalid(cause: str, message: str, fix: str) -> Finding:
         return finding(
             c.SPF_INVALID,
-            f"the SPF record of {domain} {message}",
+            _("the SPF record of {domain} {message}").format(domain=domain, message=message),
             subject=cause,
             source="dns",
             cause=cause,
@@ -139,8 +156,10 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         return [
             invalid(
                 c.SPF_MULTIPLE_RECORDS,
-                f"is not one record but {len(spf)} ({shown}): receivers return permerror and SPF fails",
-                f"Merge them into one TXT record at {name}, e.g. {SPF_FOR_SES}",
+                _("is not one record but {count} ({shown}): receivers return permerror and SPF fails").format(
+                    count=len(spf), shown=shown
+                ),
+                _("Merge them into one TXT record at {name}, e.g. {spf}").format(name=name, spf=SPF_FOR_SES),
             )
         ]
     if not spf:
@@ -149,21 +168,25 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
     found: list[Finding] = []
     for cause in dict.fromkeys(p.cause for p in parsed.problems):
         details = "; ".join(p.detail for p in parsed.problems if p.cause == cause)
-        fix = f"Correct the TXT record at {name}: {details}"
+        fix = _("Correct the TXT record at {name}: {details}").format(name=name, details=details)
         if cause == c.SPF_PLUS_ALL:
-            fix = f'Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}'
+            fix = _('Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}').format(name=name)
         found.append(invalid(cause, f"({quoted(spf[0])}): {details}", fix))
     for cause in dict.fromkeys(n.cause for n in parsed.notes):
         details = "; ".join(n.detail for n in parsed.notes if n.cause == cause)
         found.append(
             finding(
                 c.RECORD_NOTE,
-                f"the SPF record of {domain} ({quoted(spf[0])}): {details}",
+                _("the SPF record of {domain} ({found}): {details}").format(
+                    domain=domain, found=quoted(spf[0]), details=details
+                ),
                 subject=cause,
                 source="dns",
                 cause=cause,
-                fix_detail=f"Nothing needs to change for receivers, who never evaluate these terms; to publish what "
-                f"they read, remove them from the record at {name}: {details}",
+                fix_detail=_(
+                    "Nothing needs to change for receivers, who never evaluate these terms; to publish what they read, "
+                    "remove them from the record at {name}: {details}"
+                ).format(name=name, details=details),
             )
         )
     tree = dns.spf
@@ -171,8 +194,8 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         found.append(
             invalid(
                 tree.permerror,
-                f"{tree.detail}: receivers return permerror and SPF fails for all mail",
-                _TREE_FIX.get(tree.permerror, "Correct the record at {name}").format(
+                _("{detail}: receivers return permerror and SPF fails for all mail").format(detail=tree.detail),
+                _(_TREE_FIX.get(tree.permerror, N_("Correct the record at {name}"))).format(
                     name=name, where=tree.where, detail=tree.detail, void=", ".join(tree.void), spf=SPF_FOR_SES
                 ),
             )
@@ -182,16 +205,27 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
 
 # How to fix what a receiver's evaluation meets (fields: name, where, detail, void, spf).
 _TREE_FIX = {
-    c.SPF_TOO_MANY_LOOKUPS: "Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM "
-    "domain used only by SES needs just {spf}",
-    c.SPF_VOID_INCLUDE: "Publish exactly one SPF record at {where}, or remove the include:/redirect= that names it "
-    "from the record at {name} (or from the record that includes it)",
-    c.SPF_INCLUDE_LOOP: "Break the loop at {where}: remove the include: or redirect= that leads back to a record "
-    "already being evaluated; a MAIL FROM domain used only by SES needs just {spf}",
-    c.SPF_PERMERROR_IN_INCLUDE: "Correct the SPF record at {where}, or, if it is not yours, remove the include: of "
-    "it from the record at {name}",
-    c.SPF_VOID_LOOKUPS: "Remove the a/mx/exists terms that name domains without records ({void}) from the record at "
-    "{name} or the records it includes, or publish those records",
-    c.SPF_TOO_MANY_MX: "Make mx: name a domain with at most 10 MX records ({where} has more), or list the sending "
-    "hosts with ip4:/ip6: in the record at {name}",
+    c.SPF_TOO_MANY_LOOKUPS: N_(
+        "Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM domain used only by "
+        "SES needs just {spf}"
+    ),
+    c.SPF_VOID_INCLUDE: N_(
+        "Publish exactly one SPF record at {where}, or remove the include:/redirect= that names it from the record "
+        "at {name} (or from the record that includes it)"
+    ),
+    c.SPF_INCLUDE_LOOP: N_(
+        "Break the loop at {where}: remove the include: or redirect= that leads back to a record already being "
+        "evaluated; a MAIL FROM domain used only by SES needs just {spf}"
+    ),
+    c.SPF_PERMERROR_IN_INCLUDE: N_(
+        "Correct the SPF record at {where}, or, if it is not yours, remove the include: of it from the record at {name}"
+    ),
+    c.SPF_VOID_LOOKUPS: N_(
+        "Remove the a/mx/exists terms that name domains without records ({void}) from the record at {name} or the "
+        "records it includes, or publish those records"
+    ),
+    c.SPF_TOO_MANY_MX: N_(
+        "Make mx: name a domain with at most 10 MX records ({where} has more), or list the sending hosts with "
+        "ip4:/ip6: in the record at {name}"
+    ),
 }

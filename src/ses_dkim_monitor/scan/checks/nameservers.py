@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import catalogue as c
 from ...catalogue import finding
+from ...i18n import _
 from ...models import Finding, SesIdentity
 from ...untrusted import shorten
 from ..dns_answers import DomainDns, Outcome, ServerAnswer
@@ -11,10 +12,10 @@ from ..dns_answers import DomainDns, Outcome, ServerAnswer
 
 def _said(answer: ServerAnswer) -> str:
     if answer.outcome is Outcome.ANSWER and answer.value is None and answer.cname:
-        return f"answers CNAME {shorten(answer.cname, 80)}"
+        return _("answers CNAME {target}").format(target=shorten(answer.cname, 80))
     if answer.outcome is Outcome.ANSWER:
-        return f"answers {shorten(answer.value or '', 80)}"
-    return "answers NXDOMAIN" if answer.outcome is Outcome.NXDOMAIN else "has no record"
+        return _("answers {value}").format(value=shorten(answer.value or "", 80))
+    return _("answers NXDOMAIN") if answer.outcome is Outcome.NXDOMAIN else _("has no record")
 
 
 def check_nameservers(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
@@ -31,15 +32,19 @@ def check_nameservers(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     if not differing:
         return []
     described = "; ".join(
-        f"for {name}: " + ", ".join(f"{a.server} ({a.address}) {_said(a)}" for a in answers)
+        _("for {name}: {answers}").format(
+            name=name, answers=", ".join(f"{a.server} ({a.address}) {_said(a)}" for a in answers)
+        )
         for name, answers in sorted(differing.items())
     )
     servers = ", ".join(sorted({f"{a.server} ({a.address})" for answers in differing.values() for a in answers}))
     return [
         finding(
             c.NAMESERVERS_DISAGREE,
-            f"the name servers of {dns.zone_apex} disagree about {identity.domain}'s DKIM records, so receivers and "
-            f"SES see them only some of the time: {described}",
+            _(
+                "the name servers of {zone} disagree about {domain}'s DKIM records, so receivers and SES see them only "
+                "some of the time: {described}"
+            ).format(zone=dns.zone_apex, domain=identity.domain, described=described),
             source="dns",
             zone=dns.zone_apex,
             servers=servers,

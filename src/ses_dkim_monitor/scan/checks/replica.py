@@ -18,6 +18,7 @@ engine asks SES first within its cap (``rests_on_origin``).
 from __future__ import annotations
 
 from ... import catalogue as c
+from ...i18n import N_, _, sentences
 from ...models import IdentityReport, SesIdentity, SesStatus
 
 REPLICA_PREFIX = "AWS_SES_"
@@ -25,26 +26,26 @@ REPLICA_PREFIX = "AWS_SES_"
 # VerificationInfo.ErrorType values for replicas (botocore's sesv2 model, VerificationError): what each means
 # and what to do, in the parent's region where that is where the fix belongs.
 REPLICATION_ERRORS = {
-    "REPLICATION_ACCESS_DENIED": (
+    "REPLICATION_ACCESS_DENIED": N_(
         "SES could not copy the DKIM key from the parent region: the permission to replicate it is missing in "
         "{parent} or in {region}"
     ),
-    "REPLICATION_PRIMARY_NOT_FOUND": (
+    "REPLICATION_PRIMARY_NOT_FOUND": N_(
         "there is no identity {name} in {parent} to copy the DKIM key from: create it there (or fix the parent "
         "region named)"
     ),
-    "REPLICATION_PRIMARY_BYO_DKIM_NOT_SUPPORTED": (
+    "REPLICATION_PRIMARY_BYO_DKIM_NOT_SUPPORTED": N_(
         "the parent identity in {parent} signs with a bring-your-own key: only Easy DKIM can be replicated"
     ),
-    "REPLICATION_REPLICA_AS_PRIMARY_NOT_SUPPORTED": (
+    "REPLICATION_REPLICA_AS_PRIMARY_NOT_SUPPORTED": N_(
         "the parent identity in {parent} is itself a replica: replicate from an identity that is not one"
     ),
-    "REPLICATION_PRIMARY_INVALID_REGION": (
+    "REPLICATION_PRIMARY_INVALID_REGION": N_(
         "{parent} is not a valid parent region: it must be another region where SES is offered"
     ),
 }
 
-UNKNOWN_PARENT = "its parent region"
+UNKNOWN_PARENT = N_("its parent region")
 
 
 def parent_region(identity: SesIdentity) -> str | None:
@@ -65,41 +66,49 @@ def explain_error(identity: SesIdentity) -> str:
     template = REPLICATION_ERRORS.get(identity.verification_error or "")
     if template is None:
         return ""
-    parent = parent_region(identity) or UNKNOWN_PARENT
-    return template.format(name=identity.name, parent=parent, region=identity.region)
+    parent = parent_region(identity) or _(UNKNOWN_PARENT)
+    return _(template).format(name=identity.name, parent=parent, region=identity.region)
 
 
 def _replica(identity: SesIdentity, parent: str) -> str:
-    return (
-        f"{identity.name} in {identity.region} is a Deterministic Easy DKIM replica of {identity.name} in "
-        f"{parent}: its tokens and keys are the parent's"
-    )
+    return _(
+        "{identity} in {region} is a Deterministic Easy DKIM replica of {identity} in {parent}: its tokens and keys "
+        "are the parent's."
+    ).format(identity=identity.name, region=identity.region, parent=parent)
 
 
 def _hands_off(identity: SesIdentity, parent: str) -> str:
-    return (
-        f"Do not restart DKIM verification on the replica or give it signing attributes of its own: either "
-        f"detaches it from {parent}, issues new tokens and breaks the DKIM it publishes"
-    )
+    return _(
+        "Do not restart DKIM verification on the replica or give it signing attributes of its own: either detaches "
+        "it from {parent}, issues new tokens and breaks the DKIM it publishes."
+    ).format(parent=parent)
 
 
 def status_advice(identity: SesIdentity, parent: str) -> str:
     """What to do about a replica's DKIM status: look at the parent (and at SES's replication error, if any)."""
     error = explain_error(identity)
-    reason = f" SES says {identity.verification_error}: {error}." if error else ""
-    return (
-        f"{_replica(identity, parent)}.{reason} Fix DKIM on the parent: aws sesv2 get-email-identity --region "
-        f"{parent} --email-identity {identity.name} shows its status, and this monitor's findings for it in "
-        f"{parent} say what to change; the replica follows. {_hands_off(identity, parent)}."
+    reason = _("SES says {error_type}: {error}.").format(error_type=identity.verification_error, error=error)
+    return sentences(
+        _replica(identity, parent),
+        reason if error else "",
+        _(
+            "Fix DKIM on the parent: aws sesv2 get-email-identity --region {parent} --email-identity {identity} "
+            "shows its status, and this monitor's findings for it in {parent} say what to change; the replica "
+            "follows."
+        ).format(parent=parent, identity=identity.name),
+        _hands_off(identity, parent),
     )
 
 
 def weak_key_advice(identity: SesIdentity, parent: str) -> str:
-    return (
-        f"{_replica(identity, parent)}. Lengthen the parent's key and the replica follows: aws sesv2 "
-        f"put-email-identity-dkim-signing-attributes --region {parent} --email-identity {identity.name} "
-        f"--signing-attributes-origin AWS_SES --signing-attributes NextSigningKeyLength=RSA_2048_BIT (SES allows "
-        f"one change per 24 hours; the CNAMEs stay the same). {_hands_off(identity, parent)}."
+    return sentences(
+        _replica(identity, parent),
+        _(
+            "Lengthen the parent's key and the replica follows: aws sesv2 put-email-identity-dkim-signing-attributes "
+            "--region {parent} --email-identity {identity} --signing-attributes-origin AWS_SES --signing-attributes "
+            "NextSigningKeyLength=RSA_2048_BIT (SES allows one change per 24 hours; the CNAMEs stay the same)."
+        ).format(parent=parent, identity=identity.name),
+        _hands_off(identity, parent),
     )
 
 
@@ -107,11 +116,11 @@ def unless_replica(identity: SesIdentity) -> str:
     """The warning advice carries when SES has not said whether the identity is a replica."""
     if origin_known(identity):
         return ""
-    return (
-        " Unless SES shows this identity's signing origin as AWS_SES_<REGION> (aws sesv2 get-email-identity "
-        f"--region {identity.region} --email-identity {identity.name}): then it is a Deterministic Easy DKIM "
-        "replica, and this would detach it and break its DKIM; fix its parent in that region instead."
-    )
+    return _(
+        "Unless SES shows this identity's signing origin as AWS_SES_<REGION> (aws sesv2 get-email-identity --region "
+        "{region} --email-identity {identity}): then it is a Deterministic Easy DKIM replica, and this would detach "
+        "it and break its DKIM; fix its parent in that region instead."
+    ).format(region=identity.region, identity=identity.name)
 
 
 def rests_on_origin(report: IdentityReport) -> bool:

@@ -1,0 +1,25 @@
+"""Say each problem once: the shared end of several messages is cut at a sentence, in any language."""
+
+from __future__ import annotations
+
+from ses_dkim_monitor.render.grouping import split_common
+
+
+def test_the_sentences_every_text_ends_with_are_said_once():
+    own, shared = split_common(["a does not exist. SES may stop signing.", "b does not exist. SES may stop signing."])
+    assert own == ["a does not exist.", "b does not exist."] and shared == "SES may stop signing."
+
+
+def test_japanese_sentences_are_cut_after_the_full_stop():
+    own, shared = split_common(["aがありません。SESは署名を停止します。", "bがありません。SESは署名を停止します。"])
+    assert own == ["aがありません。", "bがありません。"] and shared == "SESは署名を停止します。"
+
+
+def test_a_common_ending_inside_a_sentence_is_not_cut():
+    own, shared = split_common(["Publish a CNAME x.example.", "Publish b CNAME y.example."])
+    assert shared == "" and own == ["Publish a CNAME x.example.", "Publish b CNAME y.example."]
+
+
+def test_identical_texts_are_all_shared_and_one_text_is_its_own():
+    assert split_common(["Same. Again.", "Same. Again."]) == (["", ""], "Same. Again.")
+    assert split_common(["Only one."]) == (["Only one."], "")
