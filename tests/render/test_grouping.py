@@ -23,3 +23,32 @@ def test_a_common_ending_inside_a_sentence_is_not_cut():
 def test_identical_texts_are_all_shared_and_one_text_is_its_own():
     assert split_common(["Same. Again.", "Same. Again."]) == (["", ""], "Same. Again.")
     assert split_common(["Only one."]) == (["Only one."], "")
+
+
+def test_missing_records_are_listed_once_not_once_as_a_fix_and_again_as_a_record():
+    """Three missing CNAMEs: each record is named in its own sentence and once in the block to publish."""
+    from ses_dkim_monitor import catalogue as c
+    from ses_dkim_monitor.models import DnsRecord
+    from ses_dkim_monitor.render.grouping import groups
+
+    def missing(token: str):
+        record = DnsRecord(f"{token}._domainkey.example.com.", "CNAME", f"{token}.dkim.amazonses.com.")
+        return c.finding(c.DKIM_RECORD_MISSING, f"{token} does not exist. SES may stop.", subject=token, record=record)
+
+    [group] = groups([missing(t) for t in ("a", "b", "c")])
+    assert group.fixes == () and group.fix == ""
+    assert [r.name for r in group.records] == [f"{t}._domainkey.example.com." for t in "abc"]
+
+    moved = c.finding(
+        c.DKIM_RECORD_MISSING,
+        "d does not exist.",
+        subject="d",
+        record=DnsRecord("d._domainkey.example.com.", "CNAME", "d.dkim.amazonses.com."),
+        cause=c.DOUBLED_DOMAIN,
+        misplaced=DnsRecord("d._domainkey.example.com.example.com.", "CNAME", "d.dkim.amazonses.com."),
+        misplaced_name="d._domainkey.example.com.example.com.",
+        apex="example.com",
+        host="d._domainkey",
+    )
+    [with_delete] = groups([missing("a"), moved])
+    assert any("Delete" in fix for fix in with_delete.fixes)  # a fix that says more than the record stays

@@ -87,10 +87,23 @@ def groups(findings: Sequence[Finding], *, drop: str = "") -> list[Group]:
         by_check.setdefault(f.check, []).append(f)
     out = []
     for check, members in by_check.items():
+        fixes: list[str]
         messages, message = split_common([f.message for f in members])
-        fixes, fix = split_common([_without(f.fix, drop) for f in members])
+        if len(members) > 1 and all(_only_publishes(f) for f in members):
+            fixes, fix = [], ""  # each fix only says to publish its record: the records block says it once
+        else:
+            fixes, fix = split_common([_without(f.fix, drop) for f in members])
         out.append(Group(check, tuple(members), tuple(messages), message, tuple(fixes), fix))
     return out
+
+
+def _only_publishes(f: Finding) -> bool:
+    """The finding's fix is its check's own template filled with its record, and says nothing more."""
+    entry = c.CHECKS.get(f.check)
+    if f.record is None or entry is None or f.cause:
+        return False
+    record = f.record
+    return f.fix == _(entry.fix).format(name=record.name, type=record.type, value=record.value)
 
 
 def _without(text: str, sentence: str) -> str:

@@ -286,7 +286,8 @@ def _group(g: grouping.Group, r: IdentityReport) -> str:
             )
         )
     rows.append((pgettext("finding", "Seen"), _text_block(g.messages, g.message)))
-    rows.append((pgettext("finding", "Fix"), _text_block(g.fixes, g.fix)))
+    if g.fixes or g.fix:  # none: each fix only published its record, which the Record row lists
+        rows.append((pgettext("finding", "Fix"), _text_block(g.fixes, g.fix)))
     if g.records:
         rows.append((pgettext("finding", "Record"), _records(g.records)))
     body = "".join(f"<dt>{label}</dt><dd>{value}</dd>" for label, value in rows)

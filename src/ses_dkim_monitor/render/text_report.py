@@ -115,8 +115,9 @@ def _findings(r: IdentityReport, paint: object) -> list[str]:
         lines += [f"    - {visible(m)}" for m in g.messages if m]
         if g.message:
             lines.append(f"    {visible(g.message)}")
-        lines.append("    " + _("fix:"))
-        lines += [f"    - {visible(fix)}" for fix in g.fixes if fix]
+        if g.fixes or g.fix:  # none: each fix only published its record, which the block below lists
+            lines.append("    " + _("fix:"))
+            lines += [f"    - {visible(fix)}" for fix in g.fixes if fix]
         if g.fix:
             lines.append(f"    {visible(g.fix)}")
         if g.records:
