@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from ses_dkim_monitor.models import IdentityStatus, ScanReport
+from ses_dkim_monitor.scan import engine
 from ses_dkim_monitor.scan.dns_probe import DnsProbe, make_resolver
+from ses_dkim_monitor.scan.domain_probe import DomainProbe
 from ses_dkim_monitor.scan.engine import run_scan
 from ses_dkim_monitor.settings import parse_nameserver
 from tests.support.ses_world import customer_cname_records, easy_dkim_zone_records
@@ -261,3 +265,59 @@ def test_deterministic_easy_dkim_points_at_its_parent_regions_zone_and_is_not_a_
     assert ident.status is IdentityStatus.OK, ident.findings
     assert ident.identity.signing_hosted_zone == zone and ident.identity.zone_confirmed
     assert report.ses_calls.get("GetEmailIdentity") == 1
+
+
+class _CrashingProbe(DomainProbe):
+    """A probe with a bug: it raises for the domains named (every one when none is named)."""
+
+    def __init__(self, dns: DnsProbe, crash_on: set[str] | None = None):
+        super().__init__(dns)
+        self.crash_on = crash_on
+
+    async def probe(self, req):
+        if self.crash_on is None or req.domain in self.crash_on:
+            raise RuntimeError("a bug in a check")
+        return await super().probe(req)
+
+
+def _scan_in_thread(probe, seconds: float = 120.0) -> ScanReport:
+    """run_scan in a thread, so a hang fails this test instead of blocking the suite."""
+    found: list[ScanReport] = []
+    thread = threading.Thread(target=lambda: found.append(run_scan(shards(), probe)), daemon=True)
+    thread.start()
+    thread.join(seconds)
+    assert not thread.is_alive(), f"run_scan still running after {seconds} s: it hung"
+    assert found, "run_scan raised"
+    return found[0]
+
+
+def test_a_check_that_raises_fails_its_shard_instead_of_hanging_the_scan(ses, knot, monkeypatch):
+    """Before: each exception killed a DNS worker; with every worker dead the SES reader blocked on the full
+    queue for ever. Now the identity's shard is reported failed (the alert states of a failed shard are kept,
+    not resolved) and the scan ends."""
+    world = ses("us-east-1")
+    world.add_many_domains([f"d{i:02d}.crash-scan.test" for i in range(40)])
+    monkeypatch.setattr(engine, "QUEUE_SIZE", 2)  # a queue the reader fills at once
+    resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=3, lifetime=8)
+
+    report = _scan_in_thread(_CrashingProbe(DnsProbe(resolver, max_in_flight=4)))
+
+    [error] = report.errors
+    assert error.region == "us-east-1" and "RuntimeError" in error.reason and "crash-scan.test" in error.reason
+    assert not report.identities  # none was checked: none is called healthy
+
+
+def test_one_identity_whose_check_raises_leaves_the_others_checked(ses, knot):
+    world = ses("us-east-1")
+    good = world.add_domain("fine-crash-scan.test")
+    world.add_domain("bad-crash-scan.test")
+    publish(knot, "fine-crash-scan.test", good)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(good))
+    resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=3, lifetime=8)
+    probe = _CrashingProbe(DnsProbe(resolver, authoritative_port=knot.port), crash_on={"bad-crash-scan.test"})
+
+    report = _scan_in_thread(probe)
+
+    assert [(r.identity.name, r.status) for r in report.identities] == [("fine-crash-scan.test", IdentityStatus.OK)]
+    [error] = report.errors
+    assert "bad-crash-scan.test" in error.reason and "RuntimeError" in error.reason
