@@ -124,6 +124,13 @@ def _nameserver_mode(raw: str) -> str:
     return mode
 
 
+def _query_mode(raw: str) -> str:
+    mode = raw.strip().lower() or "auto"
+    if mode not in ("auto", "per-record"):
+        raise ConfigError(f"DNS_QUERY_MODE: {raw!r} is not auto or per-record")
+    return mode
+
+
 def _split(value: str) -> list[str]:
     return [part for part in re.split(r"[,\s]+", value) if part]
 
@@ -138,6 +145,9 @@ class Settings:
     # 0 means no cap. A VPC's Route 53 Resolver drops traffic above about 1,024 packets/s per
     # network interface: set about 800 for a function in a VPC (docs/deploy.md).
     dns_max_queries_per_second: float = 0.0
+    # "auto": one TXT question per DKIM record where the resolver recurses (its answer carries the CNAME and
+    # the target's TXT), per record elsewhere; "per-record": always the CNAME, then the target's TXT.
+    dns_query_mode: str = "auto"
     check_dmarc: bool = True
     # Ask each authoritative server directly for the DKIM names: "sample" (the suspects, and each identity
     # once a day in turn), "suspect" (where SES reports a failure or a DKIM record looks wrong: where a
@@ -302,6 +312,7 @@ class Settings:
             dns_lifetime=lifetime,
             dns_max_in_flight=int(number("DNS_MAX_IN_FLIGHT", 50, minimum=1, kind=int)),
             dns_max_queries_per_second=number("DNS_MAX_QUERIES_PER_SECOND", 0.0, minimum=0.0),
+            dns_query_mode=_query_mode(get("DNS_QUERY_MODE")),
             check_dmarc=flag("CHECK_DMARC", True),
             check_nameservers=_nameserver_mode(get("CHECK_NAMESERVERS")),
             schedule_period_seconds=number("SCHEDULE_PERIOD_SECONDS", 3600.0, minimum=60.0, maximum=86400.0),
