@@ -210,13 +210,16 @@ class _Engine:
                 run.inventory.stream(self.deadline) if names is None else run.inventory.targeted(names, self.deadline)
             )
             for batch in batches:
+                selected = []
                 for ident in batch:
                     if ident.type is IdentityType.EMAIL_ADDRESS:
                         run.emails.append(ident)
                         continue
                     run.domains[ident.domain] = ident
                     if self._selected(ident):
-                        asyncio.run_coroutine_threadsafe(queue.put((run, ident)), loop).result()
+                        selected.append((run, ident))
+                if selected:  # one hop into the event loop per SES batch (up to 100), not one per identity
+                    asyncio.run_coroutine_threadsafe(_put_all(queue, selected), loop).result()
         except InventoryError as exc:
             log.error("shard could not be scanned", extra={**_where(shard), "reason": exc.reason})
             run.error = ShardError(region=shard.region, reason=exc.reason, account=shard.account)
@@ -381,6 +384,11 @@ class _Engine:
             nameservers=self.nameservers == "all" or (self.nameservers == "sample" and self.sampled(ident.name)),
             fresh=self.fresh,
         )
+
+
+async def _put_all(queue: asyncio.Queue[Any], items: list[tuple[ShardRun, SesIdentity]]) -> None:
+    for item in items:
+        await queue.put(item)
 
 
 def _where(shard: Shard) -> dict[str, str]:
