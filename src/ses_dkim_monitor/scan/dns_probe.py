@@ -278,10 +278,10 @@ class DnsProbe:
         if self._rate is not None:
             await self._rate.wait()
         async with self._semaphore():
+            chain = None
             try:
-                response = (
-                    await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
-                ).response
+                answer = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
+                response, chain = answer.response, answer.chaining_result  # dnspython followed the chain already
             except dns.resolver.NXDOMAIN as exc:
                 response = exc.responses().get(qname)
             except (dns.exception.DNSException, OSError):
@@ -294,10 +294,12 @@ class DnsProbe:
             return None
         if self.recursive is None:
             self.recursive = True
-        return read_chain(name, rdtype, response)
+        return read_chain(name, rdtype, response, chain)
 
 
-def read_chain(name: str, rdtype: str, response: dns.message.QueryMessage) -> Followed | None:
+def read_chain(
+    name: str, rdtype: str, response: dns.message.QueryMessage, chain: dns.message.ChainingResult | None = None
+) -> Followed | None:
     """A recursive resolver's answer to ``rdtype`` at ``name``, as the questions per record would have read it.
 
     None where it cannot be read so: truncated (dnspython retries over TCP, so this is a last guard), a chain
@@ -307,7 +309,7 @@ def read_chain(name: str, rdtype: str, response: dns.message.QueryMessage) -> Fo
     if response.flags & dns.flags.TC:
         return None
     try:
-        chain = response.resolve_chaining()
+        chain = chain or response.resolve_chaining()
     except dns.exception.DNSException:
         return None  # a chain too long, an answer beside NXDOMAIN: asked per record
     nxdomain = response.rcode() == dns.rcode.NXDOMAIN
