@@ -187,6 +187,22 @@ class Dnsdist:
                 last = stamp
         return count, first, last
 
+    def per_second(self, offset: int) -> list[int]:
+        """Queries logged since ``offset`` in each second from the first: does the rate hold over a run?"""
+        if self.log_path is None:
+            return []
+        stamps = []
+        with open(self.log_path, "rb") as f:
+            f.seek(offset)
+            stamps = [float(line[1 : line.index(b"]")]) for line in f if line.startswith(b"[")]
+        if not stamps:
+            return []
+        first = min(stamps)  # lines are written as answers leave, not quite in the order queries came
+        counts = [0] * (int(max(stamps) - first) + 1)
+        for stamp in stamps:
+            counts[int(stamp - first)] += 1
+        return counts
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -199,6 +215,45 @@ class Dnsdist:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> Dnsdist:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+class Unbound:
+    """Unbound, a real recursive resolver, in front of ``upstream`` (dnsdist, so every answer it fetches pays the
+    delay): what production's VPC resolver does. Asked for TXT at a name that is a CNAME into another zone, it
+    follows the CNAME and answers with the chain and the target's TXT.
+
+    Caching is off (``cache-max-ttl: 0``, ``cache-max-negative-ttl: 0``), so every question reaches knotd: a run
+    measures the resolver's work, not its cache. One forward zone per served zone (``zones``), as in the tests
+    (tests/support/unbound.py), plus outgoing ports and queries per thread for thousands in flight (the defaults,
+    about 1,000 and 512, would drop some).
+    """
+
+    EXTRA = "  outgoing-range: 8192\n  num-queries-per-thread: 4096\n  so-rcvbuf: 4m\n  so-sndbuf: 4m\n"
+
+    def __init__(self, upstream: str, zones: Sequence[str]) -> None:
+        from tests.support.unbound import UnboundResolver
+
+        ip, port = upstream.rsplit(":", 1)
+        self.resolver = UnboundResolver({zone: f"{ip}@{port}" for zone in zones})
+        plain = self.resolver._config
+        self.resolver._config = lambda: plain().replace("server:\n", "server:\n" + self.EXTRA, 1)  # type: ignore[method-assign]
+
+    @property
+    def address(self) -> str:
+        return self.resolver.address
+
+    def start(self) -> Unbound:
+        self.resolver.start(timeout=60)
+        return self
+
+    def stop(self) -> None:
+        self.resolver.stop()
+
+    def __enter__(self) -> Unbound:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -256,12 +311,15 @@ class MotoProcess:
         if self.proc is None:
             return {}
         proc, self.proc = self.proc, None
+        cpu = process_cpu_seconds(proc.pid)
         try:
             assert proc.stdin is not None
             proc.stdin.close()  # the server's signal to stop and report
             line = _readline(proc, timeout)
             proc.wait(timeout=timeout)
-            return json.loads(line) if line else {}
+            seen = json.loads(line) if line else {}
+            seen["cpu_seconds"] = cpu  # the server's, seeding included: what it took from the shared cores
+            return seen
         except (subprocess.TimeoutExpired, ValueError, OSError):
             return {}
         finally:
@@ -274,6 +332,15 @@ class MotoProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of a live process, from /proc (None if it cannot be read)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return round((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"), 2)
 
 
 def _readline(proc: subprocess.Popen[str], timeout: float) -> str:

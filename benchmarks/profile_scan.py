@@ -49,6 +49,7 @@ from bench_support import (
     RESULTS_DIR,
     Dnsdist,
     MotoProcess,
+    Unbound,
     aws_env,
     domain_names,
     knot_zones,
@@ -64,8 +65,8 @@ FRAME_FILE = re.compile(r"\((.*?):\d+\)$")
 MARKERS = {
     "dnspython resolve (under the probe)": "Resolver.resolve (dns/asyncresolver.py",
     "the probe's own code around it (DnsProbe._ask)": "DnsProbe._ask (ses_dkim_monitor",
-    "checks (evaluate)": "evaluate (ses_dkim_monitor/scan/checks.py",
-    "DKIM key parsing": "parse_dkim_key (ses_dkim_monitor",
+    "checks (evaluate)": "evaluate (ses_dkim_monitor/scan/checks/",
+    "DKIM key parsing": "parse_dkim_key_record (ses_dkim_monitor",
     "engine: logging findings / reports": "_Engine._report (ses_dkim_monitor",
     "SES reader threads (_Engine._read)": "_Engine._read (ses_dkim_monitor",
     "reader waiting for the queue (Future.result)": "Future.result (concurrent/futures/_base.py",
@@ -84,7 +85,7 @@ def group_of(frame: str) -> str:
     return head.removesuffix(".py")
 
 
-def cli_argv(dnsdist: Dnsdist, ses_rate: float) -> list[str]:
+def cli_argv(resolver: str, ses_rate: float) -> list[str]:
     return [
         "check",
         "--format",
@@ -94,25 +95,35 @@ def cli_argv(dnsdist: Dnsdist, ses_rate: float) -> list[str]:
         "--region",
         REGION,
         "--nameserver",
-        dnsdist.address,
+        resolver,
         "--ses-requests-per-second",
         str(ses_rate),
     ]
+
+
+def cli_env(endpoint: str, args: argparse.Namespace, dnsdist: Dnsdist) -> dict[str, str]:
+    """The CLI's environment: moto, the query mode, no name-server comparison (as scale_benchmark.py)."""
+    env = aws_env(endpoint)
+    env.update(
+        DNS_QUERY_MODE=args.query_mode, CHECK_NAMESERVERS=args.nameservers, DNS_AUTHORITATIVE_PORT=str(dnsdist.port)
+    )
+    return env
 
 
 def profile_cpu(args: argparse.Namespace, dnsdist: Dnsdist, workdir: Path) -> dict[str, Any]:
     spy = args.py_spy or shutil.which("py-spy")
     if not spy:
         raise SystemExit("--mode cpu needs py-spy: pip install py-spy (in a venv of its own) and pass --py-spy PATH")
-    raw = RESULTS_DIR / "profile-cpu.raw.txt"
+    raw = RESULTS_DIR / f"profile-cpu-{args.resolver}-{args.identities}.raw.txt"
     raw.parent.mkdir(parents=True, exist_ok=True)
     script = Path(PYTHON).with_name("ses-dkim-monitor")
     with MotoProcess(domains=args.identities) as moto:
         cmd = [spy, "record", "--format", "raw", "--rate", "200", "--output", str(raw), "--"]
-        cmd += [PYTHON, str(script), *cli_argv(dnsdist, args.ses_rate)]
+        cmd += [PYTHON, str(script), *cli_argv(args.resolver_address, args.ses_rate)]
         started = time.monotonic()
         with open(workdir / "cli.json", "wb") as out, open(workdir / "cli.err", "wb") as err:
-            subprocess.run(cmd, env=aws_env(moto.endpoint), stdout=out, stderr=err, timeout=args.timeout, check=False)
+            env = cli_env(moto.endpoint, args, dnsdist)
+            subprocess.run(cmd, env=env, stdout=out, stderr=err, timeout=args.timeout, check=False)
         wall = time.monotonic() - started
     return summarise_raw(raw, wall)
 
@@ -153,12 +164,13 @@ def summarise_raw(raw: Path, wall: float) -> dict[str, Any]:
     }
 
 
-def profile_memory(args: argparse.Namespace, dnsdist: Dnsdist, workdir: Path) -> dict[str, Any]:
+def profile_memory(
+    args: argparse.Namespace, dnsdist: Dnsdist, workdir: Path, *, mode: str = "memory"
+) -> dict[str, Any]:
     with MotoProcess(domains=args.identities) as moto:
-        cmd = [PYTHON, __file__, "--child-memory", json.dumps(cli_argv(dnsdist, args.ses_rate))]
-        result = subprocess.run(
-            cmd, env=aws_env(moto.endpoint), capture_output=True, text=True, timeout=args.timeout, check=False
-        )
+        cmd = [PYTHON, __file__, f"--child-{mode}", json.dumps(cli_argv(args.resolver_address, args.ses_rate))]
+        env = cli_env(moto.endpoint, args, dnsdist)
+        result = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=args.timeout, check=False)
     if result.returncode != 0:
         raise SystemExit(f"memory child failed: {result.stderr[-3000:]}")
     return json.loads(result.stdout.splitlines()[-1])
@@ -232,6 +244,60 @@ def child_memory(argv: list[str]) -> None:
     )
 
 
+def child_gc(argv: list[str]) -> None:
+    """In the child: the CLI run in this process with the garbage collector timed (``gc.callbacks``).
+
+    Python's cyclic collector runs when allocations outnumber deallocations by
+    a threshold, and each run of the oldest generation walks every tracked
+    object alive: a scan that keeps an object per identity pays more per
+    collection as N grows. What it cost: collections and seconds per
+    generation, the objects tracked at the end, and the process's CPU.
+    """
+    import gc
+    import resource
+
+    spent = collections.Counter[int]()
+    runs = collections.Counter[int]()
+    started: dict[str, float] = {}
+
+    def timer(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started["t"] = time.perf_counter()
+        else:
+            spent[info["generation"]] += time.perf_counter() - started.pop("t", time.perf_counter())
+            runs[info["generation"]] += 1
+
+    from ses_dkim_monitor import cli
+
+    gc.callbacks.append(timer)
+    wall = time.perf_counter()
+    saved = sys.stdout
+    with open(os.devnull, "w") as sink:
+        sys.stdout = sink
+        try:
+            status = cli.main(argv)
+        finally:
+            sys.stdout = saved
+    wall = time.perf_counter() - wall
+    gc.callbacks.remove(timer)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "exit": status,
+                "wall_seconds": round(wall, 2),
+                "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+                "gc_seconds": {str(g): round(spent[g], 3) for g in sorted(spent)},
+                "gc_collections": {str(g): runs[g] for g in sorted(runs)},
+                "gc_seconds_total": round(sum(spent.values()), 3),
+                "tracked_objects_at_end": len(gc.get_objects()),
+                "gc_threshold": gc.get_threshold(),
+                "gc_frozen": gc.get_freeze_count(),
+            }
+        )
+    )
+
+
 IMPORT_STEPS = {
     "python alone": "pass",
     "dnspython (asyncresolver)": "import dns.asyncresolver",
@@ -264,15 +330,27 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--identities", type=int, default=10000)
     parser.add_argument("--delay-ms", type=int, default=10)
-    parser.add_argument("--mode", choices=("cpu", "memory", "imports"), default="cpu")
+    parser.add_argument("--mode", choices=("cpu", "memory", "gc", "imports"), default="cpu")
+    parser.add_argument(
+        "--resolver",
+        choices=("unbound", "dnsdist"),
+        default="unbound",
+        help="what the CLI asks: Unbound in front of dnsdist (default, production's shape) or dnsdist alone",
+    )
+    parser.add_argument("--query-mode", default="auto", help="DNS_QUERY_MODE for the CLI (default auto)")
+    parser.add_argument("--nameservers", default="suspect", help="CHECK_NAMESERVERS for the CLI (default suspect)")
     parser.add_argument("--ses-rate", type=float, default=50)
     parser.add_argument("--py-spy", help="the py-spy executable (default: on PATH)")
     parser.add_argument("--timeout", type=float, default=1800)
     parser.add_argument("--tree", help="the source tree to measure (src/ and tests/support/); default this repository")
     parser.add_argument("--child-memory", help=argparse.SUPPRESS)
+    parser.add_argument("--child-gc", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_memory:
         child_memory(json.loads(args.child_memory))
+        return 0
+    if args.child_gc:
+        child_gc(json.loads(args.child_gc))
         return 0
     root = use_tree(args.tree)
     from tests.support.knot import KnotServer
@@ -284,11 +362,16 @@ def main() -> int:
         with (
             KnotServer(knot_zones(domain_names(args.identities))) as knot,
             Dnsdist(knot.port, args.delay_ms) as dnsdist,
+            Unbound(dnsdist.address, ["dkim.amazonses.com", "test"]) as unbound,
         ):
-            found = (
-                profile_cpu(args, dnsdist, workdir) if args.mode == "cpu" else profile_memory(args, dnsdist, workdir)
-            )
+            args.resolver_address = unbound.address if args.resolver == "unbound" else dnsdist.address
+            if args.mode == "cpu":
+                found = profile_cpu(args, dnsdist, workdir)
+            else:
+                found = profile_memory(args, dnsdist, workdir, mode=args.mode)
     found.update(
+        resolver=args.resolver,
+        query_mode=args.query_mode,
         benchmark=f"profile-{args.mode}",
         command="benchmarks/profile_scan.py " + " ".join(sys.argv[1:]),
         machine=machine(),
@@ -296,7 +379,7 @@ def main() -> int:
         identities=args.identities,
     )
     print(json.dumps(found, indent=2))
-    path = write_results(f"profile-{args.mode}", found)
+    path = write_results(f"profile-{args.mode}-{args.resolver}-{args.identities}", found)
     print(f"\nresults: {path}")
     return 0
 

@@ -16,6 +16,10 @@ regions of A accounts (S = R x A shards):
   shows the two phases overlapping; ``--ses-rate`` there makes them equal to
   check it). SES + DNS, the upper bound, is shown next to it. Lambda stops
   an invocation at 15 minutes.
+* In a VPC (``--vpc-cap``): the resolver's 1,024 packets/s per network
+  interface, shared by concurrent invocations, caps each one's queries, so
+  the queries per identity set a shard's DNS time (``vpc_rows``); shown for
+  asking per record and for one question per DKIM record.
 * Fan-out, as the code does it (runs.py, template.yaml): more shards than
   SHARDS_PER_INVOCATION (12) are queued one message per shard, the queue's
   BatchSize is 1, so S invocations of one shard each, MaximumConcurrency C at
@@ -75,6 +79,10 @@ def load_inputs(paths: list[str]) -> dict[str, Any]:
             found["cpu_ms_per_lookup"] = data.get("cli_cpu_ms_per_lookup")
             found["delay_ms"] = data.get("delay_ms")
             found["bare_qps"] = max(v for v in data["bare_pool_qps_median"].values() if v)
+            # Queries per identity each way the scale benchmark measured (one question per DKIM record through
+            # a recursive resolver; per record straight at an authoritative server or when forced).
+            for config, sizes in data.get("per_config", {}).items():
+                found.setdefault("lookups_by_config", {})[config] = sizes[top]["lookups_per_identity"]
         elif data.get("benchmark") == "pacing":
             summary = data["summary"]
             paced = next(v for k, v in summary.items() if k.startswith("server throttled") and "no pacer" not in k)
@@ -135,6 +143,36 @@ def project(n: int, regions: int, accounts: int, p: dict[str, Any]) -> dict[str,
     return out
 
 
+def vpc_rows(rows: list[tuple[int, int, int]], p: dict[str, Any]) -> list[dict[str, Any]]:
+    """What the queries per identity mean for a VPC's resolver: 1,024 packets/s per network interface.
+
+    Fanned-out invocations in the same subnets and security groups share a
+    Hyperplane ENI, so in the worst case C concurrent invocations share one
+    interface's packets: each may send at most cap / C queries a second
+    (DNS_MAX_QUERIES_PER_SECOND, cap about 800 to leave room for retries and
+    TCP fallbacks under the hard 1,024). A query is one packet to the resolver.
+    A shard's DNS then takes N x queries per identity / (cap / C) seconds,
+    beside its SES time; the run takes ceil(S / C) such rounds.
+    """
+    out = []
+    for n, regions, accounts in rows:
+        shards = regions * accounts
+        ses = ses_calls(n) * p["pacing_factor"] / p["ses_rate"]
+        for c in p["concurrency"]:
+            per_invocation = p["vpc_cap"] / min(c, shards)  # one shard per invocation when fanned out
+            row: dict[str, Any] = {"identities_per_shard": n, "shards": shards, "concurrency": c}
+            row["queries_per_second_per_invocation"] = per_invocation
+            for label, q in p["queries_per_identity"].items():
+                dns = n * q / per_invocation
+                shard = p["startup_seconds"] + max(ses, dns)
+                row[f"{label}_dns_seconds"] = dns
+                row[f"{label}_end_to_end_seconds"] = math.ceil(shards / c) * shard
+                # Packets/s the run would need to keep DNS within each shard's SES time (not capped).
+                row[f"{label}_packets_per_second_to_match_ses"] = min(c, shards) * n * q / ses
+            out.append(row)
+    return out
+
+
 def minutes(seconds: float) -> str:
     return f"{seconds / 60:.1f} min"
 
@@ -159,6 +197,13 @@ def main() -> int:
     parser.add_argument("--shards-per-invocation", type=int, default=12, help="SHARDS_PER_INVOCATION (default 12)")
     parser.add_argument("--concurrency", default="5,20", help="fan-out MaximumConcurrency values (default 5,20)")
     parser.add_argument("--lambda-memory-mb", type=int, default=512, help="for the CPU-bound column (0: omit)")
+    parser.add_argument(
+        "--vpc-cap",
+        type=float,
+        default=800.0,
+        help="DNS queries/s all invocations sharing one VPC network interface may send (default 800, under the "
+        "resolver's hard 1,024 packets/s)",
+    )
     parser.add_argument("--out", help="results JSON (default /tmp/ses-dkim-monitor-bench/projection.json)")
     args = parser.parse_args()
 
@@ -178,6 +223,12 @@ def main() -> int:
     }
     if not p["dns_qps"]:
         parser.error("no DNS queries/s: pass --from-results scale.json or --dns-qps")
+    by_config = found.get("lookups_by_config", {})
+    p["vpc_cap"] = args.vpc_cap
+    p["queries_per_identity"] = {
+        "per record": by_config.get("unbound-per-record") or by_config.get("direct") or 7.0,
+        "one question per DKIM record": by_config.get("unbound") or 4.0,
+    }
     print("# Projection: production at {:g} SES request/s per shard\n".format(p["ses_rate"]))
     print(
         f"inputs: DNS {p['dns_qps']:.0f} queries/s at {found.get('delay_ms', '?')} ms per answer, "
@@ -244,8 +295,44 @@ def main() -> int:
             table,
         )
     )
+    specs = [tuple(int(x) for x in spec.lower().split("x")) for spec in args.rows.split(",")]
+    vpc = vpc_rows([(n, r, a) for n, r, a in specs if r * a > p["shards_per_invocation"]], p)  # fanned out
+    labels = list(p["queries_per_identity"])
+    print(
+        f"\n## In a VPC: {args.vpc_cap:.0f} queries/s shared by the invocations on one network interface "
+        "(the resolver's 1,024 packets/s, hard)\n"
+    )
+    print(
+        markdown_table(
+            [
+                "identities x shards",
+                "concurrency C",
+                "queries/s per invocation (cap / C)",
+                *(
+                    f"{label} ({p['queries_per_identity'][label]:.2f}/identity): shard DNS, end to end"
+                    for label in labels
+                ),
+                *(f"{label}: packets/s to keep DNS within SES time" for label in labels),
+            ],
+            [
+                [
+                    f"{row['identities_per_shard']:,} x {row['shards']}",
+                    row["concurrency"],
+                    f"{row['queries_per_second_per_invocation']:.0f}",
+                    *(
+                        f"{minutes(row[f'{label}_dns_seconds'])}, {minutes(row[f'{label}_end_to_end_seconds'])}"
+                        for label in labels
+                    ),
+                    *(f"{row[f'{label}_packets_per_second_to_match_ses']:,.0f}" for label in labels),
+                ]
+                for row in vpc
+            ],
+        )
+    )
     path = write_results(
-        "projection", {"benchmark": "projection", "inputs": p, "found": found, "rows": rows_out}, args.out
+        "projection",
+        {"benchmark": "projection", "inputs": p, "found": found, "rows": rows_out, "vpc": vpc},
+        args.out,
     )
     print(f"\nresults: {path}")
     return 0

@@ -115,6 +115,29 @@ def knot(knot_server):
     return knot_server
 
 
+@pytest.fixture(scope="session")
+def unbound_server(knot_server):
+    """Unbound in front of the session's knotd: a recursive resolver, as production's, cache off (each answer
+    is knotd's of the moment). It answers a TXT question at a CNAME with the chain and the target's TXT."""
+    from tests.support.unbound import UnboundResolver
+
+    zones = ("test", "invalid", "com", "org", "net")  # every test zone is under one of these
+    with UnboundResolver({zone: f"127.0.0.1@{knot_server.port}" for zone in zones}) as server:
+        yield server
+
+
+@pytest.fixture(params=["knotd", "unbound"])
+def knot_both_ways(request, knot_server):
+    """The session's knotd asked two ways: straight (an authoritative server: the probe asks per record) and
+    through Unbound (a recursive resolver: one question per DKIM record). A scenario module that overrides
+    ``knot`` with this runs every scenario both ways; zones are set on knotd either way."""
+    if request.param == "knotd":
+        return knot_server
+    from tests.support.unbound import ThroughResolver
+
+    return ThroughResolver(knot_server, request.getfixturevalue("unbound_server"))
+
+
 @pytest.fixture()
 def silent_resolver():
     """A resolver address that never answers: lookups through it time out."""

@@ -75,6 +75,15 @@ VARIABLES: tuple[Variable, ...] = (
         ({"DNS_MAX_QUERIES_PER_SECOND": "-1"},),
     ),
     Variable(
+        "DNS_QUERY_MODE",
+        "auto",
+        "`auto`: one TXT question per DKIM record where the resolver recurses (its answer carries the CNAME and "
+        "the target's TXT), per record elsewhere; `per-record`: always the CNAME, then the target's TXT ([DNS](#dns))",
+        "another value",
+        "dns_query_mode",
+        ({"DNS_QUERY_MODE": "chain"},),
+    ),
+    Variable(
         "CHECK_DMARC", "true", "run the DMARC check", "not `true` or `false`", "check_dmarc", ({"CHECK_DMARC": "yes"},)
     ),
     Variable(

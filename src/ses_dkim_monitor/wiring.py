@@ -45,7 +45,11 @@ def build_probe(settings: Settings) -> DnsProbe:
     resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
     rate = RateLimit(settings.dns_max_queries_per_second) if settings.dns_max_queries_per_second > 0 else None
     return DnsProbe(
-        resolver, max_in_flight=settings.dns_max_in_flight, rate=rate, authoritative_port=settings.authoritative_port
+        resolver,
+        max_in_flight=settings.dns_max_in_flight,
+        rate=rate,
+        authoritative_port=settings.authoritative_port,
+        chains=settings.dns_query_mode == "auto",
     )
 
 

@@ -113,3 +113,21 @@ class UnboundResolver:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ThroughResolver:
+    """A knotd seen through a recursive resolver: ``address`` is the resolver's; everything else (``port``,
+    where the zones' own servers answer; ``set_zone``, ``break_zone``) is the knotd's."""
+
+    recursive = True
+
+    def __init__(self, knot: object, resolver: UnboundResolver):
+        self._knot = knot
+        self._resolver = resolver
+
+    @property
+    def address(self) -> str:
+        return self._resolver.address
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._knot, name)

@@ -7,6 +7,13 @@ present / NXDOMAIN / NODATA / FAILED, where a timeout, SERVFAIL or REFUSED is
 Lookups run concurrently with a bounded number in flight: real resolvers
 answer in milliseconds, where sequential lookups for 10,000 domains would
 take many minutes, while thousands of queries in flight lose packets.
+
+``follow`` reads one answer from a recursive resolver as the two questions
+asked per record would have been answered (the CNAME at a name, then the
+record at its target): a resolver that recurses answers a TXT question at a
+CNAME with the chain and the target's TXT, so a DKIM record costs one query
+instead of two. Where the answer cannot be read so, it says so and the caller
+asks per record.
 """
 
 from __future__ import annotations
@@ -15,14 +22,19 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import dns.asyncresolver
 import dns.exception
+import dns.flags
+import dns.message
 import dns.name
 import dns.nameserver
+import dns.rcode
 import dns.rdatatype
 import dns.resolver
+import dns.rrset
 
 from ..models import domain_and_parents
 from ..settings import Nameserver
@@ -55,6 +67,31 @@ def _decode(raw: bytes) -> str:
 
 def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
+
+
+def _values(rdtype: str, rrset: dns.rrset.RRset) -> tuple[str, ...]:
+    """An answer's records as the checks read them: TXT strings joined (DKIM's rule), names without the dot."""
+    if rdtype == "TXT":
+        return tuple(_decode(b"".join(rdata.strings)) for rdata in rrset)
+    if rdtype == "CNAME":
+        return tuple(_text(rdata.target) for rdata in rrset)
+    if rdtype == "MX":
+        return tuple(f"{rdata.preference} {_text(rdata.exchange)}" for rdata in rrset)
+    return tuple(rdata.to_text() for rdata in rrset)
+
+
+@dataclass(frozen=True, slots=True)
+class Followed:
+    """One question at a name, read as the questions asked per record would have been answered.
+
+    ``record`` is the CNAME at the name, as a CNAME question there answers (its target, NODATA or NXDOMAIN);
+    ``target`` the record type asked at that CNAME's target, as a question at the target answers; ``here`` the
+    record type at the name itself when it has no CNAME but exists (a TXT published where a CNAME belongs).
+    """
+
+    record: Lookup
+    target: Lookup | None = None
+    here: Lookup | None = None
 
 
 class RateLimit:
@@ -100,8 +137,15 @@ class DnsProbe:
         confirm_negative: bool = True,
         rate: RateLimit | None = None,
         authoritative_port: int = 53,
+        chains: bool = True,
     ):
         self._resolver = resolver
+        # DNS_QUERY_MODE: auto (True) reads chains where the resolver recurses; per-record (False) never tries.
+        self._chains = chains
+        # Whether the resolver recurses (the RA flag): learnt from the run's first chained answer, so a server
+        # that does not costs one question per run, not one per record.
+        self.recursive: bool | None = None
+        self._learner: asyncio.Future[None] | None = None
         self._max_in_flight = max_in_flight
         self._confirm = confirm_negative
         self._rate = rate
@@ -192,15 +236,104 @@ class DnsProbe:
         cname = _text(answer.canonical_name) if answer.canonical_name != qname else None
         if answer.rrset is None:
             return Lookup(name, rdtype, Outcome.NODATA, cname=cname)
-        if rdtype == "TXT":
-            values = tuple(_decode(b"".join(rdata.strings)) for rdata in answer.rrset)
-        elif rdtype == "CNAME":
-            values = tuple(_text(rdata.target) for rdata in answer.rrset)
-        elif rdtype == "MX":
-            values = tuple(f"{rdata.preference} {_text(rdata.exchange)}" for rdata in answer.rrset)
+        return Lookup(name, rdtype, Outcome.ANSWER, values=_values(rdtype, answer.rrset), cname=cname)
+
+    async def follow(self, name: str, rdtype: str) -> Followed | None:
+        """The CNAME at ``name`` and ``rdtype`` at its target, from one question for ``rdtype`` at ``name``.
+
+        None where the answer cannot be read so, and the caller asks per record: the probe asks per record
+        (``chains`` off); the server does not recurse (no RA flag: an authoritative server; learnt once per
+        run); the answer is truncated; the question failed (a timeout or SERVFAIL may belong to either hop,
+        and the questions per record tell which); or the chain ends without ``rdtype`` and without proof that
+        its end is empty (the SOA of the end's zone in the authority section): a resolver that did not chase.
+        A negative part is asked once more before it is believed, as ``query`` does.
+        """
+        if not self._chains or self.recursive is False:
+            return None
+        loop = asyncio.get_running_loop()
+        if self.recursive is None and (self._learner is None or self._learner.get_loop() is not loop):
+            # The run's first chained question finds out whether the resolver recurses; the others wait for it.
+            self._learner = learner = loop.create_future()
+            try:
+                found = await self._follow_once(name, rdtype)
+            finally:
+                learner.set_result(None)
         else:
-            values = tuple(rdata.to_text() for rdata in answer.rrset)
-        return Lookup(name, rdtype, Outcome.ANSWER, values=values, cname=cname)
+            if self._learner is not None and not self._learner.done():
+                await asyncio.shield(self._learner)
+            if self.recursive is False:
+                return None
+            found = await self._follow_once(name, rdtype)
+        negative = found is not None and (found.record.absent or (found.target is not None and found.target.absent))
+        if negative and self._confirm:
+            found = await self._follow_once(name, rdtype)
+        return found
+
+    async def _follow_once(self, name: str, rdtype: str) -> Followed | None:
+        try:
+            qname = dns.name.from_text(name)
+        except (dns.exception.DNSException, UnicodeError, ValueError):
+            return None  # asked per record, which reports the name as invalid
+        self.lookups += 1
+        if self._rate is not None:
+            await self._rate.wait()
+        async with self._semaphore():
+            chain = None
+            try:
+                answer = await self._resolver.resolve(qname, rdtype, raise_on_no_answer=False, search=False)
+                response, chain = answer.response, answer.chaining_result  # dnspython followed the chain already
+            except dns.resolver.NXDOMAIN as exc:
+                response = exc.responses().get(qname)
+            except (dns.exception.DNSException, OSError):
+                response = None
+        if response is None:
+            self.failed += 1
+            return None
+        if not response.flags & dns.flags.RA:
+            self.recursive = False
+            return None
+        if self.recursive is None:
+            self.recursive = True
+        return read_chain(name, rdtype, response, chain)
+
+
+def read_chain(
+    name: str, rdtype: str, response: dns.message.QueryMessage, chain: dns.message.ChainingResult | None = None
+) -> Followed | None:
+    """A recursive resolver's answer to ``rdtype`` at ``name``, as the questions per record would have read it.
+
+    None where it cannot be read so: truncated (dnspython retries over TCP, so this is a last guard), a chain
+    too long, or a chain that ends without ``rdtype`` and without the SOA of the end's zone in the authority
+    section (a negative answer carries it; a resolver that did not chase returns the CNAME alone).
+    """
+    if response.flags & dns.flags.TC:
+        return None
+    try:
+        chain = chain or response.resolve_chaining()
+    except dns.exception.DNSException:
+        return None  # a chain too long, an answer beside NXDOMAIN: asked per record
+    nxdomain = response.rcode() == dns.rcode.NXDOMAIN
+    if not chain.cnames:
+        if nxdomain:
+            return Followed(Lookup(name, "CNAME", Outcome.NXDOMAIN))
+        here = (
+            Lookup(name, rdtype, Outcome.ANSWER, values=_values(rdtype, chain.answer))
+            if chain.answer is not None
+            else Lookup(name, rdtype, Outcome.NODATA)
+        )
+        return Followed(Lookup(name, "CNAME", Outcome.NODATA), here=here)
+    first = chain.cnames[0]
+    record = Lookup(name, "CNAME", Outcome.ANSWER, values=_values("CNAME", first))
+    start, end = first[0].target, chain.canonical_name
+    at = _text(start)
+    further = _text(end) if end != start else None  # the chain goes on past the first target
+    if chain.answer is not None:
+        return Followed(record, Lookup(at, rdtype, Outcome.ANSWER, values=_values(rdtype, chain.answer), cname=further))
+    if not any(rrset.rdtype == dns.rdatatype.SOA and end.is_subdomain(rrset.name) for rrset in response.authority):
+        return None  # no proof that the end is empty: perhaps the resolver did not chase
+    if nxdomain:
+        return Followed(record, Lookup(at, rdtype, Outcome.NXDOMAIN))  # as a question at the target reads it
+    return Followed(record, Lookup(at, rdtype, Outcome.NODATA, cname=further))
 
 
 def _servfail_reason(exc: dns.resolver.NoNameservers) -> str:

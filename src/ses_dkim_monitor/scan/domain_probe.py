@@ -5,9 +5,13 @@ This module composes the walkers (the DKIM records below, ``dmarc_walk``,
 ``DnsProbe`` (a query engine that knows no record semantics). The direction
 is one way: walkers import the probe, the probe imports no walker.
 
-The probe follows each DKIM CNAME itself and then asks for the target's TXT,
-because an authoritative server does not follow a CNAME into another zone
-and because each hop is worth reporting on its own.
+Each Easy DKIM record is one TXT question at ``<token>._domainkey.<domain>``
+where the resolver recurses: its answer carries the CNAME and the target's
+TXT, read as the two per-record questions would have been (``DnsProbe.follow``),
+each hop still reported on its own. Otherwise (an authoritative server, which
+does not follow a CNAME into another zone; an answer without the chain; a
+failure; fresh re-checks, which ask the zones' own servers) the probe asks for
+the CNAME, then for the target's TXT.
 """
 
 from __future__ import annotations
@@ -72,7 +76,10 @@ class DomainProbe:
     async def probe(self, req: ProbeRequest) -> DomainDns:
         """Every lookup one domain needs, run concurrently within the probe's bounds."""
         dns = self.dns
-        token_jobs = [self._byodkim(req.domain, t) if req.byodkim else self._easy(req.domain, t) for t in req.tokens]
+        chain = not req.fresh  # a re-check compares the zones' own servers hop by hop
+        token_jobs = [
+            self._byodkim(req.domain, t) if req.byodkim else self._easy(req.domain, t, chain=chain) for t in req.tokens
+        ]
         dmarc_job = walk_dmarc(dns, req.domain) if req.dmarc else _none()
         mx_job = dns.query(req.mail_from, "MX") if req.mail_from else _none()
         spf_job = dns.query(req.mail_from, "TXT") if req.mail_from else _none()
@@ -159,18 +166,25 @@ class DomainProbe:
                 return Lookup(name, "TXT", said.outcome)
         return await self.dns.query(name, "TXT")
 
-    async def _easy(self, domain: str, token: str) -> DkimTokenDns:
+    async def _easy(self, domain: str, token: str, *, chain: bool = True) -> DkimTokenDns:
         name = f"{token}._domainkey.{domain}"
-        record = await self.dns.query(name, "CNAME")
-        if record.outcome is Outcome.ANSWER:
-            return DkimTokenDns(token=token, record=record, target_txt=await self.dns.query(record.values[0], "TXT"))
+        followed = await self.dns.follow(name, "TXT") if chain else None
+        if followed is not None:
+            record, here = followed.record, followed.here
+            if record.outcome is Outcome.ANSWER:
+                return DkimTokenDns(token=token, record=record, target_txt=followed.target)
+        else:
+            record, here = await self.dns.query(name, "CNAME"), None
+            if record.outcome is Outcome.ANSWER:
+                target_txt = await self.dns.query(record.values[0], "TXT")
+                return DkimTokenDns(token=token, record=record, target_txt=target_txt)
         if not record.absent:
             return DkimTokenDns(token=token, record=record)
         return DkimTokenDns(
             token=token,
             record=record,
             misplaced=await self._doubled(domain, name, "CNAME"),
-            other=await self._other(record),
+            other=await self._other(record, here),
         )
 
     async def _byodkim(self, domain: str, selector: str) -> DkimTokenDns:
@@ -195,12 +209,16 @@ class DomainProbe:
         found = await self.dns.query(f"{name}.{apex}", rdtype, confirm=False)
         return found if found.outcome is Outcome.ANSWER else None
 
-    async def _other(self, record: Lookup) -> Lookup | None:
-        """What stands at a name that exists but has no CNAME (NODATA): a TXT, or an address."""
+    async def _other(self, record: Lookup, here: Lookup | None = None) -> Lookup | None:
+        """What stands at a name that exists but has no CNAME (NODATA): a TXT, or an address.
+
+        ``here``: what the name's chained answer already said of one type (its TXT), not asked again.
+        """
         if record.outcome is not Outcome.NODATA:
             return None
         for rdtype in ("TXT", "A", "AAAA", "MX"):
-            found = await self.dns.query(record.name, rdtype, confirm=False)
+            found = here if here is not None and here.rdtype == rdtype else None
+            found = found or await self.dns.query(record.name, rdtype, confirm=False)
             if found.outcome is Outcome.ANSWER:
                 return found
         return None
