@@ -235,7 +235,8 @@ def _dns_fixable(
     the zone appended), no DMARC record, no MAIL FROM MX. Only then is it worth asking who serves the zone."""
     own = tuple("." + parent for parent in domain_and_parents(domain))
     return (
-        any(t.record.absent for t in tokens)
+        # A TXT question that met a CNAME (a BYODKIM selector aliased into a key zone) is followed, not missing.
+        any(t.record.absent and not t.record.cname for t in tokens)
         or any(t.record.outcome is Outcome.ANSWER and t.record.values[0].endswith(own) for t in tokens)
         or (dmarc is not None and not dmarc_found and not dmarc.failed)
         or (mx is not None and mx.absent)
