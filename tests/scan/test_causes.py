@@ -29,9 +29,11 @@ DMARC = '_dmarc TXT "v=DMARC1; p=none"'
 SES_KEYS: list[str] = []  # every token's key records published so far in dkim.amazonses.com
 
 
-def scan(knot, *, nameservers: str = "suspect", port: int = 53) -> dict[str, IdentityReport]:
+def scan(knot, *, nameservers: str = "suspect", port: int | None = None) -> dict[str, IdentityReport]:
     resolver = make_resolver([parse_nameserver(knot.address, setting="t")], timeout=5, lifetime=15)
-    probe = DnsProbe(resolver, authoritative_port=port)
+    # The zones' own servers are knotd, on its port (a deployment asks them on 53); asked on 53 here, where
+    # nothing listens, every suspect identity waited out a timeout.
+    probe = DnsProbe(resolver, authoritative_port=port or knot.port)
     report = run_scan(shards(), probe, nameservers=nameservers)
     return {r.identity.name: r for r in report.identities}
 
