@@ -38,6 +38,30 @@ pytest_plugins = ["tests.support.aws_operations"]
 ACCOUNT_ID = "123456789012"  # moto's default account
 
 
+class _RetryClock:
+    """Stands in for the ``time`` module inside botocore.endpoint, whose only use of it is the retry backoff."""
+
+    def __init__(self) -> None:
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+
+
+@pytest.fixture(autouse=True)
+def aws_retry_sleeps(request, monkeypatch) -> list[float]:
+    """botocore's retries happen at once and their waits are recorded, never slept: a test of an unreachable
+    or refusing endpoint waited out up to 20 s of exponential backoff. Client-side rate limiting (the adaptive
+    mode's token bucket, our pacer) is untouched: it keeps real time. Tests of how retries meet a server that
+    throttles in real time are marked ``real_backoff`` and keep the real waits."""
+    import botocore.endpoint
+
+    clock = _RetryClock()
+    if request.node.get_closest_marker("real_backoff") is None:
+        monkeypatch.setattr(botocore.endpoint, "time", clock)
+    return clock.sleeps
+
+
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """One ThreadedMotoServer on 127.0.0.1 and a free port for the session."""

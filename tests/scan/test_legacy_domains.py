@@ -63,15 +63,19 @@ def probe(knot) -> DnsProbe:
     return DnsProbe(resolver, authoritative_port=knot.port)
 
 
-def test_a_thousand_legacy_domains_cost_at_most_the_cap_per_run_and_nothing_once_remembered(ses, knot):
+def test_legacy_domains_cost_at_most_the_cap_per_run_and_nothing_once_remembered(ses, knot_server):
+    """500 legacy domains, a cap of 200 a run: 200, 200, 100, then nothing. (The property is the cap's, not the
+    count's; 500 keep it at SES's paced rate within the suite's time. DNS is asked straight at knotd only: the
+    question here is SES's, and the other tests of this file run both ways.)"""
+    knot = knot_server
     world = ses("us-east-1")
-    names = [f"d{i:04d}.legacy-scale.test" for i in range(1000)]
+    names = [f"d{i:04d}.legacy-scale.test" for i in range(500)]
     add_legacy(world, names)
     knot.set_zone("legacy-scale.test", '_dmarc TXT "v=DMARC1; p=none"')
     table = create_state_table(boto3.client("dynamodb"), "details-scale")
     memory = DynamoDbZoneMemory(boto3.client("dynamodb"), table)
     config = Settings.from_env(
-        {"SCAN_REGIONS": "us-east-1", "SES_REQUESTS_PER_SECOND": "50", "MAX_IDENTITY_DETAILS": "400"}
+        {"SCAN_REGIONS": "us-east-1", "SES_REQUESTS_PER_SECOND": "50", "MAX_IDENTITY_DETAILS": "200"}
     )
     session = boto3.Session()
     targets = account_targets(config, session, own_account=ACCOUNT_ID, partition="aws")
@@ -92,23 +96,23 @@ def test_a_thousand_legacy_domains_cost_at_most_the_cap_per_run_and_nothing_once
             )
             reads.append(report.ses_calls.get("GetEmailIdentity", 0))
             reports.append(report)
-            batch_calls = math.ceil(1000 / 1000) + 2 * math.ceil(1000 / 100)
+            batch_calls = math.ceil(500 / 1000) + 2 * math.ceil(500 / 100)
             assert sum(report.ses_calls.values()) <= batch_calls + config.max_identity_details
             assert report.errors == (), "a throttled call is retried, never a shard lost"
-        assert server.accepted(ACCOUNT_ID, "us-east-1") >= 4 * batch_calls + 1000
+        assert server.accepted(ACCOUNT_ID, "us-east-1") >= 4 * batch_calls + 500
 
-    assert reads == [400, 400, 200, 0], "the cap holds each run; once every answer is remembered, none is asked"
-    assert len(memory.load_details(ACCOUNT_ID, "us-east-1")) == 1000
+    assert reads == [200, 200, 100, 0], "the cap holds each run; once every answer is remembered, none is asked"
+    assert len(memory.load_details(ACCOUNT_ID, "us-east-1")) == 500
 
     first = reports[0]
     noted = [r for r in first.identities if any(f.cause == c.DETAIL_UNFETCHED for f in r.findings)]
-    assert len(noted) == 600, "what SES was not asked about says so"
+    assert len(noted) == 300, "what SES was not asked about says so"
     note = next(f for f in noted[0].findings if f.cause == c.DETAIL_UNFETCHED)
     assert note.check == c.IDENTITY_NOT_CHECKED and note.severity is Severity.INFO
     assert "GetEmailIdentity" in note.message and "NotStarted" in note.message
     # Read or not, a legacy domain is judged the same: DKIM never set up. No alert flaps as answers arrive.
     for report in reports:
-        assert len(report.identities) == 1000
+        assert len(report.identities) == 500
         for ident in report.identities:
             checks = {f.check for f in ident.findings if f.check != c.IDENTITY_NOT_CHECKED}
             assert checks == {c.DKIM_SIGNING_DISABLED, c.DKIM_STATUS_NOT_SUCCESS}, ident.findings

@@ -29,6 +29,9 @@ REGION = "us-east-1"
 NO_RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 1})
 RETRIES = Config(retries={"mode": "standard", "total_max_attempts": 10})
 
+# Retries meet a server that throttles in real time: botocore backs off for real here.
+pytestmark = pytest.mark.real_backoff
+
 
 class FakeClock:
     """Time for one thread: sleeping advances it, nothing really sleeps."""
