@@ -201,6 +201,7 @@ def test_fix_plan_in_japanese_names_the_provider_and_what_to_type_in_its_form(ca
     assert f"{DOMAIN} の DNS は お名前.com（dns1.onamae.com）が提供しています。" in out
     for token in onamae:
         assert f"お名前.com の入力フォーム: ホスト名「{token}._domainkey」、種別「CNAME」" in out
-        assert f"delete  host {token}._domainkey.{DOMAIN}" in out  # the records themselves are never translated
+        # The form's own words for the action and the fields; the records themselves are never translated.
+        assert f"削除  ホスト名 {token}._domainkey.{DOMAIN}  種別 CNAME" in out
     assert "お名前.com について未確認の点" in out
     assert "ドライラン" in out and "dry run" not in out
