@@ -23,3 +23,19 @@ def test_a_common_ending_inside_a_sentence_is_not_cut():
 def test_identical_texts_are_all_shared_and_one_text_is_its_own():
     assert split_common(["Same. Again.", "Same. Again."]) == (["", ""], "Same. Again.")
     assert split_common(["Only one."]) == (["Only one."], "")
+
+
+def test_a_japanese_text_is_not_cut_after_a_names_trailing_dot():
+    """ "example.com. を登録してください。": the dot ends a name, not a sentence; only 。 does in Japanese."""
+    from ses_dkim_monitor import i18n
+
+    texts = [
+        "a.example. の TXT レコードを削除し、代わりに a.example. CNAME a.dkim.amazonses.com. を登録してください。"
+        "example の DNS は さくらインターネット（ns1.dns.ne.jp）が提供しています。",
+        "b.example. CNAME b.dkim.amazonses.com. を登録してください。example の DNS は さくらインターネット"
+        "（ns1.dns.ne.jp）が提供しています。",
+    ]
+    with i18n.speaking("ja"):
+        own, shared = split_common(texts)
+    assert shared == "example の DNS は さくらインターネット（ns1.dns.ne.jp）が提供しています。"
+    assert all(part.endswith("を登録してください。") for part in own), own
