@@ -106,6 +106,21 @@ def test_no_translated_string_hides_inside_an_f_string():
     assert not found, f"a marked string inside an f-string is never extracted: {found}"
 
 
+def test_no_marked_string_hides_inside_another_marker_call():
+    """Babel does not extract ``N_("...")`` written inside ``_(...)``'s argument: such a default is never translated."""
+    import ast
+
+    found = []
+    for path in sorted((REPO / "src" / "ses_dkim_monitor").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in tool.MARKERS:
+                for argument in node.args:
+                    for inner in ast.walk(argument):
+                        if isinstance(inner, ast.Call) and getattr(inner.func, "id", "") in tool.MARKERS:
+                            found.append(f"{path.relative_to(REPO)}:{inner.lineno}")
+    assert not found, f"a marked string inside another marker's call is never extracted: {found}"
+
+
 def test_the_committed_mo_is_what_the_po_compiles_to():
     mo = tool.mo_path("ja")
     assert mo.exists(), "run scripts/i18n.py compile"

@@ -69,7 +69,8 @@ def test_text_report_in_japanese_with_the_option(capsys, onamae, knot):
     assert "dkim-record-missing (doubled-domain): DKIM の CNAME が 3 件中 3 件ありません" in out
     assert out.count("お名前.com について未確認の点") == 1
     for token in onamae:
-        assert f"ホスト名「{token}._domainkey」、種別「CNAME」、値「{token}.dkim.amazonses.com.」" in out
+        entry = f"「ホスト名」に「{token}._domainkey」、「種別」に「CNAME」、「値」に「{token}.dkim.amazonses.com.」"
+        assert entry in out
     assert "問題あり" in out and "重大" in out
     assert "DNS for" not in out and "is missing" not in out
 
@@ -200,7 +201,8 @@ def test_fix_plan_in_japanese_names_the_provider_and_what_to_type_in_its_form(ca
     assert code == 1  # a plan remains: the zone is not in Route 53
     assert f"{DOMAIN} の DNS は お名前.com（dns1.onamae.com）が提供しています。" in out
     for token in onamae:
-        assert f"お名前.com の入力フォーム: ホスト名「{token}._domainkey」、種別「CNAME」" in out
-        assert f"delete  host {token}._domainkey.{DOMAIN}" in out  # the records themselves are never translated
+        assert f"お名前.com の入力フォーム: 「ホスト名」に「{token}._domainkey」、「種別」に「CNAME」" in out
+        # The form's own words for the action and the fields; the records themselves are never translated.
+        assert f"削除  ホスト名 {token}._domainkey.{DOMAIN}  種別 CNAME" in out
     assert "お名前.com について未確認の点" in out
     assert "ドライラン" in out and "dry run" not in out

@@ -589,3 +589,33 @@ def test_the_hourly_budget_grants_what_is_left_to_concurrent_takers_and_starts_a
     item = db.get_item(TableName=name, Key={"pk": {"S": "budget#111111111111"}, "sk": {"S": "2026-11-28T10"}})
     assert item["Item"]["asked"] == {"N": "19"}, "the counter says how much was asked for"
     assert int(item["Item"]["expires_at"]["N"]) == int((T0 + timedelta(days=1, hours=1)).timestamp())
+
+
+def test_what_ses_says_about_a_finding_is_introduced_in_the_language_of_the_alert():
+    """A re-check quotes SES's own recommendation after the finding: in Japanese, the words around it too."""
+    from ses_dkim_monitor import i18n, rechecks
+    from ses_dkim_monitor.models import Finding, IdentityReport, IdentityStatus, Severity
+
+    ident = SesIdentity(
+        name="ja-advice.test",
+        region=REGION,
+        type=IdentityType.DOMAIN,
+        verification_status=SesStatus.SUCCESS,
+        sending_enabled=True,
+    )
+    said = [recommendations.Recommendation("ja-advice.test", "DKIM", "DKIM is failing for ja-advice.test.", "HIGH")]
+    with i18n.speaking("ja"):
+        finding = Finding(
+            check="dkim-status-not-success",
+            severity=Severity.CRITICAL,
+            message="SES は DKIM ステータスを FAILED と報告しています",
+            fix="fix",
+        )
+        report = IdentityReport(ident, IdentityStatus.PROBLEM, (finding,))
+        [quoted] = rechecks._with_ses_words(report, said).findings
+    assert "SES says" not in quoted.message and '"DKIM is failing for ja-advice.test."' in quoted.message
+    assert quoted.message.startswith("SES は DKIM ステータスを FAILED と報告しています。")
+    plain = Finding(check="dkim-x", severity=Severity.CRITICAL, message="m", fix="f")
+    english = IdentityReport(ident, IdentityStatus.PROBLEM, (plain,))
+    [kept] = rechecks._with_ses_words(english, said).findings
+    assert kept.message == 'm. SES says: "DKIM is failing for ja-advice.test."'

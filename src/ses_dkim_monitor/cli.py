@@ -295,7 +295,10 @@ def _run(args: argparse.Namespace, settings: Settings, session: boto3.Session) -
             sys.stdout.write(to_text(report, colour=colour))
     for error in report.errors:
         shard = f"{error.account}/{error.region}" if error.account else error.region
-        print(f"ses-dkim-monitor: scan incomplete: {shard}: {error.reason}", file=sys.stderr)
+        print(
+            "ses-dkim-monitor: " + _("scan incomplete: {shard}: {reason}").format(shard=shard, reason=error.reason),
+            file=sys.stderr,
+        )
     status = _exit_status(report, args.fail_on)
     if args.notify:
         notified = _notify(report, settings, session)

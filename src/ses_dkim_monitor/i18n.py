@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import gettext
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 DOMAIN = "ses_dkim_monitor"
@@ -117,6 +117,20 @@ def sentence(text: str) -> str:
     if not text or text.endswith((".", "。", "!", "?", ":")):
         return text
     return text + ("。" if _language == "ja" else ".")
+
+
+def joined(details: Iterable[str]) -> str:
+    """Sentences that explain one thing, as one text: ``"; "`` between English ones, none between Japanese ones.
+
+    The record parsers' details are whole sentences ("pct= is "abc", not a
+    whole number from 0 to 100."); the checks quote several of them in one
+    message. English has always joined them with "; ", while a Japanese
+    sentence ends with "。", which needs nothing after it.
+    """
+    parts = [part.strip() for part in details if part and part.strip()]
+    if _language == "ja":
+        return "".join(sentence(part) for part in parts)
+    return "; ".join(parts)
 
 
 def N_(message: str) -> str:

@@ -41,6 +41,7 @@ from . import runs
 from .accounts import AccountError, AccountTarget, assumed_session
 from .aws_clients import CLIENT_CONFIG
 from .aws_errors import error_code
+from .i18n import _, sentence, sentences
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
 from .monitored import Monitored
 from .recheck_store import Debouncer, IdentityIndex, RecheckBudget, RecheckQueue, change_in_sync
@@ -298,7 +299,8 @@ def _with_ses_words(report: IdentityReport, said: list[recommendations.Recommend
     for f in report.findings:
         words = [r.description for r in mine if f.check.startswith(recommendations.EXPLAINED_BY[r.type])]
         if words:
-            f = replace(f, message=f"{f.message}. SES says: " + "; ".join(quoted(w, 300) for w in words))
+            ses_says = _("SES says: {words}").format(words="; ".join(quoted(w, 300) for w in words))
+            f = replace(f, message=sentences(sentence(f.message), ses_says))
         findings.append(f)
     return replace(report, findings=tuple(findings))
 

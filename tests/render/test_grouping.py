@@ -52,3 +52,19 @@ def test_missing_records_are_listed_once_not_once_as_a_fix_and_again_as_a_record
     )
     [with_delete] = groups([missing("a"), moved])
     assert any("Delete" in fix for fix in with_delete.fixes)  # a fix that says more than the record stays
+
+
+def test_a_japanese_text_is_not_cut_after_a_names_trailing_dot():
+    """ "example.com. を登録してください。": the dot ends a name, not a sentence; only 。 does in Japanese."""
+    from ses_dkim_monitor import i18n
+
+    texts = [
+        "a.example. の TXT レコードを削除し、代わりに a.example. CNAME a.dkim.amazonses.com. を登録してください。"
+        "example の DNS は さくらインターネット（ns1.dns.ne.jp）が提供しています。",
+        "b.example. CNAME b.dkim.amazonses.com. を登録してください。example の DNS は さくらインターネット"
+        "（ns1.dns.ne.jp）が提供しています。",
+    ]
+    with i18n.speaking("ja"):
+        own, shared = split_common(texts)
+    assert shared == "example の DNS は さくらインターネット（ns1.dns.ne.jp）が提供しています。"
+    assert all(part.endswith("を登録してください。") for part in own), own

@@ -18,10 +18,11 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import error_code, error_message
+from ..i18n import _
 from .batch import Change, ZonePlan, changed_names
 from .route53 import change_batch, read_snapshot, wait_insync
 
-NOT_ATTEMPTED = "not attempted"
+NOT_ATTEMPTED = "not attempted"  # the fix JSON document's word for a batch never sent (docs/fix.md)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,7 +110,9 @@ def apply_plans(client: Any, plans: Sequence[ZonePlan], *, waiting: Waiting, com
                 error = f"{error_code(exc)}: {error_message(exc)}"
         if error:
             sent.append(BatchOutcome(plan=plan, index=index, changes=batch, error=error))
-            stopped = f"batch {index} of {plan.zone} was not applied ({error}); the batches after it were not sent"
+            stopped = _("batch {index} of {zone} was not applied ({error}); the batches after it were not sent").format(
+                index=index, zone=plan.zone, error=error
+            )
             break
         sent.append(BatchOutcome(plan=plan, index=index, changes=batch, applied=True, change_id=change_id))
     unsent = [
@@ -125,10 +128,14 @@ def _send_check(client: Any, plan: ZonePlan, batch: Sequence[Change]) -> str:
     try:
         now = read_snapshot(client, str(plan.hosted_zone_id), names, record_count=plan.record_count)
     except (ClientError, BotoCoreError) as exc:
-        return f"could not re-read its records before applying ({error_code(exc)}: {error_message(exc)})"
+        return _("could not re-read its records before applying ({error})").format(
+            error=f"{error_code(exc)}: {error_message(exc)}"
+        )
     changed = changed_names({name: plan.snapshot.get(name, ()) for name in names}, now)
     if changed:
-        return f"changed in {plan.zone} since the plan: {', '.join(changed)}; run fix again for a new plan"
+        return _("changed in {zone} since the plan: {names}; run fix again for a new plan").format(
+            zone=plan.zone, names=", ".join(changed)
+        )
     return ""
 
 
@@ -150,7 +157,8 @@ def _wait_all(client: Any, sent: Sequence[BatchOutcome], waiting: Waiting) -> li
                 interval=waiting.interval,
             )
         except (ClientError, BotoCoreError) as exc:
-            done.append(replace(outcome, error=f"applied, but its status could not be read ({error_code(exc)})"))
+            error = _("applied, but its status could not be read ({error})").format(error=error_code(exc))
+            done.append(replace(outcome, error=error))
             continue
         done.append(replace(outcome, status=status))
     return done

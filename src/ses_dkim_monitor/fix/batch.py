@@ -29,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..catalogue import DKIM_RECORD_WRONG_TARGET
+from ..i18n import _
 from ..models import DnsRecord
 from ..scan.parsers import is_dmarc_record, is_spf_record, spf_authorises_ses
 from .records import (
@@ -43,6 +44,7 @@ from .safety import TYPES_WRITTEN, deletion, is_copy, is_feedback_host, mx_excha
 from .triage import Owner, RecordFix
 
 RecordSet = dict[str, Any]  # a ResourceRecordSet as Route 53 returns and accepts it
+_WRITTEN = ", ".join(TYPES_WRITTEN)
 Snapshot = Mapping[str, Sequence[RecordSet]]  # absolute lower-case name -> the record sets at it
 
 
@@ -145,7 +147,7 @@ def plan_zone(zone: str, hosted_zone_id: str | None, fixes: Sequence[RecordFix],
 
     for fix in fixes:
         if fix.publish.type not in TYPES_WRITTEN:
-            conflict(fix, fix.publish, f"fix writes only {', '.join(TYPES_WRITTEN)} records: publish it by hand")
+            conflict(fix, fix.publish, _("fix writes only {types} records: publish it by hand").format(types=_WRITTEN))
             continue
         remove, rule = fix.remove, deletion(fix)
         if remove is not None and rule is not None:
@@ -166,7 +168,7 @@ def plan_zone(zone: str, hosted_zone_id: str | None, fixes: Sequence[RecordFix],
                         name=remove.name,
                         type=remove.type,
                         values=held,
-                        reason=f"fix never deletes a {rule.record}: {rule.why}",
+                        reason=_("fix never deletes a {record}: {why}").format(record=_(rule.record), why=_(rule.why)),
                     )
                 )
                 if is_copy(fix):
@@ -191,7 +193,7 @@ def plan_zone(zone: str, hosted_zone_id: str | None, fixes: Sequence[RecordFix],
                 conflict(fix, fix.publish, change)
     # A misplaced record is deleted only together with the record that replaces it.
     removals: list[Change] = []
-    for (_, _), (rs, group) in sorted(deletes.items(), key=lambda item: item[0]):
+    for _key, (rs, group) in sorted(deletes.items(), key=lambda item: item[0]):
         placing = [f for f in group if id(f) in placed]
         if placing:
             owners = tuple(dict.fromkeys(f.owner for f in placing))
@@ -217,39 +219,47 @@ def _by_identity(change: Change) -> tuple[str, str, str, str, str]:
 
 
 def _removable(record: DnsRecord, sets: list[RecordSet], zone: str) -> RecordSet | str:
+    said = {"name": record.name, "type": record.type, "zone": zone}
     if not sets:
-        return (
-            f"Route 53 holds no {record.type} record at {record.name}, though DNS answers with one: "
-            f"is the domain delegated to this hosted zone ({zone})? Delete it where DNS is served"
-        )
+        return _(
+            "Route 53 holds no {type} record at {name}, though DNS answers with one: is the domain delegated to this "
+            "hosted zone ({zone})? Delete it where DNS is served"
+        ).format(**said)
     if _special(sets):
-        return f"{record.name} {record.type} is an alias or uses a routing policy: change it by hand"
+        return _alias().format(**said)
     values = values_of(sets[0])
     if not any(same_value(record.type, v, record.value) for v in values):
-        return (
-            f"Route 53 holds {record.name} {record.type} {', '.join(values)}, not the {record.value} DNS answered with"
+        return _("Route 53 holds {name} {type} {values}, not the {value} DNS answered with").format(
+            values=", ".join(values), value=record.value, **said
         )
     if len(values) > 1:
         # A DELETE removes the whole record set: the values beside the named one are not this plan's to remove.
-        return (
-            f"{record.name} {record.type} also holds {len(values) - 1} value(s) no finding names "
-            f"({', '.join(v for v in values if not same_value(record.type, v, record.value))}): change it by hand"
+        others = [v for v in values if not same_value(record.type, v, record.value)]
+        return _("{name} {type} also holds {count} value(s) no finding names ({values}): change it by hand").format(
+            count=len(others), values=", ".join(others), **said
         )
     return sets[0]
+
+
+def _alias() -> str:
+    """One sentence, said of a record to delete and of one to change."""
+    return _("{name} {type} is an alias or uses a routing policy: change it by hand")
 
 
 def _copy_source(record: DnsRecord, sets: list[RecordSet], zone: str) -> tuple[str, int] | str:
     """The value (as Route 53 spells it, every string) and TTL of the TXT a copy reproduces at the right name."""
     if not sets:
-        return (
-            f"Route 53 holds no TXT record at {record.name}, though DNS answers with one: is the domain delegated "
-            f"to this hosted zone ({zone})?"
-        )
+        return _(
+            "Route 53 holds no TXT record at {name}, though DNS answers with one: is the domain delegated to this "
+            "hosted zone ({zone})?"
+        ).format(name=record.name, zone=zone)
     if _special(sets):
-        return f"{record.name} TXT is an alias or uses a routing policy: copy it by hand"
+        return _("{name} TXT is an alias or uses a routing policy: copy it by hand").format(name=record.name)
     matching = [v for v in values_of(sets[0]) if same_value("TXT", v, record.value)]
     if len(matching) != 1:
-        return f"Route 53's {record.name} TXT does not hold exactly the record DNS answered with: copy it by hand"
+        return _("Route 53's {name} TXT does not hold exactly the record DNS answered with: copy it by hand").format(
+            name=record.name
+        )
     return matching[0], int(sets[0]["TTL"])
 
 
@@ -269,8 +279,9 @@ def _publish(
             values.append(fix.publish.value)
     owners = tuple(dict.fromkeys(fix.owner for fix in group))
     first = group[0]
+    said = {"name": name, "type": rtype, "zone": zone, "values": ", ".join(values)}
     if rtype in ("CNAME", "MX") and len(values) > 1:
-        return f"the identities want different {rtype} values at {name} ({', '.join(values)}): choose one by hand"
+        return _("the identities want different {type} values at {name} ({values}): choose one by hand").format(**said)
     others = sorted(
         {
             str(s["Type"])
@@ -280,16 +291,16 @@ def _publish(
     )
     if rtype == "CNAME" and others:
         if any(f.remove is not None and fqdn(f.remove.name) == name for f in group):
-            return (
-                f"a CNAME cannot share its name, and {name} holds {', '.join(others)}, which fix never deletes "
-                f"(it may be a key that works today): check it, delete it by hand, then run fix again"
-            )
-        return (
-            f"a CNAME cannot share its name with other records, and {name} also holds {', '.join(others)} "
-            f"that no finding names: remove them by hand, then run fix again"
-        )
+            return _(
+                "a CNAME cannot share its name, and {name} holds {others}, which fix never deletes (it may be a key "
+                "that works today): check it, delete it by hand, then run fix again"
+            ).format(others=", ".join(others), **said)
+        return _(
+            "a CNAME cannot share its name with other records, and {name} also holds {others} that no finding names: "
+            "remove them by hand, then run fix again"
+        ).format(others=", ".join(others), **said)
     if rtype != "CNAME" and "CNAME" in others:
-        return f"{name} is a CNAME, so it cannot also hold {rtype}: change it by hand"
+        return _("{name} is a CNAME, so it cannot also hold {type}: change it by hand").format(**said)
     # "TTL: 300 for new records unless the existing one had a TTL": a record put back in its right
     # place or form keeps the TTL of the one it replaces (or copies).
     deleted = deletes.get((name, rtype)) or next(
@@ -311,15 +322,15 @@ def _publish(
             cause=first.cause,
         )
     if _special(sets):
-        return f"{name} {rtype} is an alias or uses a routing policy: change it by hand"
+        return _alias().format(**said)
     current = sets[0]
     existing = list(values_of(current))
     updated = _merged(rtype, existing, values, wrong_target=any(f.check == DKIM_RECORD_WRONG_TARGET for f in group))
     if updated is None:
-        return (
-            f"Route 53 already holds {name} {rtype} {', '.join(values)}, but DNS does not answer with it: "
-            f"is the domain delegated to this hosted zone ({zone})?"
-        )
+        return _(
+            "Route 53 already holds {name} {type} {values}, but DNS does not answer with it: is the domain delegated "
+            "to this hosted zone ({zone})?"
+        ).format(**said)
     if isinstance(updated, str):
         return updated
     return Change(
@@ -338,17 +349,21 @@ def _merged(rtype: str, existing: list[str], values: list[str], *, wrong_target:
             return None
         if wrong_target:  # the finding names this CNAME's target as wrong, with the target SES confirmed
             return [values[0]]
-        return f"Route 53 holds CNAME {existing[0]} there, but DNS did not answer with it: change it by hand"
+        return _("Route 53 holds CNAME {value} there, but DNS did not answer with it: change it by hand").format(
+            value=existing[0]
+        )
     if rtype != "TXT":
         if all(any(same_value(rtype, e, v) for e in existing) for v in values):
             return None
         inbound = [e for e in existing if rtype == "MX" and not is_feedback_host(mx_exchange(e))]
         if inbound:
-            return (
-                f"the name receives mail (MX {', '.join(inbound)}): fix never deletes or replaces an MX that is "
-                f"not SES's feedback host; use a dedicated subdomain (bounce.<domain>) as the MAIL FROM domain"
-            )
-        return f"Route 53 holds {rtype} {', '.join(existing)} there and DNS showed none: change it by hand"
+            return _(
+                "the name receives mail (MX {exchanges}): fix never deletes or replaces an MX that is not SES's "
+                "feedback host; use a dedicated subdomain (bounce.<domain>) as the MAIL FROM domain"
+            ).format(exchanges=", ".join(inbound))
+        return _("Route 53 holds {type} {values} there and DNS showed none: change it by hand").format(
+            type=rtype, values=", ".join(existing)
+        )
     updated = list(existing)
     for value in values:
         text = txt_text(value)
@@ -357,7 +372,7 @@ def _merged(rtype: str, existing: list[str], values: list[str], *, wrong_target:
             if any(spf_authorises_ses(txt_text(updated[i])) for i in spf):
                 continue
             if len(spf) > 1:
-                return "the name holds several SPF records (SPF fails with more than one): merge them by hand"
+                return _("the name holds several SPF records (SPF fails with more than one): merge them by hand")
             if spf:
                 updated[spf[0]] = txt_value(spf_with_ses(txt_text(updated[spf[0]])))
                 continue

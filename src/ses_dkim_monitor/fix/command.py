@@ -92,14 +92,19 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
         return EXIT_USAGE
 
     errors = [
-        f"scan incomplete: {f'{e.account}/{e.region}' if e.account else e.region}: {e.reason}" for e in report.errors
+        _("scan incomplete: {shard}: {reason}").format(
+            shard=f"{e.account}/{e.region}" if e.account else e.region, reason=e.reason
+        )
+        for e in report.errors
     ]
     route53_account: str | None
     try:
         route53_account, _partition = caller_identity(session)
     except (BotoCoreError, ClientError) as exc:
         route53_account = None
-        errors.append(f"cannot tell which account's Route 53 these credentials write: {_reason(exc)}")
+        errors.append(
+            _("cannot tell which account's Route 53 these credentials write: {reason}").format(reason=_reason(exc))
+        )
     route53 = session.client("route53", region_name=settings.regions[0], config=CLIENT_CONFIG)
     resolver = make_resolver(settings.nameservers, timeout=settings.dns_timeout, lifetime=settings.dns_lifetime)
     plan = build_plan(
@@ -110,8 +115,8 @@ def run_fix(args: argparse.Namespace, settings: Settings, session: Any, hooks: H
         fix_for=args.fix_for_account,
     )
     if plan.route53_error and route53_account is not None:
-        errors.append(f"cannot read Route 53: {plan.route53_error}")
-    errors += [f"cannot tell whether DNS serves a hosted zone: {e}" for e in plan.dns_errors]
+        errors.append(_("cannot read Route 53: {error}").format(error=plan.route53_error))
+    errors += [_("cannot tell whether DNS serves a hosted zone: {error}").format(error=e) for e in plan.dns_errors]
     for line in errors:
         print(f"ses-dkim-monitor: {line}", file=err)
 

@@ -97,9 +97,11 @@ async def zone_apex(resolver: Any, name: str) -> Apex:
         except dns.resolver.NXDOMAIN as exc:
             response = _nxdomain_response(exc)
         except dns.exception.Timeout:
-            return Apex(None, f"SOA {candidate} timed out")
+            return Apex(None, _("{type} {name} timed out").format(type="SOA", name=candidate))
         except dns.resolver.NoNameservers:
-            return Apex(None, f"SOA {candidate}: no server answered (SERVFAIL or REFUSED)")
+            return Apex(
+                None, _("{type} {name}: no server answered (SERVFAIL or REFUSED)").format(type="SOA", name=candidate)
+            )
         except (dns.exception.DNSException, OSError) as exc:
             return Apex(None, f"SOA {candidate}: {type(exc).__name__}")
         if response is not None:
@@ -117,7 +119,7 @@ async def zone_apex(resolver: Any, name: str) -> Apex:
             if cuts:
                 return Apex(max(cuts, key=len).to_text().lower())
         if candidate == dns.name.root or len(candidate) <= 2:
-            return Apex(None, f"no SOA found for {name} or a parent")
+            return Apex(None, _("no SOA found for {name} or a parent").format(name=name))
         candidate = candidate.parent()
 
 
@@ -143,15 +145,15 @@ def reread_txt(resolver: Any, names: Sequence[str]) -> dict[str, list[tuple[byte
         try:
             answer = await resolver.resolve(dns.name.from_text(name), "TXT", raise_on_no_answer=False, search=False)
         except dns.resolver.NXDOMAIN:
-            return f"TXT {name}: no such name"
+            return _("{type} {name}: no such name").format(type="TXT", name=name)
         except dns.exception.Timeout:
-            return f"TXT {name} timed out"
+            return _("{type} {name} timed out").format(type="TXT", name=name)
         except dns.resolver.NoNameservers:
-            return f"TXT {name}: no server answered (SERVFAIL or REFUSED)"
+            return _("{type} {name}: no server answered (SERVFAIL or REFUSED)").format(type="TXT", name=name)
         except (dns.exception.DNSException, OSError) as exc:
             return f"TXT {name}: {type(exc).__name__}"
         if answer.rrset is None:
-            return f"TXT {name}: no TXT record"
+            return _("{type} {name}: no TXT record").format(type="TXT", name=name)
         return [tuple(rdata.strings) for rdata in answer.rrset]
 
     async def all_of() -> list[list[tuple[bytes, ...]] | str]:

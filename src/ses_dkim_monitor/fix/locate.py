@@ -21,6 +21,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ..aws_errors import error_code, error_message
+from ..i18n import _
 from ..models import DnsRecord
 from .batch import Change, Conflict, ZonePlan, plan_zone
 from .batches import split
@@ -102,7 +103,7 @@ def build_plan(
     """
     triage = screen(triage, route53_account=route53_account, fix_for=fix_for)
     if route53_account is None:
-        return _manual_plan(triage, resolver, "the account of these credentials is unknown")
+        return _manual_plan(triage, resolver, _("the account of these credentials is unknown"))
     finder = ZoneFinder(route53)
     placement = _Placement()
     try:
@@ -232,8 +233,10 @@ def _choose(
                     placement.unused(zone, verdict, fix, by_hand=False, twin=served[0].id)
         elif served:
             placement.note(
-                f"{len(served)} public hosted zones named {served[0].name} ({', '.join(z.id for z in served)}) have "
-                f"the name servers DNS returns: fix does not guess which one serves it; publish by hand"
+                _(
+                    "{count} public hosted zones named {zone} ({ids}) have the name servers DNS returns: fix does not "
+                    "guess which one serves it; publish by hand"
+                ).format(count=len(served), zone=served[0].name, ids=", ".join(z.id for z in served))
             )
             placement.manual.extend(fixes)
         else:
@@ -254,7 +257,7 @@ def _too_large(changes: Sequence[Change]) -> list[Conflict]:
             check=change.check,
             name=change.name,
             type=change.type,
-            reason="this identity's changes together exceed one Route 53 request's limits: make them by hand",
+            reason=_("this identity's changes together exceed one Route 53 request's limits: make them by hand"),
         )
         for change in changes
         for owner in change.owners
@@ -273,8 +276,10 @@ def _finish(
 ) -> FixPlan:
     if placement.error:
         placement.note(
-            f"Route 53 could not be read ({placement.error}): the records below are given for a DNS provider's "
-            f"form; if the zone is in Route 53, grant the permissions in docs/fix.md and run fix again"
+            _(
+                "Route 53 could not be read ({error}): the records below are given for a DNS provider's form; if the "
+                "zone is in Route 53, grant the permissions in docs/fix.md and run fix again"
+            ).format(error=placement.error)
         )
     manual, withheld = _copies(resolver, placement.manual)
     apexes = find_apexes(resolver, [fix.publish.name for fix in manual])
@@ -306,7 +311,7 @@ def _copies(resolver: Any, fixes: Sequence[RecordFix]) -> tuple[list[RecordFix],
             value = route53_txt(matching[0])
             ready.append(replace(fix, publish=DnsRecord(fix.publish.name, fix.publish.type, value)))
             continue
-        why = found if isinstance(found, str) else "DNS no longer answers with exactly that record"
+        why = found if isinstance(found, str) else _("DNS no longer answers with exactly that record")
         withheld.append(
             Withheld(
                 owner=fix.owner,
@@ -315,8 +320,10 @@ def _copies(resolver: Any, fixes: Sequence[RecordFix]) -> tuple[list[RecordFix],
                 kind=COPY_NOT_READ,
                 record=fix.publish,
                 remove=fix.remove,
-                reason=f"the TXT at {fix.remove.name} could not be read again to copy it byte for byte ({why}): "
-                f"copy it to {fix.publish.name} by hand, every string exactly as it is",
+                reason=_(
+                    "the TXT at {name} could not be read again to copy it byte for byte ({why}): copy it to {target} "
+                    "by hand, every string exactly as it is"
+                ).format(name=fix.remove.name, why=why, target=fix.publish.name),
             )
         )
     return ready, withheld

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from .. import form_advice, providers
-from ..i18n import _, sentences
+from ..i18n import _, pgettext, sentences
+from ..render.text_report import pad, wide
 from ..untrusted import visible
-from .apply import ApplyResult
+from .apply import NOT_ATTEMPTED, ApplyResult
 from .batch import Change, ZonePlan
 from .document import Recheck, actionable, by_apex, key
 from .elsewhere import Instruction
@@ -191,11 +192,28 @@ def _elsewhere_heading(apex: str | None, *, hosted: bool) -> str:
     ).format(zone=visible(apex))
 
 
+def _actions() -> dict[str, str]:
+    """What to do in the provider's form, in the current language (``Instruction.action`` stays as it is)."""
+    return {
+        # TRANSLATORS: the first word of a plan line: add this record in the DNS provider's form.
+        "add": pgettext("form action", "add"),
+        # TRANSLATORS: change the value of the record at this host in the DNS provider's form.
+        "change": pgettext("form action", "change"),
+        # TRANSLATORS: delete this record in the DNS provider's form.
+        "delete": pgettext("form action", "delete"),
+    }
+
+
 def _step_lines(s: Instruction) -> list[str]:
     cause = f" ({s.cause})" if s.cause else ""
     line = "          " + _("for {who}: {check}").format(who=who([s.owner]), check=s.check) + cause
+    actions = _actions()
+    action = pad(actions.get(s.action, s.action), max(wide(word) for word in actions.values()))
+    host_label, type_label = pgettext("form field", "host"), pgettext("form field", "type")
+    value_label = pgettext("form field", "value")
+    host, rtype = f"{host_label} {visible(s.host)}", f"{type_label} {s.type}"
     if s.action == "delete":
-        out = [f"  delete  host {visible(s.host)}  type {s.type}  value {visible(s.value)}", line]
+        out = [f"  {action}  {host}  {rtype}  {value_label} {visible(s.value)}", line]
     else:
         value = visible(s.form_value)
         plain = (
@@ -203,7 +221,7 @@ def _step_lines(s: Instruction) -> list[str]:
             if s.value_without_dot == s.value
             else "  " + _("(without the dot: {value})").format(value=visible(s.value_without_dot))
         )
-        out = [f"  {s.action:<6}  host {visible(s.host)}  type {s.type}  TTL {s.ttl}  value {value}{plain}", line]
+        out = [f"  {action}  {host}  {rtype}  TTL {s.ttl}  {value_label} {value}{plain}", line]
     if s.note:
         out.append(f"          {visible(s.note)}")
     form = _in_the_form(s)
@@ -277,8 +295,9 @@ def applied_text(result: ApplyResult, recheck: Recheck | None) -> str:
                 )
             )
         else:
+            error = _("not attempted") if b.error == NOT_ATTEMPTED else b.error
             lines.append(
-                _("Not applied to {zone}{which}: {error}").format(zone=zone, which=which, error=visible(b.error))
+                _("Not applied to {zone}{which}: {error}").format(zone=zone, which=which, error=visible(error))
             )
     if result.aborted:
         lines.append(_("Stopped: {reason}").format(reason=visible(result.aborted)))

@@ -21,6 +21,7 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
+from ..i18n import N_, _
 from .records import fqdn
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix, Triage, Withheld
 
@@ -45,10 +46,10 @@ class Deletion:
     """One kind of misplaced record: what stands, which cause names it, whether fix deletes it, and why."""
 
     key: str
-    record: str  # as docs/fix.md names it
+    record: str  # as docs/fix.md names it (English; translated with ``_`` where a plan shows it)
     cause: str
     deletes: bool
-    why: str
+    why: str  # likewise
 
 
 DKIM_CNAME_DOUBLED = "dkim-cname-doubled"
@@ -62,52 +63,54 @@ OTHER = "other"
 DELETIONS: tuple[Deletion, ...] = (
     Deletion(
         key=DKIM_CNAME_DOUBLED,
-        record="DKIM CNAME at `<token>._domainkey.<domain>.<zone>`",
+        record=N_("DKIM CNAME at `<token>._domainkey.<domain>.<zone>`"),
         cause=DOUBLED_DOMAIN,
         deletes=True,
-        why="nothing looks the doubled name up; the same batch creates the CNAME at the right name",
+        why=N_("nothing looks the doubled name up; the same batch creates the CNAME at the right name"),
     ),
     Deletion(
         key=DKIM_CNAME_WRONG_TARGET,
-        record="DKIM CNAME at `<token>._domainkey.<domain>` with a wrong target",
+        record=N_("DKIM CNAME at `<token>._domainkey.<domain>` with a wrong target"),
         cause=f"{TARGET_MISSING_DOT}, or none (`dkim-record-wrong-target`)",
         deletes=True,
-        why="SES confirmed the right target; the same batch puts it in place (DELETE and CREATE, or UPSERT)",
+        why=N_("SES confirmed the right target; the same batch puts it in place (DELETE and CREATE, or UPSERT)"),
     ),
     Deletion(
         key=MX_OTHER_REGION,
-        record="MAIL FROM MX at `feedback-smtp.<another region>.amazonses.com`",
+        record=N_("MAIL FROM MX at `feedback-smtp.<another region>.amazonses.com`"),
         cause=MX_WRONG_TARGET,
         deletes=True,
-        why="SES's own feedback host receives no mail for the domain; the same batch creates this region's",
+        why=N_("SES's own feedback host receives no mail for the domain; the same batch creates this region's"),
     ),
     Deletion(
         key=MX_INBOUND,
-        record="MAIL FROM MX at any other host",
+        record=N_("MAIL FROM MX at any other host"),
         cause=MX_WRONG_TARGET,
         deletes=False,
-        why="the name receives mail: not fixed here; SES needs a dedicated MAIL FROM subdomain (`bounce.<domain>`)",
+        why=N_("the name receives mail: not fixed here; SES needs a dedicated MAIL FROM subdomain (`bounce.<domain>`)"),
     ),
     Deletion(
         key=IN_PLACE_OF_CNAME,
-        record="TXT, A, AAAA, MX or another record at `<token>._domainkey.<domain>`",
+        record=N_("TXT, A, AAAA, MX or another record at `<token>._domainkey.<domain>`"),
         cause=PUBLISHED_AS_TXT,
         deletes=False,
-        why="it may be a key that works today or another service's record; the CNAME waits until a human removes it",
+        why=N_(
+            "it may be a key that works today or another service's record; the CNAME waits until a human removes it"
+        ),
     ),
     Deletion(
         key=TXT_DOUBLED,
-        record="DMARC record or DKIM key (TXT) at the doubled name",
+        record=N_("DMARC record or DKIM key (TXT) at the doubled name"),
         cause=DOUBLED_DOMAIN,
         deletes=False,
-        why="copied byte for byte to the right name; the original is left in place and reported",
+        why=N_("copied byte for byte to the right name; the original is left in place and reported"),
     ),
     Deletion(
         key=OTHER,
-        record="anything else, and every record no finding names",
+        record=N_("anything else, and every record no finding names"),
         cause="",
         deletes=False,
-        why="fix changes only what a finding names",
+        why=N_("fix changes only what a finding names"),
     ),
 )
 _BY_KEY = {d.key: d for d in DELETIONS}
@@ -190,28 +193,41 @@ def _withhold(
 ) -> tuple[str, str]:
     owner = fix.owner
     if account is not None and owner.account != account and owner.account not in fix_for:
-        return OTHER_ACCOUNT, (
-            f"{owner.identity} belongs to account {owner.account or '(unknown)'}, and this Route 53 is account "
-            f"{account}'s: fix writes only the records of its own account's identities (another account's "
-            f"CNAMEs would complete DKIM for an account that may not own the domain). If account "
-            f"{owner.account or '(unknown)'} may use this domain, run again with --fix-for-account "
-            f"{owner.account or 'ACCOUNT'}"
+        return OTHER_ACCOUNT, _(
+            "{identity} belongs to account {account}, and this Route 53 is account {route53}'s: fix writes only the "
+            "records of its own account's identities (another account's CNAMEs would complete DKIM for an account "
+            "that may not own the domain). If account {account} may use this domain, run again with "
+            "--fix-for-account {option}"
+        ).format(
+            identity=owner.identity,
+            account=owner.account or _("(unknown)"),
+            route53=account,
+            option=owner.account or "ACCOUNT",
         )
     if fix.publish.type == "CNAME" and not fix.zone_confirmed:
-        return ZONE_UNCONFIRMED, (
-            f"SES did not confirm the signing zone of {owner.identity}: the target {fix.publish.value} is "
-            f"predicted from the region ({fix.unconfirmed_because or 'GetEmailIdentity was not answered'}). "
-            f"Check DkimAttributes.SigningHostedZone with: aws sesv2 get-email-identity --region "
-            f"{owner.region} --email-identity {owner.identity}"
+        return ZONE_UNCONFIRMED, _(
+            "SES did not confirm the signing zone of {identity}: the target {target} is predicted from the region "
+            "({because}). Check DkimAttributes.SigningHostedZone with: aws sesv2 get-email-identity --region {region} "
+            "--email-identity {identity}"
+        ).format(
+            identity=owner.identity,
+            target=fix.publish.value,
+            because=fix.unconfirmed_because or _("GetEmailIdentity was not answered"),
+            region=owner.region,
         )
     exchange = receiving.get((owner, fqdn(fix.publish.name)))
     if exchange is not None:
-        return RECEIVES_MAIL, (
-            f"{fqdn(fix.publish.name)} receives mail (MX {exchange}): fix never deletes or replaces an MX "
-            f"that is not SES's feedback host. Use a dedicated subdomain such as bounce.{_domain(owner.identity)} "
-            f"as the MAIL FROM domain (aws sesv2 put-email-identity-mail-from-attributes --region {owner.region} "
-            f"--email-identity {owner.identity} --mail-from-domain bounce.{_domain(owner.identity)}), then run "
-            f"fix again"
+        return RECEIVES_MAIL, _(
+            "{name} receives mail (MX {exchange}): fix never deletes or replaces an MX that is not SES's feedback "
+            "host. Use a dedicated subdomain such as bounce.{domain} as the MAIL FROM domain (aws sesv2 "
+            "put-email-identity-mail-from-attributes --region {region} --email-identity {identity} "
+            "--mail-from-domain bounce.{domain}), then run fix again"
+        ).format(
+            name=fqdn(fix.publish.name),
+            exchange=exchange,
+            domain=_domain(owner.identity),
+            region=owner.region,
+            identity=owner.identity,
         )
     return "", ""
 

@@ -28,6 +28,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
+from ..i18n import _
 from .batch import RecordSet
 from .elsewhere import Apex, zone_apex
 from .records import fqdn, is_within
@@ -98,9 +99,11 @@ async def apex_name_servers(resolver: Any, zone: str) -> NameServers:
     except dns.resolver.NXDOMAIN:
         return NameServers()  # the name does not exist in DNS: certainly not delegated to the hosted zone
     except dns.exception.Timeout:
-        return NameServers(error=f"NS {zone} timed out")
+        return NameServers(error=_("{type} {name} timed out").format(type="NS", name=zone))
     except dns.resolver.NoNameservers:
-        return NameServers(error=f"NS {zone}: no server answered (SERVFAIL or REFUSED)")
+        return NameServers(
+            error=_("{type} {name}: no server answered (SERVFAIL or REFUSED)").format(type="NS", name=zone)
+        )
     except (dns.exception.DNSException, OSError) as exc:
         return NameServers(error=f"NS {zone}: {type(exc).__name__}")
     response = answer.response
@@ -119,19 +122,25 @@ async def apex_name_servers(resolver: Any, zone: str) -> NameServers:
 def delegation_verdict(zone: str, zone_id: str, delegation: Sequence[str], answered: NameServers) -> Verdict:
     """Served when DNS names some NS for the apex and every one of them is in the zone's delegation set."""
     own = {fqdn(ns) for ns in delegation}
-    where = f"Route 53 hosted zone {fqdn(zone)} ({zone_id})"
+    where = _("Route 53 hosted zone {zone} ({id})").format(zone=fqdn(zone), id=zone_id)
     if answered.error:
-        return Verdict(False, f"could not tell whether DNS serves {where}: {answered.error}", answered.error)
+        why = _("could not tell whether DNS serves {where}: {error}").format(where=where, error=answered.error)
+        return Verdict(False, why, answered.error)
     if not own:
-        return Verdict(False, f"GetHostedZone gave {where} no name servers (a private zone?)")
+        return Verdict(False, _("GetHostedZone gave {where} no name servers (a private zone?)").format(where=where))
     if not answered.names:
-        return Verdict(False, f"DNS returns no NS for {fqdn(zone)}: it is not delegated to {where}")
+        return Verdict(
+            False,
+            _("DNS returns no NS for {zone}: it is not delegated to {where}").format(zone=fqdn(zone), where=where),
+        )
     foreign = [ns for ns in answered.names if ns not in own]
     if foreign:
         return Verdict(
             False,
-            f"DNS delegates {fqdn(zone)} to {', '.join(answered.names)}, but this hosted zone's name servers are "
-            f"{', '.join(sorted(own))}: it is not the zone DNS serves (a duplicate left behind by a migration?)",
+            _(
+                "DNS delegates {zone} to {answered}, but this hosted zone's name servers are {own}: it is not the zone "
+                "DNS serves (a duplicate left behind by a migration?)"
+            ).format(zone=fqdn(zone), answered=", ".join(answered.names), own=", ".join(sorted(own))),
         )
     return SERVED
 
@@ -142,18 +151,28 @@ def name_verdict(zone: str, name: str, apex: Apex | None, snapshot: Mapping[str,
     cut = route53_cut(zone, name, snapshot)
     if cut:
         return Verdict(
-            False, f"{cut} is delegated (an NS record set in the hosted zone {zone}): {name} is served there"
+            False,
+            _("{cut} is delegated (an NS record set in the hosted zone {zone}): {name} is served there").format(
+                cut=cut, zone=zone, name=name
+            ),
         )
     if apex is None:
         return SERVED  # not asked: a name the hosted zone itself does not cover is refused by the caller
     if apex.name is None:
-        return Verdict(False, f"could not tell which zone serves {name}: {apex.error}", apex.error)
+        why = _("could not tell which zone serves {name}: {error}").format(name=name, error=apex.error)
+        return Verdict(False, why, apex.error)
     if apex.name == zone:
         return SERVED
     if is_within(apex.name, zone):
-        return Verdict(False, f"{apex.name} is delegated (DNS answers for {name} from the zone {apex.name})")
+        return Verdict(
+            False,
+            _("{apex} is delegated (DNS answers for {name} from the zone {apex})").format(apex=apex.name, name=name),
+        )
     return Verdict(
-        False, f"DNS answers for {name} from the zone {apex.name}, above {zone}: the hosted zone is not served"
+        False,
+        _("DNS answers for {name} from the zone {apex}, above {zone}: the hosted zone is not served").format(
+            name=name, apex=apex.name, zone=zone
+        ),
     )
 
 

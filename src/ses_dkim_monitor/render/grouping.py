@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .. import catalogue as c
-from .. import form_advice
+from .. import form_advice, i18n
 from ..i18n import _, ngettext, pgettext
 from ..models import DnsRecord, Finding, IdentityReport, Severity
 
@@ -44,10 +44,11 @@ def split_common(texts: Sequence[str]) -> tuple[list[str], str]:
 
 
 def _starts_sentence(text: str, at: int) -> bool:
+    """After "。"; after ". " only in English: in Japanese that is the trailing dot of a name (``example.com. を``)."""
     if at == 0:
         return True
     before = text[:at]
-    return before.endswith(". ") or before.endswith("。")
+    return before.endswith("。") or (i18n.current() != "ja" and before.endswith(". "))
 
 
 @dataclass(frozen=True)

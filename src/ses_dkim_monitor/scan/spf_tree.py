@@ -25,6 +25,7 @@ the run (``amazonses.com``'s record is asked once for every identity).
 from __future__ import annotations
 
 from .. import catalogue as c
+from ..i18n import _
 from ..untrusted import quoted
 from .dns_answers import Lookup, Outcome, SpfTree
 from .dns_probe import DnsProbe
@@ -96,8 +97,10 @@ class _Walk:
         if self.count > MAX_LOOKUPS:
             self.permerror(
                 c.SPF_TOO_MANY_LOOKUPS,
-                f"needs more than {MAX_LOOKUPS} DNS lookups (the eleventh is {term}, counted through include: and "
-                f"redirect= as receivers evaluate it)",
+                _(
+                    "needs more than {max} DNS lookups (the eleventh is {term}, counted through include: and "
+                    "redirect= as receivers evaluate it)"
+                ).format(max=MAX_LOOKUPS, term=term),
                 "",
             )
             return False
@@ -142,15 +145,17 @@ class _Walk:
             if len(self.void) > MAX_VOID_LOOKUPS:
                 self.permerror(
                     c.SPF_VOID_LOOKUPS,
-                    f"makes {len(self.void)} DNS lookups that find nothing ({', '.join(self.void)}), more than the "
-                    f"{MAX_VOID_LOOKUPS} receivers allow",
+                    _(
+                        "makes {count} DNS lookups that find nothing ({names}), more than the {max} receivers allow"
+                    ).format(count=len(self.void), names=", ".join(self.void), max=MAX_VOID_LOOKUPS),
                     target,
                 )
         elif term.mechanism == "mx" and len(found.values) > MAX_MX_NAMES:
             self.permerror(
                 c.SPF_TOO_MANY_MX,
-                f"evaluates {shown}, and {target} has {len(found.values)} MX names, more than the {MAX_MX_NAMES} "
-                f"receivers look up",
+                _("evaluates {term}, and {name} has {count} MX names, more than the {max} receivers look up").format(
+                    term=shown, name=target, count=len(found.values), max=MAX_MX_NAMES
+                ),
                 target,
             )
 
@@ -165,7 +170,11 @@ class _Walk:
             self.authorises = True
         if name in path:
             chain = " -> ".join((*path, name))
-            self.permerror(c.SPF_INCLUDE_LOOP, f"loops: {term} leads back to a record being evaluated ({chain})", name)
+            self.permerror(
+                c.SPF_INCLUDE_LOOP,
+                _("loops: {term} leads back to a record being evaluated ({chain})").format(term=term, chain=chain),
+                name,
+            )
             return
         if not counting:
             # Past the first error only the search for SES goes on, each name once.
@@ -177,16 +186,22 @@ class _Walk:
             return
         records = spf_records(found.values) if found.outcome is Outcome.ANSWER else []
         if len(records) != 1:
-            has = f"{len(records)} SPF records" if records else "no SPF record"
-            self.permerror(c.SPF_VOID_INCLUDE, f"evaluates {term}, and {name} has {has}", name)
+            if records:
+                detail = _("evaluates {term}, and {name} has {count} SPF records").format(
+                    term=term, name=name, count=len(records)
+                )
+            else:
+                detail = _("evaluates {term}, and {name} has no SPF record").format(term=term, name=name)
+            self.permerror(c.SPF_VOID_INCLUDE, detail, name)
             return
         parsed = parse_spf(records[0])
         errors = [p for p in parsed.problems if p.cause != SPF_PLUS_ALL]
         if errors:
             self.permerror(
                 c.SPF_PERMERROR_IN_INCLUDE,
-                f"evaluates {term}, whose record {quoted(records[0], limit=120)} is in error: "
-                f"{errors[0].detail.rstrip('.')}",
+                _("evaluates {term}, whose record {record} is in error: {detail}").format(
+                    term=term, record=quoted(records[0], limit=120), detail=errors[0].detail.rstrip(".。")
+                ),
                 name,
             )
         await self.record(parsed, domain=name, path=(*path, name), authorising=authorising)

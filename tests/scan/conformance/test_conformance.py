@@ -154,3 +154,41 @@ def test_records_are_read_as_receivers_read_them(corpus_dns, kind, case):
     assert report.status is expected_status(case["expect"]), messages
     for text in case.get("says", []):
         assert expand(text, base) in messages
+
+
+_KANA_OR_KANJI = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_QUOTED = re.compile(r'"[^"]*"')
+# Two lower-case words in a row, not part of a command's options or a name: an English phrase.
+_ENGLISH = re.compile(r"(?<![-\w.])[a-z]{2,} [a-z]{2,}(?![-\w.])")
+
+
+def test_every_corpus_finding_reads_in_japanese(corpus_dns):
+    """With --language ja every message and fix of the corpus is Japanese, record text quoted as written.
+
+    The parsers' details, the SPF evaluation's permerrors and the sentences the checks join around them
+    must all be translated; English survives only inside the quoted record text.
+    """
+    from ses_dkim_monitor import i18n
+
+    english: list[str] = []
+    with i18n.speaking("ja"):
+        requests, identities = [], {}
+        for kind, case in CASES:
+            base = case_domain(kind, case)
+            domain = f"{case['domain']}.{base}" if case.get("domain") else base
+            ident = identities[domain] = identity(kind, domain)
+            mail_from = ident.mail_from.domain if ident.mail_from else None
+            requests.append(
+                ProbeRequest(
+                    domain=domain, tokens=ident.dkim_tokens, byodkim=ident.is_byodkim, mail_from=mail_from, dmarc=True
+                )
+            )
+        for request, dns in corpus_dns.probe_all(requests).items():
+            for f in evaluate(identities[request.domain], dns, {}).findings:
+                if f.check == "dns-lookup-failed":
+                    continue  # the resolver's own error text stays as dnspython says it (docs/i18n.md)
+                for text in (f.message, f.fix):
+                    bare = _QUOTED.sub("", text)
+                    if not _KANA_OR_KANJI.search(text) or _ENGLISH.search(bare) or "。;" in text or "。。" in text:
+                        english.append(f"{f.check}/{f.cause}: {text}")
+    assert not english, "\n".join(english)

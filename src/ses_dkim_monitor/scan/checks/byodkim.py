@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ... import catalogue as c
 from ...catalogue import finding
-from ...i18n import _
+from ...i18n import _, joined
 from ...models import DnsRecord, Finding, SesIdentity
 from ...untrusted import quoted
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome
@@ -95,7 +95,7 @@ def _byodkim_missing(
     elif not values:
         observed = _("{name} has no TXT record").format(name=txt.name)
     else:
-        problems = "; ".join(p.detail for k in keys for p in k.problems)[:300]
+        problems = joined(p.detail for k in keys for p in k.problems)[:300]
         observed = _("{name} has no usable key (found {found}: {problems})").format(
             name=txt.name, found=quoted(" | ".join(values)), problems=problems
         )

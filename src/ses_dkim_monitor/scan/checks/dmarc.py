@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import catalogue as c
 from ... import form_advice
 from ...catalogue import finding
-from ...i18n import N_, _
+from ...i18n import N_, _, joined
 from ...models import DnsRecord, Finding, SesIdentity
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Lookup, Outcome
@@ -28,11 +28,13 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
     where = lookup.name.removeprefix("_dmarc.")
     inherited = "" if where == identity.domain else _(" (inherited from {domain})").format(domain=where)
     for cause in dict.fromkeys(p.cause for p in record.problems):
-        details = "; ".join(p.detail for p in record.problems if p.cause == cause)
+        details = joined(p.detail for p in record.problems if p.cause == cause)
         found.append(
             finding(
                 c.DMARC_INVALID,
-                f"{lookup.name}{inherited} ({_policy(record)}): {details}",
+                _("{name}{inherited} ({policy}): {details}").format(
+                    name=lookup.name, inherited=inherited, policy=_policy(record), details=details
+                ),
                 subject=cause,
                 source="dns",
                 cause=cause,
@@ -40,17 +42,17 @@ def check_dmarc(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             )
         )
     for cause in dict.fromkeys(n.cause for n in record.notes):
-        details = "; ".join(n.detail for n in record.notes if n.cause == cause)
+        details = joined(n.detail for n in record.notes if n.cause == cause)
         found.append(
             finding(
                 c.RECORD_NOTE,
-                f"{lookup.name}{inherited} ({_policy(record)}): {details}",
+                _("{name}{inherited} ({policy}): {details}").format(
+                    name=lookup.name, inherited=inherited, policy=_policy(record), details=details
+                ),
                 subject=cause,
                 source="dns",
                 cause=cause,
-                fix_detail=_(_NOTE_FIX.get(cause, N_("Nothing needs to change; {details}"))).format(
-                    name=fqdn(lookup.name), details=details
-                ),
+                fix_detail=_(_NOTE_FIX.get(cause, _NOTE_FIX_OTHER)).format(name=fqdn(lookup.name), details=details),
             )
         )
     return found
@@ -66,6 +68,7 @@ _NOTE_FIX = {
         "p=reject to the record at {name}"
     ),
 }
+_NOTE_FIX_OTHER = N_("Nothing needs to change; {details}")
 
 
 def _policy(record: DmarcRecord) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ... import catalogue as c
 from ...catalogue import finding
-from ...i18n import _
+from ...i18n import _, joined
 from ...models import Finding, SesIdentity
 from ..dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, points_elsewhere
 from ..parsers import parse_dkim_key_record
@@ -34,7 +34,7 @@ def check_key_notes(identity: SesIdentity, dns: DomainDns) -> list[Finding]:
             continue
         notes = [n for value in txt.values for n in parse_dkim_key_record(value).notes]
         for cause in dict.fromkeys(n.cause for n in notes):
-            details = "; ".join(dict.fromkeys(n.detail for n in notes if n.cause == cause))
+            details = joined(dict.fromkeys(n.detail for n in notes if n.cause == cause))
             found.append(
                 finding(
                     c.RECORD_NOTE,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from ... import catalogue as c
 from ... import form_advice, partitions
 from ...catalogue import finding
-from ...i18n import N_, _
+from ...i18n import N_, _, joined
 from ...models import DnsRecord, Finding, SesIdentity, SesStatus, Severity
 from ...untrusted import quoted
 from ..dns_answers import DomainDns, Outcome
@@ -144,7 +144,7 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
     def invalid(cause: str, message: str, fix: str) -> Finding:
         return finding(
             c.SPF_INVALID,
-            _("the SPF record of {domain} {message}").format(domain=domain, message=message),
+            message,
             subject=cause,
             source="dns",
             cause=cause,
@@ -156,9 +156,10 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         return [
             invalid(
                 c.SPF_MULTIPLE_RECORDS,
-                _("is not one record but {count} ({shown}): receivers return permerror and SPF fails").format(
-                    count=len(spf), shown=shown
-                ),
+                _(
+                    "the SPF record of {domain} is not one record but {count} ({shown}): receivers return permerror "
+                    "and SPF fails"
+                ).format(domain=domain, count=len(spf), shown=shown),
                 _("Merge them into one TXT record at {name}, e.g. {spf}").format(name=name, spf=SPF_FOR_SES),
             )
         ]
@@ -167,13 +168,21 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
     parsed = parse_spf(spf[0])
     found: list[Finding] = []
     for cause in dict.fromkeys(p.cause for p in parsed.problems):
-        details = "; ".join(p.detail for p in parsed.problems if p.cause == cause)
+        details = joined(p.detail for p in parsed.problems if p.cause == cause)
         fix = _("Correct the TXT record at {name}: {details}").format(name=name, details=details)
         if cause == c.SPF_PLUS_ALL:
             fix = _('Replace "+all" (or a bare "all") with "~all" or "-all" in the record at {name}').format(name=name)
-        found.append(invalid(cause, f"({quoted(spf[0])}): {details}", fix))
+        found.append(
+            invalid(
+                cause,
+                _("the SPF record of {domain} ({found}): {details}").format(
+                    domain=domain, found=quoted(spf[0]), details=details
+                ),
+                fix,
+            )
+        )
     for cause in dict.fromkeys(n.cause for n in parsed.notes):
-        details = "; ".join(n.detail for n in parsed.notes if n.cause == cause)
+        details = joined(n.detail for n in parsed.notes if n.cause == cause)
         found.append(
             finding(
                 c.RECORD_NOTE,
@@ -194,8 +203,10 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
         found.append(
             invalid(
                 tree.permerror,
-                _("{detail}: receivers return permerror and SPF fails for all mail").format(detail=tree.detail),
-                _(_TREE_FIX.get(tree.permerror, N_("Correct the record at {name}"))).format(
+                _("the SPF record of {domain} {detail}: receivers return permerror and SPF fails for all mail").format(
+                    domain=domain, detail=tree.detail
+                ),
+                _(_TREE_FIX.get(tree.permerror, _TREE_FIX_OTHER)).format(
                     name=name, where=tree.where, detail=tree.detail, void=", ".join(tree.void), spf=SPF_FOR_SES
                 ),
             )
@@ -204,6 +215,7 @@ def check_spf(identity: SesIdentity, dns: DomainDns, spf: list[str]) -> list[Fin
 
 
 # How to fix what a receiver's evaluation meets (fields: name, where, detail, void, spf).
+_TREE_FIX_OTHER = N_("Correct the record at {name}")
 _TREE_FIX = {
     c.SPF_TOO_MANY_LOOKUPS: N_(
         "Remove includes {name} does not need, or flatten some to ip4:/ip6: ranges; a MAIL FROM domain used only by "

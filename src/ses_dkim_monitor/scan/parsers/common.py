@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ...i18n import _
+
 # Cause codes: stable, catalogued by the checks; tests hold the parsers to them.
 KEY_REVOKED = "key-revoked"
 KEY_MALFORMED = "key-malformed"
@@ -35,7 +37,11 @@ _SHOWN = 60  # longest excerpt of a record a detail quotes
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """What is wrong with a record: a stable kebab-case ``cause`` and a one-sentence ``detail`` quoting the text."""
+    """What is wrong with a record: a stable kebab-case ``cause`` and a one-sentence ``detail`` quoting the text.
+
+    ``detail`` is written in the language of the run (``i18n``): finding
+    messages quote it. The record text it quotes stays as written.
+    """
 
     cause: str
     detail: str
@@ -88,8 +94,10 @@ def _did_you_mean(name: str, known: Iterable[str]) -> str:
     close = [k for k in known if _one_edit_apart(name.lower(), k)]
     if not close:
         return ""
-    choices = close[0] if len(close) == 1 else ", ".join(close[:-1]) + " or " + close[-1]
-    return f" (did you mean {choices}?)"
+    choices = (
+        close[0] if len(close) == 1 else _("{names} or {last}").format(names=", ".join(close[:-1]), last=close[-1])
+    )
+    return _(" (did you mean {choices}?)").format(choices=choices)
 
 
 # ---------------------------------------------------------------- DKIM key record (RFC 6376 3.6.1, RFC 8463)

@@ -17,6 +17,8 @@ from pyasn1.codec.der import decoder as der_decoder
 from pyasn1.error import PyAsn1Error
 from pyasn1_modules import rfc3447, rfc5280
 
+from ... import i18n
+from ...i18n import N_, _, ngettext
 from .common import KEY_MALFORMED, KEY_REVOKED, KEY_TAG_CASE, Problem, _colon_list, _show, _tag_list
 
 _DKIM_TAGS = ("v", "h", "k", "n", "p", "s", "t")
@@ -70,7 +72,8 @@ def parse_dkim_key_record(txt: str) -> DkimKey:
     record holds no key. The empty record ``""`` (an Easy DKIM rotation
     placeholder) has no ``p=``.
     """
-    return _parse_cached(txt) if len(txt) <= _CACHED_TEXT_MAX else _parse(txt)
+    # The problems are sentences in the run's language: the same text read in another language is another entry.
+    return _parse_cached(txt, i18n.current()) if len(txt) <= _CACHED_TEXT_MAX else _parse(txt)
 
 
 def _parse(txt: str) -> DkimKey:
@@ -86,16 +89,18 @@ def _parse(txt: str) -> DkimKey:
     for name, value in parts:
         if name is None:
             if value:
-                malformed(f"The part {_show(value)} has no '=', so the tag list does not parse.")
+                malformed(_("The part {part} has no '=', so the tag list does not parse.").format(part=_show(value)))
             else:
                 # dkimpy, for one, refuses a key record with ";;" in it.
-                malformed("The tag list has an empty part between two ';'.")
+                malformed(_("The tag list has an empty part between two ';'."))
         elif not name:
-            malformed(f"A tag has an empty name (its value is {_show(value)}).")
+            malformed(_("A tag has an empty name (its value is {value}).").format(value=_show(value)))
         elif not _DKIM_TAG_NAME.fullmatch(name):
-            malformed(f"The tag name {_show(name)} is not a valid tag name.")
+            malformed(_("The tag name {tag} is not a valid tag name.").format(tag=_show(name)))
         elif name in tags:
-            malformed(f"The tag {_show(name)} appears more than once, which makes the whole record invalid.")
+            malformed(
+                _("The tag {tag} appears more than once, which makes the whole record invalid.").format(tag=_show(name))
+            )
         else:
             tags[name] = value
             if name not in _DKIM_TAGS and name.lower() in _DKIM_TAGS:
@@ -104,32 +109,36 @@ def _parse(txt: str) -> DkimKey:
     version = tags.get("v")
     if version is not None:
         if version != "DKIM1":
-            malformed(f"v= is {_show(version)}; a DKIM key record says v=DKIM1 or leaves v= out.")
+            malformed(_("v= is {value}; a DKIM key record says v=DKIM1 or leaves v= out.").format(value=_show(version)))
         if parts[0][0] != "v":
-            malformed("v= is not the first tag, where RFC 6376 requires it.")
+            malformed(_("v= is not the first tag, where RFC 6376 requires it."))
 
     key_type = tags.get("k", "rsa").lower()
     flags = _colon_list(tags.get("t", ""))
     hash_algorithms = _colon_list(tags.get("h", ""))
     services = _colon_list(tags["s"]) if "s" in tags else ("*",)
     if "h" in tags and "sha256" not in hash_algorithms:
-        malformed(f"h= is {_show(tags['h'])}, without sha256, the one hash verifiers accept (RFC 8301).")
+        malformed(
+            _("h= is {value}, without sha256, the one hash verifiers accept (RFC 8301).").format(value=_show(tags["h"]))
+        )
     if not {"*", "email"} & set(services):
-        malformed(f"s= is {_show(tags['s'])}, without email or *, so the key may not verify email.")
+        malformed(
+            _("s= is {value}, without email or *, so the key may not verify email.").format(value=_show(tags["s"]))
+        )
     if key_type not in ("rsa", "ed25519"):
-        malformed(f"k= is {_show(tags['k'])}, not a key type verifiers know (rsa or ed25519).")
+        malformed(_("k= is {value}, not a key type verifiers know (rsa or ed25519).").format(value=_show(tags["k"])))
 
     public_key = "".join(tags.get("p", "").split())
     key_bits: int | None = None
     if "p" not in tags:
-        malformed("The record has no p= tag, so it holds no key.")
+        malformed(_("The record has no p= tag, so it holds no key."))
     elif not public_key:
-        problems.append(Problem(KEY_REVOKED, "p= is empty, which RFC 6376 defines as a revoked key."))
+        problems.append(Problem(KEY_REVOKED, _("p= is empty, which RFC 6376 defines as a revoked key.")))
     else:
         try:
             der = base64.b64decode(public_key, validate=True)
         except ValueError:  # binascii.Error, and non-ASCII text
-            malformed(f"p= is not valid base64: {_show(public_key)}.")
+            malformed(_("p= is not valid base64: {value}.").format(value=_show(public_key)))
         else:
             if key_type in ("rsa", "ed25519"):
                 key_bits, why_not = _key_bits(key_type, der)
@@ -137,13 +146,17 @@ def _parse(txt: str) -> DkimKey:
                     malformed(why_not)
     notes: list[Problem] = []
     if capitals:
-        shown = ", ".join(f"{_show(n)} (not {n.lower()}=)" for n in capitals)
-        noun, verb, them = ("names", "are", "them") if len(capitals) > 1 else ("name", "is", "it")
+        shown = ", ".join(_("{tag} (not {lower}=)").format(tag=_show(n), lower=n.lower()) for n in capitals)
         notes.append(
             Problem(
                 KEY_TAG_CASE,
-                f"The tag {noun} {shown} {verb} in capitals: DKIM tag names are case-sensitive, so verifiers "
-                f"ignore {them} (RFC 6376 3.2).",
+                ngettext(
+                    "The tag name {tags} is in capitals: DKIM tag names are case-sensitive, so verifiers ignore it "
+                    "(RFC 6376 3.2).",
+                    "The tag names {tags} are in capitals: DKIM tag names are case-sensitive, so verifiers ignore "
+                    "them (RFC 6376 3.2).",
+                    len(capitals),
+                ).format(tags=shown),
             )
         )
     return DkimKey(
@@ -160,7 +173,9 @@ def _parse(txt: str) -> DkimKey:
     )
 
 
-_parse_cached = functools.lru_cache(maxsize=_CACHED_KEYS)(_parse)
+@functools.lru_cache(maxsize=_CACHED_KEYS)
+def _parse_cached(txt: str, language: str) -> DkimKey:
+    return _parse(txt)
 
 
 def format_dkim_key(key: DkimKey) -> str:
@@ -176,27 +191,37 @@ def _key_bits(key_type: str, der: bytes) -> tuple[int | None, str | None]:
     """(key size in bits, None) for a key of ``key_type``; (size or None, why it is unusable) otherwise."""
     if key_type == "ed25519":
         if len(der) != 32:
-            return None, f"p= decodes to {len(der)} bytes, but an Ed25519 key is the raw 32 bytes (RFC 8463)."
+            return None, _("p= decodes to {count} bytes, but an Ed25519 key is the raw 32 bytes (RFC 8463).").format(
+                count=len(der)
+            )
         return 256, None
     spki = _decode(der, rfc5280.SubjectPublicKeyInfo())
     if spki is not None:
         algorithm = str(spki["algorithm"]["algorithm"])
         if algorithm != _RSA_ENCRYPTION:
-            return None, f"p= holds {_KEY_KINDS.get(algorithm, 'a ' + algorithm)} public key, but k= says rsa."
+            return None, _(_KEY_KINDS.get(algorithm, _OTHER_KEY_KIND)).format(algorithm=algorithm)
         modulus = _rsa_modulus(spki["subjectPublicKey"].asOctets())
     else:
         # Some signers publish a bare PKCS#1 RSAPublicKey instead of a SubjectPublicKeyInfo.
         modulus = _rsa_modulus(der)
     if modulus is None:
-        return None, f"p= is base64 but not an RSA public key (DER SubjectPublicKeyInfo or PKCS#1, {len(der)} bytes)."
+        return None, _(
+            "p= is base64 but not an RSA public key (DER SubjectPublicKeyInfo or PKCS#1, {count} bytes)."
+        ).format(count=len(der))
     bits = modulus.bit_length()
     if bits < _MIN_RSA_BITS:
-        return bits, f"p= is a {bits}-bit RSA key; verifiers reject keys under 1024 bits (RFC 8301)."
+        return bits, _("p= is a {bits}-bit RSA key; verifiers reject keys under 1024 bits (RFC 8301).").format(
+            bits=bits
+        )
     return bits, None
 
 
 _RSA_ENCRYPTION = "1.2.840.113549.1.1.1"
-_KEY_KINDS = {"1.3.101.112": "an Ed25519", "1.2.840.10045.2.1": "an elliptic-curve (ECDSA)"}
+_KEY_KINDS = {
+    "1.3.101.112": N_("p= holds an Ed25519 public key, but k= says rsa."),
+    "1.2.840.10045.2.1": N_("p= holds an elliptic-curve (ECDSA) public key, but k= says rsa."),
+}
+_OTHER_KEY_KIND = N_("p= holds a {algorithm} public key, but k= says rsa.")
 
 
 def _decode(der: bytes, spec: Any) -> Any:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ...i18n import N_, _
 from .common import (
     _WSP,
     DMARC_BAD_PCT,
@@ -28,12 +29,12 @@ from .common import (
 
 _DMARC_TAGS = ("v", "p", "sp", "np", "pct", "rua", "ruf", "adkim", "aspf", "fo", "rf", "ri", "psd", "t")
 _POLICIES = ("none", "quarantine", "reject")
-# tag -> (allowed values, lowercased; how a detail names them), for the single-keyword tags.
+# tag -> (allowed values, lowercased; the detail that names them), for the single-keyword tags.
 _DMARC_KEYWORDS = {
-    "adkim": (("r", "s"), "r or s"),
-    "aspf": (("r", "s"), "r or s"),
-    "psd": (("y", "n", "u"), "y, n or u"),
-    "t": (("y", "n"), "y or n"),
+    "adkim": (("r", "s"), N_("{tag}= is {value}, not r or s.")),
+    "aspf": (("r", "s"), N_("{tag}= is {value}, not r or s.")),
+    "psd": (("y", "n", "u"), N_("{tag}= is {value}, not y, n or u.")),
+    "t": (("y", "n"), N_("{tag}= is {value}, not y or n.")),
 }
 _FO_OPTIONS = ("0", "1", "d", "s")
 _REPORT_FORMATS = ("afrf", "iodef")  # afrf is the registered one; iodef lingers from DMARC drafts
@@ -99,16 +100,16 @@ def parse_dmarc(txt: str) -> DmarcRecord:
     for name, value in parts:
         if name is None:
             if value:
-                syntax(f"The part {_show(value)} has no '='.")
+                syntax(_("The part {part} has no '='.").format(part=_show(value)))
             elif not empty_reported:  # RFC 9989's grammar allows one ";" between tags, and one at the end
                 empty_reported = True
-                syntax("The tag list has an empty part (';;'), which DMARC's grammar does not allow.")
+                syntax(_("The tag list has an empty part (';;'), which DMARC's grammar does not allow."))
             continue
         tags.append((name, value))
         if not name:
-            syntax(f"A tag has an empty name (its value is {_show(value)}).")
+            syntax(_("A tag has an empty name (its value is {value}).").format(value=_show(value)))
         elif name in first:
-            syntax(f"The tag {_show(name)} appears more than once.")
+            syntax(_("The tag {tag} appears more than once.").format(tag=_show(name)))
         else:
             first[name] = value
             if name not in _DMARC_TAGS:
@@ -155,30 +156,30 @@ def format_dmarc(record: DmarcRecord) -> str:
 def _not_dmarc(txt: str, parts: list[tuple[str | None, str]]) -> str:
     """Why ``txt`` is not a DMARC record, in one sentence."""
     if txt[:1] in _WSP and txt.strip(_WSP)[:1] in ("v", "V"):
-        return (
-            f"The record {_show(txt)} starts with white space; a DMARC record must begin with exactly v=DMARC1, so "
-            f"receivers ignore it."
-        )
+        return _(
+            "The record {record} starts with white space; a DMARC record must begin with exactly v=DMARC1, so "
+            "receivers ignore it."
+        ).format(record=_show(txt))
     first_name, first_value = parts[0] if parts else (None, "")
     if first_name == "v":
-        shown = _show(first_value)
-        return f"v= is {shown}, not DMARC1 (the version is case-sensitive), so receivers ignore the record."
-    if first_name is not None and first_name.lower() == "v":
-        return (
-            f"The record begins with {first_name}=, not v=: tag names are case-sensitive, so receivers ignore the "
-            f"record."
+        return _("v= is {value}, not DMARC1 (the version is case-sensitive), so receivers ignore the record.").format(
+            value=_show(first_value)
         )
+    if first_name is not None and first_name.lower() == "v":
+        return _(
+            "The record begins with {tag}=, not v=: tag names are case-sensitive, so receivers ignore the record."
+        ).format(tag=first_name)
     if any(n == "v" and v == "DMARC1" for n, v in parts):
-        return "v=DMARC1 is not the first tag, so receivers ignore the record."
-    return f"The record {_show(txt.strip(_WSP))} does not start with v=DMARC1."
+        return _("v=DMARC1 is not the first tag, so receivers ignore the record.")
+    return _("The record {record} does not start with v=DMARC1.").format(record=_show(txt.strip(_WSP)))
 
 
 def _unknown_tag(name: str) -> str:
     if name.lower() in _DMARC_TAGS:
-        hint = f" (tag names are case-sensitive: receivers do not read it as {name.lower()}=)"
+        hint = _(" (tag names are case-sensitive: receivers do not read it as {lower}=)").format(lower=name.lower())
     else:
         hint = _did_you_mean(name, _DMARC_TAGS[1:])  # v= is only ever first; no typo of it is worth a guess
-    return f"The tag {_show(name)} is not a DMARC tag, so receivers ignore it{hint}."
+    return _("The tag {tag} is not a DMARC tag, so receivers ignore it{hint}.").format(tag=_show(name), hint=hint)
 
 
 def _valid_policy(value: str | None) -> bool:
@@ -195,27 +196,33 @@ def _applied_policy(first: dict[str, str], reporting: bool) -> str | None:
 
 def _judge_policy(first: dict[str, str], applied: str | None, problems: list[Problem], notes: list[Problem]) -> None:
     """The problems (or the note) that say how receivers read the record's policy tags."""
-    consequence = (
-        "receivers therefore read the record as p=none, since rua= holds a valid URI"
+    detail = (
+        N_(
+            "{tag}= is {value}, not none, quarantine or reject; receivers therefore read the record as p=none, since "
+            "rua= holds a valid URI."
+        )
         if applied == "none"
-        else "receivers therefore apply no DMARC policy at all, since rua= holds no valid URI"
+        else N_(
+            "{tag}= is {value}, not none, quarantine or reject; receivers therefore apply no DMARC policy at all, "
+            "since rua= holds no valid URI."
+        )
     )
     bad = [tag for tag in ("p", "sp", "np") if tag in first and not _valid_policy(first[tag])]
     for tag in bad:
-        problems.append(
-            Problem(DMARC_BAD_POLICY, f"{tag}= is {_show(first[tag])}, not none, quarantine or reject; {consequence}.")
-        )
+        problems.append(Problem(DMARC_BAD_POLICY, _(detail).format(tag=tag, value=_show(first[tag]))))
     if "p" in first:
         return
     if applied is None:
         problems.append(
-            Problem(DMARC_BAD_POLICY, "The record has no p= tag and no valid rua=, so receivers apply no DMARC policy.")
+            Problem(
+                DMARC_BAD_POLICY, _("The record has no p= tag and no valid rua=, so receivers apply no DMARC policy.")
+            )
         )
     elif not bad:
         notes.append(
             Problem(
                 DMARC_POLICY_IMPLIED,
-                "The record has no p= tag; with a valid rua= receivers read it as p=none (RFC 9989 section 4.10.1).",
+                _("The record has no p= tag; with a valid rua= receivers read it as p=none (RFC 9989 section 4.10.1)."),
             )
         )
 
@@ -231,34 +238,39 @@ def _uri_list(value: str) -> tuple[str, ...]:
 def _check_dmarc_value(tag: str, value: str, problems: list[Problem]) -> None:
     """Append what is wrong with the value of a known tag (other than v=, and p=/sp=/np=, judged with rua=)."""
     low = value.lower()
-    shown = f"{tag}= is {_show(value)}"
     if tag in ("p", "sp", "np"):
         return
+
+    def add(cause: str, detail: str) -> None:
+        problems.append(Problem(cause, detail.format(tag=tag, value=_show(value))))
+
     if tag == "pct":
         if not _valid_pct(value):
-            problems.append(Problem(DMARC_BAD_PCT, f"{shown}, not a whole number from 0 to 100."))
+            add(DMARC_BAD_PCT, _("{tag}= is {value}, not a whole number from 0 to 100."))
     elif tag in _DMARC_KEYWORDS:
-        allowed, said = _DMARC_KEYWORDS[tag]
+        allowed, detail = _DMARC_KEYWORDS[tag]
         if low not in allowed:
-            problems.append(Problem(DMARC_SYNTAX_ERROR, f"{shown}, not {said}."))
+            add(DMARC_SYNTAX_ERROR, _(detail))
     elif tag == "fo":
         options = low.split(":")
         if not all(o.strip(_WSP) in _FO_OPTIONS for o in options):
-            problems.append(Problem(DMARC_SYNTAX_ERROR, f"{shown}, not a ':'-separated list of 0, 1, d and s."))
+            add(DMARC_SYNTAX_ERROR, _("{tag}= is {value}, not a ':'-separated list of 0, 1, d and s."))
     elif tag == "rf":
         if not all(f.strip(_WSP) in _REPORT_FORMATS for f in low.split(":")):
-            problems.append(Problem(DMARC_SYNTAX_ERROR, f"{shown}, not a report format (afrf)."))
+            add(DMARC_SYNTAX_ERROR, _("{tag}= is {value}, not a report format (afrf)."))
     elif tag == "ri":
         if re.fullmatch(r"[0-9]{1,10}", value) is None or int(value) > 2**32 - 1:
-            problems.append(Problem(DMARC_SYNTAX_ERROR, f"{shown}, not a number of seconds."))
+            add(DMARC_SYNTAX_ERROR, _("{tag}= is {value}, not a number of seconds."))
     elif tag in ("rua", "ruf"):
         uris = _uri_list(value)
         if not uris:
-            problems.append(Problem(DMARC_SYNTAX_ERROR, f"{tag}= is empty; it should list report URIs."))
+            add(DMARC_SYNTAX_ERROR, _("{tag}= is empty; it should list report URIs."))
         for uri in uris:
             why = _bad_report_uri(uri)
             if why:
-                problems.append(Problem(DMARC_SYNTAX_ERROR, f"The {tag}= URI {_show(uri)} {why}."))
+                problems.append(
+                    Problem(DMARC_SYNTAX_ERROR, _(why).format(tag=tag, uri=_show(uri), scheme=_scheme(uri)))
+                )
 
 
 def _bad_report_uri(uri: str) -> str | None:
@@ -266,23 +278,28 @@ def _bad_report_uri(uri: str) -> str | None:
 
     Any scheme is a URI (ftp:, http:, a mailto: to a host without a dot):
     receivers send to those they support and ignore the rest. ``mailto:`` needs
-    an address and ``http(s):`` a host, or there is nowhere to send to.
+    an address and ``http(s):`` a host, or there is nowhere to send to. The
+    reason is a detail to translate and fill in (``tag``, ``uri``, ``scheme``).
     """
     limit = _SIZE_LIMIT.search(uri)
     if limit:
         uri = uri[: limit.start()]
     scheme, colon, rest = uri.partition(":")
     if not colon or not _SCHEME.match(scheme):
-        return "is not a URI (it needs a scheme, such as mailto:)"
+        return N_("The {tag}= URI {uri} is not a URI (it needs a scheme, such as mailto:).")
     if any(ch not in _URI_CHARS for ch in rest):
-        return "has a character a URI cannot hold unescaped"
+        return N_("The {tag}= URI {uri} has a character a URI cannot hold unescaped.")
     scheme = scheme.lower()
     if scheme == "mailto":
         local, at, domain = rest.rpartition("@")
         if not (at and local and domain):
-            return "has no valid email address after mailto:"
+            return N_("The {tag}= URI {uri} has no valid email address after mailto:.")
     elif scheme in ("http", "https") and (not rest.startswith("//") or not rest[2:].split("/", 1)[0]):
-        return f"has no host after {scheme}://"
+        return N_("The {tag}= URI {uri} has no host after {scheme}://.")
     elif not rest:
-        return f"has nothing after {scheme}:"
+        return N_("The {tag}= URI {uri} has nothing after {scheme}:.")
     return None
+
+
+def _scheme(uri: str) -> str:
+    return uri.partition(":")[0].lower()

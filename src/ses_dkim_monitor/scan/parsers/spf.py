@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ...i18n import N_, _, ngettext
 from .common import (
     SPF_IGNORED_TERMS,
     SPF_MACRO_OUTSIDE_EXP,
@@ -115,7 +116,7 @@ def parse_spf(txt: str) -> SpfRecord:
     else:
         if words and words[0].lower().startswith("v="):
             words = words[1:]
-        syntax(f"The record {_show(txt.strip(' '))} does not start with v=spf1.")
+        syntax(_("The record {record} does not start with v=spf1.").format(record=_show(txt.strip(" "))))
 
     terms: list[SpfTerm] = []
     modifiers: dict[str, str] = {}
@@ -130,19 +131,30 @@ def parse_spf(txt: str) -> SpfRecord:
             written.append((name, value))
             if name in ("redirect", "exp"):
                 if name in modifiers:
-                    syntax(f"{name}= appears more than once; RFC 7208 allows it once.")
+                    syntax(_("{name}= appears more than once; RFC 7208 allows it once.").format(name=name))
                     continue
                 modifiers[name] = value
-                why = _bad_domain_spec(value)
-                if why:
-                    syntax(f"{name}={_show(value)} {why}.")
+                bad = _bad_domain_spec(value)
+                if bad:
+                    kind, char = bad
+                    syntax(_(_IN_MODIFIER[kind]).format(modifier=f"{name}={_show(value)}", char=char))
                 _exp_only_macro(word, value, problems)
             elif name in _SPF_MECHANISMS:
-                syntax(f"The term {_show(word)} is written as a modifier; did you mean {name}:?")
+                syntax(
+                    _("The term {term} is written as a modifier; did you mean {name}:?").format(
+                        term=_show(word), name=name
+                    )
+                )
             elif name == "v":
-                syntax(f"The term {_show(word)} is a second version tag: two records merged into one?")
+                syntax(
+                    _("The term {term} is a second version tag: two records merged into one?").format(term=_show(word))
+                )
             elif _MACRO_TOKEN.sub("", value):  # an unknown modifier is ignored, if it parses
-                syntax(f"The modifier {_show(word)} has a value that is not a valid macro-string.")
+                syntax(
+                    _("The modifier {modifier} has a value that is not a valid macro-string.").format(
+                        modifier=_show(word)
+                    )
+                )
             continue
         term, why = _spf_directive(word)
         if why:
@@ -157,28 +169,34 @@ def parse_spf(txt: str) -> SpfRecord:
         elif term.mechanism == "all":
             all_word = word
             if term.qualifier == "+":
-                problems.append(Problem(SPF_PLUS_ALL, f"The term {_show(word)} authorises every host on the internet."))
+                problems.append(
+                    Problem(
+                        SPF_PLUS_ALL,
+                        _("The term {term} authorises every host on the internet.").format(term=_show(word)),
+                    )
+                )
         terms.append(term)
 
     notes: list[Problem] = []
     if after_all:
-        count = (
-            f"{len(after_all)} terms after {_show(all_word or '')} are"
-            if len(after_all) > 1
-            else (f"1 term after {_show(all_word or '')} is")
-        )
         notes.append(
             Problem(
                 SPF_IGNORED_TERMS,
-                f"{count} never evaluated (RFC 7208 5.1), from {_show(after_all[0])} on.",
+                ngettext(
+                    "{count} term after {all} is never evaluated (RFC 7208 5.1), from {first} on.",
+                    "{count} terms after {all} are never evaluated (RFC 7208 5.1), from {first} on.",
+                    len(after_all),
+                ).format(count=len(after_all), all=_show(all_word or ""), first=_show(after_all[0])),
             )
         )
     if "redirect" in modifiers and all_word is not None:
         notes.append(
             Problem(
                 SPF_IGNORED_TERMS,
-                f"redirect={_show(modifiers['redirect'])} is ignored because the record has an all term (RFC 7208 "
-                f"6.1): receivers neither follow nor count it.",
+                _(
+                    "redirect={value} is ignored because the record has an all term (RFC 7208 6.1): receivers neither "
+                    "follow nor count it."
+                ).format(value=_show(modifiers["redirect"])),
             )
         )
     return SpfRecord(
@@ -219,8 +237,10 @@ def _exp_only_macro(word: str, value: str, problems: list[Problem]) -> None:
         problems.append(
             Problem(
                 SPF_MACRO_OUTSIDE_EXP,
-                f"The term {_show(word)} uses %{{{found[1]}}}, which only an explanation text (the TXT exp= names) "
-                f"may use (RFC 7208 7.1): receivers return permerror.",
+                _(
+                    "The term {term} uses {macro}, which only an explanation text (the TXT exp= names) may use "
+                    "(RFC 7208 7.1): receivers return permerror."
+                ).format(term=_show(word), macro=f"%{{{found[1]}}}"),
             )
         )
 
@@ -233,22 +253,29 @@ def _spf_directive(word: str) -> tuple[SpfTerm | None, str | None]:
     mechanism, rest = body[:cut].lower(), body[cut:]
     if mechanism not in _SPF_MECHANISMS:
         hint = _did_you_mean(mechanism, _SPF_MECHANISMS) if mechanism else ""
-        return None, f"The term {_show(word)} is not a known mechanism or modifier{hint}."
+        return None, _("The term {term} is not a known mechanism or modifier{hint}.").format(
+            term=_show(word), hint=hint
+        )
     value = rest[1:] if rest.startswith(":") else (rest or None)  # "" for "a:", so it is rebuilt as written
     term = SpfTerm(qualifier=qualifier, mechanism=mechanism, value=value)
     shown = _show(word)
 
     if mechanism == "all":
-        return term, f"The term {shown} has an argument, but all takes none." if rest else None
+        return term, _("The term {term} has an argument, but all takes none.").format(term=shown) if rest else None
     if mechanism in ("include", "exists"):
         if not rest.startswith(":") or not value:
-            return term, f"The term {shown} needs a domain: {mechanism}:<domain>."
-        why = _bad_domain_spec(value)
-        return term, f"The domain in {shown} {why}." if why else None
+            return term, _("The term {term} needs a domain: {mechanism}:<domain>.").format(
+                term=shown, mechanism=mechanism
+            )
+        return term, _domain_in(shown, value)
     if mechanism in ("ip4", "ip6"):
         if not rest.startswith(":") or not value:
-            return term, f"The term {shown} needs a network: {mechanism}:<address>[/<length>]."
-        return term, None if _valid_network(mechanism, value) else f"The term {shown} has no valid {mechanism} network."
+            return term, _("The term {term} needs a network: {mechanism}:<address>[/<length>].").format(
+                term=shown, mechanism=mechanism
+            )
+        if _valid_network(mechanism, value):
+            return term, None
+        return term, _("The term {term} has no valid {mechanism} network.").format(term=shown, mechanism=mechanism)
 
     # a, mx, ptr: an optional ":domain-spec", then (a and mx) an optional "/ip4-len" and "//ip6-len".
     domain = rest
@@ -258,13 +285,38 @@ def _spf_directive(word: str) -> tuple[SpfTerm | None, str | None]:
             domain = rest[: cidr.start()]
             v4, v6 = cidr.group(1), cidr.group(2)
             if (v4 is not None and not _cidr_ok(v4, 32)) or (v6 is not None and not _cidr_ok(v6, 128)):
-                return term, f"The term {shown} has a prefix length out of range."
+                return term, _("The term {term} has a prefix length out of range.").format(term=shown)
     if not domain:
         return term, None
     if not domain.startswith(":") or len(domain) == 1:
-        return term, f"The term {shown} is not {mechanism}, {mechanism}:<domain> or {mechanism}/<length>."
-    why = _bad_domain_spec(domain[1:])
-    return term, f"The domain in {shown} {why}." if why else None
+        return term, _("The term {term} is not {mechanism}, {mechanism}:<domain> or {mechanism}/<length>.").format(
+            term=shown, mechanism=mechanism
+        )
+    return term, _domain_in(shown, domain[1:])
+
+
+# What is wrong with a domain-spec (``_bad_domain_spec``), said of the domain in a term or of a modifier.
+_IN_TERM = {
+    "empty": N_("The domain in {term} is empty."),
+    "character": N_("The domain in {term} has {char} where a character or %{{macro}} should be."),
+    "not-fqdn": N_("The domain in {term} is not a fully qualified domain name."),
+    "top-level": N_("The domain in {term} does not end in a valid top-level label."),
+}
+_IN_MODIFIER = {
+    "empty": N_("{modifier} is empty."),
+    "character": N_("{modifier} has {char} where a character or %{{macro}} should be."),
+    "not-fqdn": N_("{modifier} is not a fully qualified domain name."),
+    "top-level": N_("{modifier} does not end in a valid top-level label."),
+}
+
+
+def _domain_in(shown: str, spec: str) -> str | None:
+    """What is wrong with the domain-spec of the term ``shown``, as a detail; None when it is valid."""
+    why = _bad_domain_spec(spec)
+    if why is None:
+        return None
+    kind, char = why
+    return _(_IN_TERM[kind]).format(term=shown, char=char)
 
 
 def _cidr_ok(length: str, most: int) -> bool:
@@ -288,10 +340,13 @@ def _valid_network(mechanism: str, value: str) -> bool:
     return True
 
 
-def _bad_domain_spec(spec: str) -> str | None:
-    """Why ``spec`` is not an RFC 7208 domain-spec (a macro-string ending in a domain or a macro), or None."""
+def _bad_domain_spec(spec: str) -> tuple[str, str] | None:
+    """Why ``spec`` is not an RFC 7208 domain-spec (a macro-string ending in a domain or a macro), or None.
+
+    The reason is a key of ``_IN_TERM``/``_IN_MODIFIER`` and the character it names (quoted), if any.
+    """
     if not spec:
-        return "is empty"
+        return "empty", ""
     last_is_macro = False
     pos = 0
     for token in _MACRO_TOKEN.finditer(spec):
@@ -300,14 +355,14 @@ def _bad_domain_spec(spec: str) -> str | None:
         pos = token.end()
         last_is_macro = token.group("macro") is not None
     if pos != len(spec):
-        return f"has {_show(spec[pos])} where a character or %{{macro}} should be"
+        return "character", _show(spec[pos])
     if last_is_macro:
         return None
     labels = spec.removesuffix(".").split(".")
     if "%" not in spec and (len(labels) < 2 or not all(labels) or any(len(label) > 63 for label in labels)):
-        return "is not a fully qualified domain name"
+        return "not-fqdn", ""
     if _TOPLABEL.fullmatch(labels[-1]) is None or labels[-1].isdigit():
-        return "does not end in a valid top-level label"
+        return "top-level", ""
     return None
 
 
