@@ -25,6 +25,10 @@ os.environ.setdefault("POWERTOOLS_DEV", "false")
 # each hour of the day. The sample has tests of its own with an injected clock
 # (tests/scan/test_nameserver_sample.py); everything else runs the deterministic suspect mode.
 os.environ.setdefault("CHECK_NAMESERVERS", "suspect")
+# SES's real 1 request/s makes every scan of a few identities take seconds of waiting: tests that read
+# settings from the environment pace at the most the settings accept. Pacing itself is tested on its own
+# (tests/scan/test_pacer.py, the throttled scale tests).
+os.environ.setdefault("SES_REQUESTS_PER_SECOND", "50")
 # Many tests assert English text, and the CLI follows the locale (LANGUAGE, LC_ALL, LC_MESSAGES, LANG) when
 # --language is not given: the suite must not inherit a Japanese one from the machine that runs it. Tests of
 # the choice itself set these explicitly.

@@ -433,5 +433,6 @@ def _monitor_env(knot, httpserver, name: str) -> dict[str, str]:
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), f"{name}-state"),
         "ALERT_TOPIC_ARN": boto3.client("sns").create_topic(Name=f"{name}-topic")["TopicArn"],
         "SLACK_WEBHOOK_SECRET_ARN": secret,
+        "SES_REQUESTS_PER_SECOND": "50",  # pacing is tests/scan/test_pacer.py's business
     }
     return env

@@ -117,6 +117,7 @@ def monitor(ses, knot, monkeypatch):
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), "recheck-state"),
         "ALERT_TOPIC_ARN": topic.arn,
         "RECHECK_QUEUE_URL": queue,
+        "SES_REQUESTS_PER_SECOND": "50",  # pacing is tests/scan/test_pacer.py's business
     }
     session = boto3.Session()
     mon = Monitor(env, clock, queue, topic, session)

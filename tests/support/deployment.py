@@ -71,7 +71,12 @@ def deploy(ses: Any, knot: Any, httpserver: Any, *, prefix: str) -> Deployment:
 
     env = deployed_environment(
         template,
-        {"ScanRegions": ",".join(SCAN_REGIONS), "DnsNameservers": knot.address, "SlackWebhookSecretArn": secret_arn},
+        {
+            "ScanRegions": ",".join(SCAN_REGIONS),
+            "DnsNameservers": knot.address,
+            "SlackWebhookSecretArn": secret_arn,
+            "SesRequestsPerSecond": "50",  # pacing is tests/scan/test_pacer.py's business
+        },
         region=REGION,
         attrs={
             "StateTable": table,
