@@ -45,6 +45,7 @@ def deployed(ses, knot, httpserver, monkeypatch):
         "STATE_TABLE_NAME": create_state_table(boto3.client("dynamodb"), "e2e-state"),
         "ALERT_TOPIC_ARN": topic.arn,
         "SLACK_WEBHOOK_SECRET_ARN": secret,
+        "SES_REQUESTS_PER_SECOND": "50",  # pacing is tests/scan/test_pacer.py's business
     }
     httpserver.expect_request("/services/T000/B000/hook", method="POST").respond_with_data("ok")
     yield env, topic, httpserver

@@ -116,7 +116,12 @@ def test_recommendations_that_cannot_be_read_are_marked_not_evaluated(vdm, ses, 
     vdm.denied = True
     ses(REGION).add_email("ops@vdm-denied.test")
     settings = Settings.from_env(
-        {"SCAN_REGIONS": REGION, "DNS_NAMESERVERS": knot.address, "IMPORT_SES_RECOMMENDATIONS": "true"}
+        {
+            "SCAN_REGIONS": REGION,
+            "DNS_NAMESERVERS": knot.address,
+            "IMPORT_SES_RECOMMENDATIONS": "true",
+            "SES_REQUESTS_PER_SECOND": "50",  # pacing is tests/scan/test_pacer.py's business
+        }
     )
 
     report = cli.scan(settings, boto3.Session(), only=())

@@ -199,7 +199,8 @@ class FakeClock:
 
 def test_off_zone_cnames_cost_at_most_the_cap_in_ses_calls_and_are_never_false_wrong_targets(ses, knot):
     world = ses("us-east-1")
-    names = [f"d{i}.offzone-scale.test" for i in range(1000)]
+    # 300 identities, 40 confirmations a run: the cap's property, with most identities left unconfirmed twice.
+    names = [f"d{i}.offzone-scale.test" for i in range(300)]
     world.add_many_domains(names)
     # Every identity's CNAMEs point into a zone its owner controls, not SES's: only SES can say
     # whether that is wrong (it is, here: SES's SigningHostedZone is dkim.amazonses.com).
@@ -229,6 +230,6 @@ def test_off_zone_cnames_cost_at_most_the_cap_in_ses_calls_and_are_never_false_w
         unconfirmed = [r for r in report.identities if any(f.cause == c.ZONE_UNCONFIRMED for f in r.findings)]
         assert len(wrong) == confirmed, "a wrong target is reported only once SES confirmed the zone"
         assert all(r.identity.zone_confirmed for r in wrong)
-        assert len(unconfirmed) == 1000 - confirmed
+        assert len(unconfirmed) == len(names) - confirmed
         assert all(r.status is IdentityStatus.UNKNOWN for r in unconfirmed)
     assert len(memory.load(ACCOUNT_ID, "us-east-1")) == 80  # remembered: later runs do not ask again
