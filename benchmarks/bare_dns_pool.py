@@ -8,6 +8,10 @@ is configured as the monitor configures its own (no cache, EDNS payload
 1232, timeout 2 s, lifetime 6 s), so the difference is the monitor's own
 work per query and per domain.
 
+With ``--max-qps`` every query waits for its slot in one evenly spaced
+schedule, as the monitor's ``DNS_MAX_QUERIES_PER_SECOND`` does: the regime a
+VPC resolver's packets/s limit sets in production.
+
 Prints one JSON object: per worker count, the queries, failures, seconds and
 queries/s, plus this process's CPU seconds.
 
@@ -44,11 +48,31 @@ def make_resolver(address: str, port: int) -> dns.asyncresolver.Resolver:
     return resolver
 
 
-async def pool(work: list[tuple[str, list[str]]], workers: int, resolver: dns.asyncresolver.Resolver) -> dict:
+class Spacing:
+    """At most ``rate`` queries a second, evenly spaced (a VPC resolver's packets/s limit, shared by the run)."""
+
+    def __init__(self, rate: float):
+        self.gap = 1.0 / rate
+        self.next = time.monotonic()
+
+    async def wait(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self.next)
+        self.next = slot + self.gap
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+async def pool(
+    work: list[tuple[str, list[str]]], workers: int, resolver: dns.asyncresolver.Resolver, max_qps: float = 0.0
+) -> dict:
     queries = failed = 0
+    spacing = Spacing(max_qps) if max_qps > 0 else None
 
     async def ask(name: str, rdtype: str) -> dns.resolver.Answer | None:
         nonlocal queries, failed
+        if spacing is not None:
+            await spacing.wait()
         queries += 1
         try:
             return await resolver.resolve(name, rdtype, raise_on_no_answer=False, search=False)
@@ -89,6 +113,9 @@ def main() -> int:
     parser.add_argument("--domains", type=int, default=10000)
     parser.add_argument("--workers", default="12", help="comma-separated worker counts, each run in turn")
     parser.add_argument("--tree", help="the source tree whose tests/support gives the tokens; default this repository")
+    parser.add_argument(
+        "--max-qps", type=float, default=0.0, help="at most this many queries a second (default 0: no cap)"
+    )
     args = parser.parse_args()
     use_tree(args.tree)
     from tests.support.ses_world import tokens_for
@@ -97,7 +124,7 @@ def main() -> int:
     work = [(name, tokens_for(name, REGION)) for name in domain_names(args.domains)]
     runs = []
     for workers in (int(w) for w in args.workers.split(",")):
-        runs.append(asyncio.run(pool(work, workers, make_resolver(address, int(port)))))
+        runs.append(asyncio.run(pool(work, workers, make_resolver(address, int(port)), args.max_qps)))
     usage = resource.getrusage(resource.RUSAGE_SELF)
     print(json.dumps({"runs": runs, "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2)}))
     return 0

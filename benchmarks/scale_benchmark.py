@@ -138,6 +138,8 @@ def run_cli(
         # record looks wrong, none here). Whatever the mode, the zones' servers are the same dnsdist and knotd.
         env["CHECK_NAMESERVERS"] = args.nameservers
         env["DNS_AUTHORITATIVE_PORT"] = str(dnsdist.port)
+        if args.dns_qps > 0:
+            env["DNS_MAX_QUERIES_PER_SECOND"] = str(args.dns_qps)
         env.update(item.split("=", 1) for item in args.cli_env)  # type: ignore[misc]
         offset = dnsdist.log_offset()
         out, err = workdir / f"cli-{n}.json", workdir / f"cli-{n}.err"
@@ -228,6 +230,8 @@ def run_bare(
         args.bare_workers,
         "--tree",
         str(args.tree_root),
+        "--max-qps",
+        str(args.dns_qps),
     ]
     out, err = workdir / "bare.json", workdir / "bare.err"
     offset = dnsdist.log_offset() if dnsdist is not None else 0
@@ -278,6 +282,13 @@ def main() -> int:
         "--bare-workers", default="12,50", help="worker counts of the bare pool (default 12,50; empty: none)"
     )
     parser.add_argument(
+        "--dns-qps",
+        type=float,
+        default=0.0,
+        help="cap both sides at this many queries/s to their resolver (the CLI's DNS_MAX_QUERIES_PER_SECOND, the "
+        "bare pool's --max-qps): production's regime, where a VPC resolver limits packets/s (default 0: no cap)",
+    )
+    parser.add_argument(
         "--http-seed-sample",
         type=int,
         default=0,
@@ -310,12 +321,14 @@ def main() -> int:
         "code": tree_commit(args.tree_root),
         "delay_ms": args.delay_ms,
         "ses_requests_per_second": args.ses_rate,
+        "dns_qps_cap": args.dns_qps or None,
         "sizes": sizes,
         "configs": configs,
         "regions": len(args.region_list),
         "region_names": args.region_list,
     }
-    print(f"# Scale: the CLI over {', '.join(map(str, sizes))} identities, {args.delay_ms} ms per DNS answer")
+    cap = f", both sides capped at {args.dns_qps:g} queries/s" if args.dns_qps > 0 else ""
+    print(f"# Scale: the CLI over {', '.join(map(str, sizes))} identities, {args.delay_ms} ms per DNS answer{cap}")
     print(f"code under test: {results['code']}; {results['machine']}; load {results['load_average_at_start']}")
 
     if args.http_seed_sample > 0:
