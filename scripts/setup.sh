@@ -16,7 +16,8 @@ command -v unbound >/dev/null 2>&1 || [ -x /usr/sbin/unbound ] || need_apt+=(unb
 # The Japanese status page is rendered and screenshot by headless Chromium in the tests
 # (tests/test_japanese_end_to_end.py); without a CJK font Chromium draws Japanese as empty boxes.
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
-[ -e /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc ] || need_apt+=(fonts-noto-cjk)
+# IPA Gothic: a Japanese font of 3.5 MB to download (Noto CJK is 56 MB, and the page needs no other CJK script).
+[ -e /usr/share/fonts/opentype/ipafont-gothic/ipag.ttf ] || need_apt+=(fonts-ipafont-gothic)
 python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; }
 PYTHON="${PYTHON:-}"
 if [ -z "$PYTHON" ]; then
@@ -25,6 +26,30 @@ if [ -z "$PYTHON" ]; then
   done
 fi
 [ -n "$PYTHON" ] || need_apt+=(python3 python3-venv python3-pip)
+
+stamp=".venv/.installed-$(cat pyproject.toml src/requirements.txt | sha256sum | cut -c1-16)"
+make_venv() {
+  [ ! -e "$stamp" ] || return 0
+  echo "setup: creating .venv with $("$PYTHON" --version)" >&2
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+  rm -f .venv/.installed-*
+  touch "$stamp"
+}
+# With a Python already here, the venv is built while apt installs the servers (they share nothing).
+venv_pid=""
+if [ -n "$PYTHON" ] && [ ${#need_apt[@]} -gt 0 ]; then
+  make_venv &
+  venv_pid=$!
+fi
+wait_venv() {
+  if [ -n "$venv_pid" ]; then
+    wait "$venv_pid" || { echo "setup: creating .venv failed" >&2; exit 1; }
+  else
+    make_venv
+  fi
+}
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
@@ -50,12 +75,4 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   PYTHON="${PYTHON:-python3}"
 fi
 
-stamp=".venv/.installed-$(cat pyproject.toml src/requirements.txt | sha256sum | cut -c1-16)"
-if [ ! -e "$stamp" ]; then
-  echo "setup: creating .venv with $("$PYTHON" --version)" >&2
-  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
-  rm -f .venv/.installed-*
-  touch "$stamp"
-fi
+wait_venv

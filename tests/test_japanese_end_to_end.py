@@ -165,6 +165,8 @@ def test_status_page_in_japanese_renders_in_chromium(capsys, onamae, knot):
     """The page in Japanese, screenshot by headless Chromium (scripts/setup.sh installs it and a CJK font)."""
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     assert browser, "scripts/setup.sh installs Debian's chromium"
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, check=True).stdout
+    assert fonts.strip(), "a Japanese font (scripts/setup.sh installs one): without it Chromium draws empty boxes"
     _c, page, _e = check(capsys, knot, "--format", "html", "--language", "ja")
     assert '<html lang="ja">' in page and "お名前.com（dns1.onamae.com）" in page
     assert "SES DKIM ステータス" in page and 'data-count="3"' in page
