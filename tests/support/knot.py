@@ -30,6 +30,17 @@ KNOTD = shutil.which("knotd") or "/usr/sbin/knotd"
 KNOTC = shutil.which("knotc") or "/usr/sbin/knotc"
 
 
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """Stop a server this test support started, by its own PID: TERM, then KILL if it lingers."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def free_port() -> int:
     """A port free for both UDP and TCP on 127.0.0.1, chosen by the OS."""
     for _ in range(50):
@@ -246,13 +257,7 @@ class KnotServer:
         raise RuntimeError(f"{name} did not start to SERVFAIL")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         if not os.environ.get("KEEP_KNOT_DIR"):
             shutil.rmtree(self.dir, ignore_errors=True)

@@ -22,7 +22,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from tests.support.knot import free_port
+from tests.support.knot import free_port, stop_process
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 
@@ -98,13 +98,7 @@ class UnboundResolver:
             time.sleep(0.02)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
