@@ -159,6 +159,16 @@ def test_notify_in_japanese_posts_one_slack_message(capsys, onamae, knot, httpse
     assert "dkim-record-missing" in text and "doubled-domain" in text
     blocks = [block for attachment in body["attachments"] for block in attachment["blocks"]]
     assert {block["type"] for block in blocks} <= {"section", "context"}, "every block is one Slack knows"
+    [records] = [
+        b["text"]["text"]
+        for b in blocks
+        if b.get("text", {}).get("text", "").startswith("```") and "CNAME" in b["text"]["text"]
+    ]
+    lines = records.strip("`").split("\n")
+    assert [line.split()[0] for line in lines] == [f"{t}._domainkey.{DOMAIN}." for t in onamae], (
+        "the records to publish, one to a line, each as it is to be typed"
+    )
+    assert "\\x0a" not in records, "our own newlines are not shown as control characters"
 
 
 def test_status_page_in_japanese_renders_in_chromium(capsys, onamae, knot):

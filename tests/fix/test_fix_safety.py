@@ -111,6 +111,61 @@ def test_a_mail_from_name_that_receives_mail_keeps_its_mx(ses, knot, tld, fix, h
     assert {w["kind"] for w in doc["not_fixed_here"]} == {"mail-from-receives-mail"}
 
 
+def test_an_mx_set_that_also_receives_mail_keeps_the_name_whole_spf_included(
+    ses, knot, tld, fix, hosted_zone, amazonses_spf
+):
+    """SES's feedback host of another region first, an inbound host beside it: the name receives mail, so
+    neither its MX nor its SPF is written, whichever value the MX answer lists first."""
+    domain = f"mixedmx.{tld}"
+    tokens = ses("eu-west-1").add_domain(domain, mail_from={"domain": f"mail.{domain}", "status": "SUCCESS"})
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(tokens))
+    mx = ["10 feedback-smtp.us-east-1.amazonses.com.", "20 inbound.mailhost.fixtest."]
+    zone = hosted_zone(domain, [*cnames(tokens), ("mail", "MX", 300, mx), DMARC])
+    before = zone.record_sets()
+
+    run = fix("--region", "eu-west-1", "--apply", "--yes", hooks=Hooks(wait_for_dns=zone.mirror))
+
+    assert zone.record_sets() == before, "no MX replaced, and no SPF record written at a name that receives mail"
+    assert run.code == EXIT_FINDINGS, run.out + run.err
+    doc = json.loads(fix("--region", "eu-west-1", "--format", "json").out)
+    withheld = {(w["record"]["type"], w["kind"]) for w in doc["not_fixed_here"]}
+    assert withheld == {("MX", "mail-from-receives-mail"), ("TXT", "mail-from-receives-mail")}
+
+
+def test_another_regions_feedback_mx_in_use_by_that_regions_identity_is_not_replaced(
+    ses, knot, tld, fix, hosted_zone, amazonses_spf
+):
+    """One domain verified in us-east-1 and eu-west-1 with one MAIL FROM name, its MX at us-east-1's feedback
+    host: us-east-1's MAIL FROM works today, so eu-west-1's fix must not replace that MX."""
+    domain = f"sharedmf.{tld}"
+    mail_from = {"domain": f"mail.{domain}", "status": "SUCCESS"}
+    east = ses("us-east-1").add_domain(domain, mail_from=mail_from)
+    west = ses("eu-west-1").add_domain(domain, mail_from=mail_from)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(east) + "\n" + easy_dkim_zone_records(west))
+    spf = ("mail", "TXT", 300, ['"v=spf1 include:amazonses.com ~all"'])
+    zone = hosted_zone(
+        domain,
+        [
+            *cnames(east),
+            *cnames(west),
+            ("mail", "MX", 300, ["10 feedback-smtp.us-east-1.amazonses.com."]),
+            spf,
+            DMARC,
+        ],
+    )
+    before = zone.record_sets()
+
+    regions = ("--region", "us-east-1", "--region", "eu-west-1")
+    run = fix(*regions, "--apply", "--yes", hooks=Hooks(wait_for_dns=zone.mirror))
+
+    assert zone.record_sets() == before, "the MX us-east-1 sends with stays"
+    assert run.code == EXIT_FINDINGS, run.out + run.err
+    doc = json.loads(fix(*regions, "--format", "json").out)
+    [w] = doc["not_fixed_here"]
+    assert (w["region"], w["kind"], w["record"]["type"]) == ("eu-west-1", "mail-from-mx-in-use", "MX")
+    assert "us-east-1" in w["reason"] and "--mail-from-domain" in w["reason"]
+
+
 # ---------------------------------------------------------------- a signing zone SES did not confirm
 
 

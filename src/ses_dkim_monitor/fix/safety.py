@@ -12,7 +12,8 @@ and written once, here:
 * ``screen`` moves out of the plan, before any zone is looked at, the fixes
   this command never applies: another account's identity (unless
   ``--fix-for-account`` names it), a DKIM CNAME whose target SES did not
-  confirm, and anything at a MAIL FROM name whose MX receives mail.
+  confirm, anything at a MAIL FROM name whose MX receives mail, and another
+  region's feedback MX that an identity of that region sends with.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 
 from ..i18n import N_, _
 from .records import fqdn
-from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix, Triage, Withheld
+from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, RecordFix, Triage, Withheld
 
 MX_WRONG_TARGET = "mx-wrong-target"  # catalogue.CAUSES: the MAIL FROM MX points elsewhere; misplaced = that MX
 
@@ -32,12 +33,13 @@ TYPES_WRITTEN = ("CNAME", "TXT", "MX")
 
 # SES's MAIL FROM feedback endpoint in any region (aws, aws-cn, aws-us-gov and the sovereign partitions
 # spell regions differently: anything between the two fixed labels).
-_FEEDBACK_HOST = re.compile(r"^feedback-smtp\.[a-z0-9-]+\.amazonses\.com\.$")
+_FEEDBACK_HOST = re.compile(r"^feedback-smtp\.([a-z0-9-]+)\.amazonses\.com\.$")
 
 # Kinds of Withheld: why a fix is never applied by this command.
 OTHER_ACCOUNT = "other-account"
 ZONE_UNCONFIRMED = "signing-zone-unconfirmed"
 RECEIVES_MAIL = "mail-from-receives-mail"
+MX_IN_USE = "mail-from-mx-in-use"  # the MX at another region's feedback host is what that region's identity uses
 COPY_NOT_READ = "copy-not-read"  # a TXT to copy from the doubled name that DNS would not give again
 
 
@@ -162,8 +164,9 @@ def screen(triage: Triage, *, route53_account: str | None, fix_for: Collection[s
     ``route53_account`` None (STS could not tell): nothing is written anyway,
     so the other accounts' fixes stay, as instructions for a human.
     """
+    # By name alone: a name that receives mail is left whole, whichever identity's fix would touch it.
     receiving = {
-        (fix.owner, fqdn(fix.publish.name)): fix.remove.value
+        fqdn(fix.publish.name): fix.remove.value
         for fix in triage.fixes
         if fix.remove is not None and deletion(fix) is _BY_KEY[MX_INBOUND]
     }
@@ -171,6 +174,8 @@ def screen(triage: Triage, *, route53_account: str | None, fix_for: Collection[s
     withheld = list(triage.withheld)
     for fix in triage.fixes:
         kind, reason = _withhold(fix, route53_account, fix_for, receiving)
+        if not kind:
+            kind, reason = _mx_in_use(fix, triage.mail_from_in_use)
         if kind:
             withheld.append(
                 Withheld(
@@ -185,11 +190,30 @@ def screen(triage: Triage, *, route53_account: str | None, fix_for: Collection[s
             )
         else:
             kept.append(fix)
-    return Triage(tuple(kept), triage.not_fixable, triage.left_out, tuple(withheld))
+    return Triage(
+        tuple(kept), triage.not_fixable, triage.left_out, tuple(withheld), mail_from_in_use=triage.mail_from_in_use
+    )
+
+
+def _mx_in_use(fix: RecordFix, in_use: Collection[tuple[str, str]]) -> tuple[str, str]:
+    """Withhold replacing another region's feedback MX that an identity of that region sends with: replaced,
+    its MAIL FROM would stop working (and with behaviour REJECT_MESSAGE, its sending)."""
+    if fix.remove is None or deletion(fix) is not _BY_KEY[MX_OTHER_REGION]:
+        return "", ""
+    match = _FEEDBACK_HOST.match(fqdn(mx_exchange(fix.remove.value)))
+    name = fqdn(fix.publish.name)
+    if match is None or match.group(1) == fix.owner.region or (name, match.group(1)) not in in_use:
+        return "", ""
+    return MX_IN_USE, _(
+        "{name} is also the MAIL FROM domain of an identity in {other}, whose MX this is: replacing it with "
+        "{region}'s feedback host would break that region's MAIL FROM. Give {identity} in {region} a MAIL FROM "
+        "domain of its own (aws sesv2 put-email-identity-mail-from-attributes --region {region} --email-identity "
+        "{identity} --mail-from-domain <name>), then run fix again"
+    ).format(name=name, other=match.group(1), region=fix.owner.region, identity=fix.owner.identity)
 
 
 def _withhold(
-    fix: RecordFix, account: str | None, fix_for: Collection[str], receiving: Mapping[tuple[Owner, str], str]
+    fix: RecordFix, account: str | None, fix_for: Collection[str], receiving: Mapping[str, str]
 ) -> tuple[str, str]:
     owner = fix.owner
     if account is not None and owner.account != account and owner.account not in fix_for:
@@ -215,7 +239,7 @@ def _withhold(
             because=fix.unconfirmed_because or _("GetEmailIdentity was not answered"),
             region=owner.region,
         )
-    exchange = receiving.get((owner, fqdn(fix.publish.name)))
+    exchange = receiving.get(fqdn(fix.publish.name))
     if exchange is not None:
         return RECEIVES_MAIL, _(
             "{name} receives mail (MX {exchange}): fix never deletes or replaces an MX that is not SES's feedback "

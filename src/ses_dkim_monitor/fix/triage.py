@@ -103,6 +103,9 @@ class Triage:
     not_fixable: tuple[NotFixable, ...] = ()
     left_out: tuple[LeftOut, ...] = ()
     withheld: tuple[Withheld, ...] = ()
+    # Every (MAIL FROM name, region) some scanned identity sends with, healthy or not: an MX at SES's feedback
+    # host of one region may be what another region's identity uses today (safety.screen).
+    mail_from_in_use: frozenset[tuple[str, str]] = frozenset()
 
     @property
     def empty(self) -> bool:
@@ -138,7 +141,12 @@ def triage(report: ScanReport, *, dmarc_rua: str | None) -> Triage:
         fixes += f
         not_fixable += n
         left_out += left
-    return Triage(tuple(fixes), tuple(not_fixable), tuple(left_out))
+    in_use = frozenset(
+        (fqdn(r.identity.mail_from.domain), r.identity.region)
+        for r in report.identities
+        if r.identity.mail_from is not None and r.identity.mail_from.domain
+    )
+    return Triage(tuple(fixes), tuple(not_fixable), tuple(left_out), mail_from_in_use=in_use)
 
 
 def triage_identity(

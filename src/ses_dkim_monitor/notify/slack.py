@@ -234,11 +234,12 @@ def _label(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [_mrkdwn(f"*{text}*")]}
 
 
-def _code(raw: str) -> dict[str, Any]:
-    """A fix to copy: a code block, unless a backtick in it could close the block early."""
-    if "`" in raw:
-        return _plain_section(raw)
-    return _section(f"```{_safe(raw)}```")
+def _code(*lines: str) -> dict[str, Any]:
+    """Text to copy: a code block, unless a backtick in it could close the block early. Each line is made
+    ``_safe`` on its own and joined by our own newlines, so several records stay one to a line."""
+    if any("`" in line for line in lines):
+        return {"type": "section", "text": _plain_lines(list(lines))}
+    return _section("```" + "\n".join(_safe(line) for line in lines) + "```")
 
 
 def _footer(n: Notification) -> dict[str, Any]:
@@ -315,7 +316,7 @@ def single_body(
         if records:
             blocks += [
                 _label(ngettext("Record to publish", "Records to publish", len(records))),
-                _code("\n".join(f"{r.name}  {r.type}  {r.value}" for r in records)),
+                _code(*(f"{r.name}  {r.type}  {r.value}" for r in records)),
             ]
     command = messages.fix_command_for(n)
     if command:

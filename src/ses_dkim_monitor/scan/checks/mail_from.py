@@ -3,6 +3,8 @@ authorises SES and that receivers can evaluate."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ... import catalogue as c
 from ... import form_advice, partitions
 from ...catalogue import finding
@@ -92,7 +94,9 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
                     source="dns",
                     record=mx_record,
                     cause=c.MX_WRONG_TARGET,
-                    misplaced=DnsRecord(fqdn(mail_from.domain), "MX", mx.values[0]),
+                    # An MX to another host than SES's (the name receives mail) is named first: fix leaves that
+                    # name whole, however many of SES's feedback hosts stand beside it.
+                    misplaced=DnsRecord(fqdn(mail_from.domain), "MX", _receiving_first(mx.values)),
                 )
             )
     if txt is not None and not txt.failed:
@@ -115,6 +119,15 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
             )
         found += check_spf(identity, dns, spf)
     return found
+
+
+def _receiving_first(values: Sequence[str]) -> str:
+    """The first MX value whose exchange is not an SES feedback host, else the first value."""
+    for value in values:
+        host = value.split()[-1].rstrip(".").lower() if value.split() else ""
+        if not (host.startswith("feedback-smtp.") and host.endswith(".amazonses.com")):
+            return value
+    return values[0]
 
 
 def _host_unknown(identity: SesIdentity, domain: str) -> Finding:
