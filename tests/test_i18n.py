@@ -45,7 +45,12 @@ _spec.loader.exec_module(tool)
         ({"LC_ALL": "", "LANG": "ja_JP.UTF-8"}, "ja"),
         ({"LANGUAGE": "fr:ja:en", "LANG": "en_US.UTF-8"}, "ja"),
         ({"LANGUAGE": "en:ja", "LANG": "ja_JP.UTF-8"}, "en"),
-        ({"LANGUAGE": "ja", "LC_ALL": "C"}, "ja"),
+        # GNU gettext ignores LANGUAGE in the C locale: `LC_ALL=C command` is how one asks for English.
+        ({"LANGUAGE": "ja", "LC_ALL": "C"}, "en"),
+        ({"LANGUAGE": "ja:en", "LC_ALL": "C.UTF-8", "LANG": "ja_JP.UTF-8"}, "en"),
+        ({"LANGUAGE": "ja"}, "en"),
+        ({"LANGUAGE": "ja", "LANG": "POSIX"}, "en"),
+        ({"LANGUAGE": "ja:en", "LANG": "en_US.UTF-8"}, "ja"),
     ],
 )
 def test_language_follows_gettexts_environment_convention(env, expected):

@@ -150,10 +150,15 @@ def from_locale(env: Mapping[str, str]) -> str:
     The first of LANGUAGE, LC_ALL, LC_MESSAGES and LANG that is set and not
     empty decides; LANGUAGE is a list (``fr:ja:en``) whose first entry with a
     catalog here wins. Nothing set, or a locale without a catalog: English.
+    As GNU gettext does, LANGUAGE counts only when the locale (the first of
+    LC_ALL, LC_MESSAGES, LANG set) is not C or POSIX: ``LC_ALL=C command``
+    gives English even where the desktop sets ``LANGUAGE=ja:en``.
     """
+    locale = next((v for v in (env.get(n, "").strip() for n in LOCALE_VARIABLES[1:]) if v), "")
+    c_locale = locale.split(".", 1)[0] in ("", "C", "POSIX")
     for variable in LOCALE_VARIABLES:
         value = env.get(variable, "").strip()
-        if not value:
+        if not value or (variable == "LANGUAGE" and c_locale):
             continue
         entries = value.split(":") if variable == "LANGUAGE" else [value]
         for entry in entries:

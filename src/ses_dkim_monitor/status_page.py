@@ -174,7 +174,8 @@ class StatusPageWriter:
             return WriteResult()
         shards = shards_of(report)
         # The DNS probe and the SES counts are the run's; on a page of one shard of several, say so.
-        totals_scope = "whole run" if len(shards) > 1 else ""
+        # Translators: after the DNS and SES call counts of one shard's page, in parentheses.
+        totals_scope = _("whole run") if len(shards) > 1 else ""
         writes: list[tuple[str, Callable[[], str]]] = [
             (shard_key(account, region), partial(_shard_page, report, account, region, totals_scope))
             for account, region in shards
