@@ -355,6 +355,20 @@ def test_a_key_at_the_doubled_name_is_copied_from_route53_as_it_is_and_left_in_p
     assert (kept.name, kept.values) == (doubled, (spelled,))
 
 
+def test_a_txt_at_the_doubled_name_is_copied_by_hand_too_and_never_to_be_deleted():
+    """At another provider the steps say what --apply does: add the copy at the right name, keep the original."""
+    doubled = f"_dmarc.{DOMAIN}.{DOMAIN}."
+    finding = found(
+        "dmarc-record-missing",
+        record=DnsRecord(f"_dmarc.{DOMAIN}.", "TXT", "v=DMARC1; p=none"),
+        cause=t.DOUBLED_DOMAIN,
+        misplaced=DnsRecord(doubled, "TXT", "v=DMARC1; p=none"),
+    )
+    [fix] = t.triage(report(finding), dmarc_rua=None).fixes
+    steps = instructions(fix, Apex(f"{DOMAIN}."))
+    assert [(s.action, s.name) for s in steps] == [("add", f"_dmarc.{DOMAIN}.")]
+
+
 def test_form_host_is_relative_to_the_zone_apex():
     assert relative_host(f"{TOKEN}._domainkey.mail.example.com.", "example.com.") == f"{TOKEN}._domainkey.mail"
     assert relative_host("example.com.", "example.com.") == "@"

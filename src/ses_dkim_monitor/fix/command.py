@@ -13,8 +13,9 @@ Exit status (``exit_codes.py``): 0 nothing needs fixing, or everything was
 applied and re-checked clean; 1 a plan remains (a dry run, a change to make
 by hand, a finding DNS does not fix, or a re-check that still reports
 something); 2 usage; 3 SES or Route 53 could not be read; 5 applying failed
-(including a record that changed between the plan and the apply, when
-nothing is applied).
+(including a record that changed between the plan and a batch: that batch
+and the later ones are not sent; the earlier ones stay applied, and the
+output says which).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from .. import catalogue as c
 from ..i18n import _
 from ..scan.parsers import is_spf_record
 from .records import DEFAULT_TTL, bind_line, fqdn, relative_host, txt_text, without_dot, zone_file_value
+from .safety import is_copy
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, Owner, RecordFix
 
 
@@ -175,9 +176,10 @@ def _nxdomain_response(exc: dns.resolver.NXDOMAIN) -> dns.message.Message | None
 
 
 def instructions(fix: RecordFix, apex: Apex) -> list[Instruction]:
-    """What to do at the provider for one fix: delete the misplaced record first, then add or change."""
+    """What to do at the provider for one fix: delete the misplaced record first, then add or change. A TXT
+    copied from the doubled name is not deleted: it is left in place, by hand as by --apply (safety.py)."""
     out: list[Instruction] = []
-    if fix.remove is not None:
+    if fix.remove is not None and not is_copy(fix):
         out.append(_instruction("delete", fix, fix.remove.name, fix.remove.type, fix.remove.value, apex, TTL_UNKNOWN))
     action = "change" if fix.check == c.DKIM_RECORD_WRONG_TARGET and fix.remove is None else "add"
     out.append(_instruction(action, fix, fix.publish.name, fix.publish.type, fix.publish.value, apex, DEFAULT_TTL))
