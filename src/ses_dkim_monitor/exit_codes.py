@@ -13,4 +13,4 @@ not complete, 4 ``--notify`` could not deliver every notification,
 from __future__ import annotations
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE, EXIT_NOT_DELIVERED = 0, 1, 2, 3, 4
-EXIT_APPLY_FAILED = 5  # `fix --apply`: a change could not be applied (a record moved: that batch and the later ones not sent)
+EXIT_APPLY_FAILED = 5  # `fix --apply`: a change not applied (a record moved: that batch and the later ones not sent)
