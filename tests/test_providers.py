@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import dns.resolver
 import pytest
 
-from ses_dkim_monitor import catalogue, providers
+from ses_dkim_monitor import catalogue, form_advice, providers
 from ses_dkim_monitor.providers import HostForm, Provider, TargetForm, TxtQuotes, TxtSplit
 from tests.support.paths import DOCS
 
@@ -343,9 +343,21 @@ def test_txt_conventions_count_as_unknown_only_where_they_matter():
 def test_mx_target_follows_the_target_convention():
     mx = "10 feedback-smtp.us-east-1.amazonses.com."
     ovh = providers.form_entry(provider("ovh"), name=f"mail.{ZONE}", zone_apex=ZONE, rtype="MX", value=mx)
-    assert ovh.value == mx
+    assert (ovh.priority, ovh.value) == ("10", "feedback-smtp.us-east-1.amazonses.com.")
     cloudflare = providers.form_entry(provider("cloudflare"), name=f"mail.{ZONE}", zone_apex=ZONE, rtype="MX", value=mx)
-    assert cloudflare.value == "10 feedback-smtp.us-east-1.amazonses.com"
+    assert (cloudflare.priority, cloudflare.value) == ("10", "feedback-smtp.us-east-1.amazonses.com")
+    # Route 53's value field takes "preference exchange" whole.
+    route53 = providers.form_entry(provider("route53"), name=f"mail.{ZONE}", zone_apex=ZONE, rtype="MX", value=mx)
+    assert (route53.priority, route53.value) == ("", mx.rstrip("."))
+
+
+def test_an_mx_is_typed_with_its_priority_in_a_field_of_its_own():
+    """Not "10 host" in the value field, which a form with a priority field refuses or mistypes."""
+    mx = "10 feedback-smtp.ap-northeast-1.amazonses.com."
+    entry = providers.form_entry(provider("cloudflare"), name=f"mail.{ZONE}", zone_apex=ZONE, rtype="MX", value=mx)
+    text = form_advice.entry_text(entry)
+    assert 'priority "10"' in text and 'value "feedback-smtp.ap-northeast-1.amazonses.com"' in text
+    assert '"10 feedback' not in text
 
 
 def test_a_form_that_refuses_underscores_is_flagged():

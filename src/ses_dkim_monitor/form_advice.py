@@ -73,6 +73,19 @@ def _host(entry: FormEntry) -> str:
 def entry_text(entry: FormEntry) -> str:
     """``host "abc._domainkey", type CNAME, value "abc.dkim.amazonses.com."``, in the form's own field names."""
     host_label, type_label, value_label = _labels(entry)
+    if entry.priority:
+        return _(
+            '{host_label} "{host}", {type_label} {type}, {priority_label} "{priority}", {value_label} "{value}"'
+        ).format(
+            host_label=host_label,
+            host=_host(entry),
+            type_label=type_label,
+            type=entry.rtype,
+            priority_label=pgettext("form field", "priority"),
+            priority=entry.priority,
+            value_label=value_label,
+            value=entry.value,
+        )
     return _('{host_label} "{host}", {type_label} {type}, {value_label} "{value}"').format(
         host_label=host_label,
         host=_host(entry),

@@ -33,6 +33,9 @@ class FormEntry:
     labels: FieldLabels | None  # the form's own names for its fields, where a source gives them
     unknown: tuple[str, ...]  # conventions this entry relied on that are unconfirmed for the provider
     refused: tuple[str, ...]  # why the form cannot take the record: "underscore", "txt-too-long"
+    # An MX's preference, typed in a field of its own; "" for other types, and for a form whose value field
+    # takes "preference exchange" (Route 53's, whose console reads the value as "10 mail.example.com").
+    priority: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -65,10 +68,13 @@ def form_entry(provider: Provider | None, *, name: str, zone_apex: str, rtype: s
             unknown.add("underscore")
         elif not allowed:
             refused.append("underscore")
+    priority = ""
     if rtype in NAME_VALUED:
         if not value.split():
             raise ValueError(f"a {rtype} record with no target: {value!r}")
         typed = _name_value(provider, value, unknown)
+        if rtype == "MX" and len(typed.split()) == 2 and not (provider and provider.id in _MX_IN_ONE_FIELD):
+            priority, typed = typed.split()
     elif rtype == "TXT":
         typed = _txt_value(provider, value, unknown, refused)
     else:
@@ -84,7 +90,13 @@ def form_entry(provider: Provider | None, *, name: str, zone_apex: str, rtype: s
         labels=labels,
         unknown=_ordered(unknown),
         refused=tuple(refused),
+        priority=priority,
     )
+
+
+# Forms whose value field takes an MX as "preference exchange"; every other form is given the two apart, as
+# most record forms have a priority field of their own.
+_MX_IN_ONE_FIELD = frozenset({"route53"})
 
 
 def repair(provider: Provider | None, *, cause: str, name: str, zone_apex: str, rtype: str, value: str) -> Repair:
