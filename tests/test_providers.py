@@ -104,6 +104,10 @@ NAME_SERVERS = {
         ["dns19.ovh.net", "ns19.ovh.net", "DNS200.OVH.NET."],
         ["dns19.ovh.net.evil.test", "dns19.ovh.com", "ns.ovh.net", "dns19.xovh.net"],
     ),
+    "namecheap": (
+        ["dns1.registrar-servers.com", "DNS2.REGISTRAR-SERVERS.COM."],
+        ["dns1.registrar-servers.com.evil.test", "dns3.registrar-servers.com", "dns1.namecheaphosting.com"],
+    ),
     "sakura": (
         ["ns1.dns.ne.jp", "ns2.dns.ne.jp."],
         ["ns1.dns.ne.jp.evil.test", "ns3.dns.ne.jp", "ns1.xdns.ne.jp", "ns1.dns.ne.jp.ne.jp"],

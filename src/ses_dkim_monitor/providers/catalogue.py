@@ -171,10 +171,19 @@ _NC_CNAME = Source(
     "host. The target must be a fully qualified domain name (nothing said about a trailing dot).",
 )
 
+_NC_NS = Source(
+    "https://www.namecheap.com/support/knowledgebase/article.aspx/767/10/how-to-change-dns-for-a-domain/",
+    READ,
+    "Namecheap BasicDNS, the registrar's default DNS, is served by dns1.registrar-servers.com and "
+    "dns2.registrar-servers.com (its Web Hosting DNS, dns1/dns2.namecheaphosting.com, is a cPanel zone, "
+    "another form).",
+)
+
 NAMECHEAP = Provider(
     id="namecheap",
     name_en="Namecheap",
     name_ja="Namecheap",
+    ns=Fact((r"dns[12]\.registrar-servers\.com",), _NC_NS),
     host=Fact(HostForm.RELATIVE, _NC_CNAME),
     apex=Fact("@", _NC_CNAME),
     labels=Fact(FormLabels("en", "Host", "Type", "Value", "Value"), _NC_CNAME),
