@@ -420,3 +420,12 @@ def test_a_zone_served_by_knot_with_onamae_name_servers_is_attributed_to_onamae(
 def test_a_cname_without_a_target_is_a_caller_error():
     with pytest.raises(ValueError, match="no target"):
         providers.form_entry(None, name=DKIM_NAME, zone_apex=ZONE, rtype="CNAME", value=" ")
+
+
+def test_a_value_typed_with_its_quotes_is_shown_so_not_wrapped_in_more_quotes():
+    """Route 53 wants a TXT value typed with its quotes: the advice shows them once and says so."""
+    entry = providers.form_entry(
+        provider("route53"), name=f"mail.{ZONE}", zone_apex=ZONE, rtype="TXT", value="v=spf1 include:amazonses.com ~all"
+    )
+    text = form_advice.entry_text(entry)
+    assert 'Value "v=spf1 include:amazonses.com ~all" (with its quotes)' in text and '""' not in text

@@ -86,6 +86,15 @@ def entry_text(entry: FormEntry) -> str:
             value_label=value_label,
             value=entry.value,
         )
+    if entry.value.startswith('"'):  # a form that wants the quotes typed (Route 53's TXT): shown bare, said so
+        return _('{host_label} "{host}", {type_label} {type}, {value_label} {value} (with its quotes)').format(
+            host_label=host_label,
+            host=_host(entry),
+            type_label=type_label,
+            type=entry.rtype,
+            value_label=value_label,
+            value=entry.value,
+        )
     return _('{host_label} "{host}", {type_label} {type}, {value_label} "{value}"').format(
         host_label=host_label,
         host=_host(entry),
