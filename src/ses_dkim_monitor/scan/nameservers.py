@@ -133,7 +133,11 @@ def _text(name: dns.name.Name) -> str:
 
 
 async def _ask(probe: DnsProbe, host: str, address: str, name: str, rdtype: str) -> ServerAnswer | _Referral:
-    qname = dns.name.from_text(name)
+    try:
+        qname = dns.name.from_text(name)
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        # <token>._domainkey.<domain> of a legal domain can be over 255 octets: no server can be asked for it.
+        return ServerAnswer(host, address, name, Outcome.FAILED, error=f"invalid name: {exc}")
     query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype))
     query.flags &= ~dns.flags.RD  # the server's own data, not what it could find elsewhere
     async with probe.authoritative_slot():
