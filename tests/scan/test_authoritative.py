@@ -155,3 +155,43 @@ def test_a_referral_that_leads_back_to_itself_stops_and_is_could_not_tell(delega
 
     [answer] = asyncio.run(ask())
     assert answer.outcome is Outcome.FAILED and "referral" in (answer.error or "")
+
+
+# ---------------------------------------------------------------- a DKIM name longer than DNS allows
+
+# A legal domain (217 octets) whose DKIM names are not: <32-char token>._domainkey.<domain> is 261 octets,
+# over the 255 a DNS name may have (RFC 1035 2.3.4), so no server can be asked for it.
+LONG_DOMAIN = ".".join(["a" * 63] * 3) + "." + "l" * 17 + ".long.test"
+TOO_LONG_DKIM_NAME = f"{'t' * 32}._domainkey.{LONG_DOMAIN}"
+
+
+@pytest.mark.parametrize("byodkim", [False, True], ids=["cname", "txt"])
+def test_a_dkim_name_too_long_for_dns_is_a_failed_answer_not_an_exception(knot, byodkim):
+    import asyncio
+
+    assert len(LONG_DOMAIN) <= 253 < len(TOO_LONG_DKIM_NAME)
+    knot.set_zone(LONG_DOMAIN, DMARC)
+    probe = probe_through(knot.address, knot.port)
+
+    async def ask():
+        return await ask_servers(probe.dns, LONG_DOMAIN, [TOO_LONG_DKIM_NAME], byodkim)
+
+    [answer] = asyncio.run(ask())
+    assert answer.outcome is Outcome.FAILED and (answer.error or "").startswith("invalid name")
+    assert answer.name == TOO_LONG_DKIM_NAME and answer.address == "127.0.0.1"
+
+
+@pytest.mark.parametrize("byodkim", [False, True], ids=["easy-dkim", "byodkim"])
+def test_a_fresh_recheck_of_a_dkim_name_too_long_for_dns_is_unknown_not_an_exception(knot, byodkim):
+    knot.set_zone(LONG_DOMAIN, DMARC)
+    probe = probe_through(knot.address, knot.port)
+    request = ProbeRequest(domain=LONG_DOMAIN, tokens=("t" * 32,), byodkim=byodkim, dmarc=False, fresh=True)
+
+    dns = probe.probe_all([request])[request]
+
+    [server] = dns.servers
+    assert server.outcome is Outcome.FAILED and (server.error or "").startswith("invalid name")
+    [token] = dns.tokens
+    assert token.record.failed, "the resolver's answer is kept: the servers could not be asked"
+    report = evaluate(identity(LONG_DOMAIN, ("t" * 32,), byodkim=byodkim), dns, {})
+    assert report.status is IdentityStatus.UNKNOWN

@@ -16,7 +16,7 @@ from ses_dkim_monitor.models import (
     Severity,
 )
 from ses_dkim_monitor.scan.checks import evaluate
-from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, SpfTree
+from ses_dkim_monitor.scan.dns_answers import DkimTokenDns, DomainDns, Lookup, Outcome, ServerAnswer, SpfTree
 from ses_dkim_monitor.scan.parsers import parse_dkim_key
 from tests.support.ses_world import PUBLIC_KEY
 
@@ -499,3 +499,28 @@ def test_an_ed25519_byodkim_key_is_not_a_weak_rsa_key():
         dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=reject"),
     )
     assert evaluate(ident, dns, {}).findings == ()
+
+
+def test_servers_that_send_one_txt_set_in_different_orders_agree():
+    """A record set has no order: two servers (different software) may send the same TXT records in different
+    orders, and that is no disagreement. A record one of them lacks still is one."""
+    name = "sel._domainkey.example.com"
+    key, other = f"v=DKIM1; p={PUBLIC_KEY}", "site-verification=abc"
+    ident = domain(signing_origin="EXTERNAL", dkim_tokens=("sel",), signing_hosted_zone=None)
+    token = DkimTokenDns(token="sel", record=answer(name, "TXT", key, other))
+
+    def servers(second: tuple[str, ...]) -> DomainDns:
+        return DomainDns(
+            domain="example.com",
+            tokens=(token,),
+            dmarc=answer("_dmarc.example.com", "TXT", "v=DMARC1; p=none"),
+            zone_apex="example.com",
+            servers=(
+                ServerAnswer("ns1.example.net", "192.0.2.1", name, Outcome.ANSWER, values=(key, other)),
+                ServerAnswer("ns2.example.org", "192.0.2.2", name, Outcome.ANSWER, values=second),
+            ),
+        )
+
+    assert checks_of(evaluate(ident, servers((other, key)), {})) == []
+    [disagree] = evaluate(ident, servers((other,)), {}).findings
+    assert disagree.check == "nameservers-disagree" and "site-verification=abc" in disagree.message

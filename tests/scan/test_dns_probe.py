@@ -204,3 +204,49 @@ def test_the_walkers_use_the_probe_and_the_probe_imports_no_walker():
         return any(m == goal or (m not in seen and reaches(m, goal, seen | {m})) for m in imports.get(start, ()))
 
     assert [m for m in imports if reaches(m, m)] == []
+
+
+def test_fresh_probe_keeps_every_txt_the_zones_servers_hold_at_a_byodkim_selector():
+    """A re-check minutes after a TXT was added beside a BYODKIM key (a verification string, say): the resolver
+    (127.0.0.1) still has only the key, the zone's server (127.0.0.2) has both, and returns the short string
+    first (knotd sends a record set in canonical order). The fresh record is the server's whole set, so the key
+    is still seen: before, only its first record was kept and the key read as missing."""
+    from ses_dkim_monitor.models import IdentityType, SesIdentity, SesStatus
+    from ses_dkim_monitor.scan.checks import evaluate
+    from tests.support.knot import BASE_ZONES, KnotServer
+
+    key = f"v=DKIM1; k=rsa; p={PUBLIC_KEY}"
+    selector = f'sel._domainkey TXT "{key[:200]}" "{key[200:]}"'
+    ns = "@ NS ns1\nns1 A 127.0.0.2\n"
+    stale = KnotServer(dict(BASE_ZONES), ns=ns).start()
+    server = KnotServer(dict(BASE_ZONES), ip="127.0.0.2", port=stale.port, ns=ns).start()
+    try:
+        stale.set_zone("fresh-set.test", selector)
+        server.set_zone("fresh-set.test", f'{selector}\nsel._domainkey TXT "site-verification=abc"')
+        probe = DomainProbe(
+            DnsProbe(
+                make_resolver([parse_nameserver(stale.address, setting="t")], timeout=2, lifetime=4),
+                authoritative_port=stale.port,
+            )
+        )
+        request = ProbeRequest(domain="fresh-set.test", tokens=("sel",), byodkim=True, dmarc=False, fresh=True)
+        fresh = probe.probe_all([request])[request]
+    finally:
+        server.stop()
+        stale.stop()
+
+    ident = SesIdentity(
+        name="fresh-set.test",
+        region="us-east-1",
+        type=IdentityType.DOMAIN,
+        verification_status=SesStatus.SUCCESS,
+        sending_enabled=True,
+        dkim_enabled=True,
+        dkim_status=SesStatus.SUCCESS,
+        dkim_tokens=("sel",),
+        signing_origin="EXTERNAL",
+    )
+    assert "dkim-key-missing" not in {f.check for f in evaluate(ident, fresh, {}).findings}
+    [answer] = fresh.servers
+    assert answer.values == ("site-verification=abc", key), "the server's whole record set, sorted"
+    assert sorted(fresh.tokens[0].record.values) == sorted([key, "site-verification=abc"])

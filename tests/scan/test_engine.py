@@ -333,3 +333,24 @@ def test_one_identity_whose_check_raises_leaves_the_others_checked(ses, knot):
     assert [(r.identity.name, r.status) for r in report.identities] == [("fine-crash-scan.test", IdentityStatus.OK)]
     [error] = report.errors
     assert "bad-crash-scan.test" in error.reason and "RuntimeError" in error.reason
+
+
+def test_a_domain_whose_dkim_names_are_too_long_for_dns_does_not_fail_its_shard(ses, knot):
+    """A legal 217-octet domain: <token>._domainkey.<domain> is over DNS's 255 octets. Its lookups fail as
+    "invalid name", and so does asking its zone's own servers for the names (CHECK_NAMESERVERS=suspect asks
+    them, the records not being there): the identity is unknown, the shard is not failed."""
+    long_domain = ".".join(["a" * 63] * 3) + "." + "s" * 17 + ".long-scan.test"
+    world = ses("us-east-1")
+    world.add_domain(long_domain)
+    good = world.add_domain("fine-long-scan.test")
+    publish(knot, "fine-long-scan.test", good)
+    knot.set_zone("dkim.amazonses.com", easy_dkim_zone_records(good))
+    knot.set_zone(long_domain, '_dmarc TXT "v=DMARC1; p=none"')
+
+    report = scan(knot)
+
+    assert not report.errors
+    statuses = {r.identity.name: r.status for r in report.identities}
+    assert statuses == {long_domain: IdentityStatus.UNKNOWN, "fine-long-scan.test": IdentityStatus.OK}
+    [ident] = [r for r in report.identities if r.identity.name == long_domain]
+    assert [f.check for f in ident.findings] == ["dns-lookup-failed"] and "invalid name" in ident.findings[0].message

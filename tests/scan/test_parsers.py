@@ -664,10 +664,24 @@ def test_a_syntax_error_after_all_is_still_a_syntax_error():
         "v=spf1 exists:%{C}.example.com -all",  # upper case is the same macro, URL-escaped
         "v=spf1 -all redirect=%{ir}.%{t}.example.com",
         "v=spf1 -all exp=%{r}.example.com",  # the exp= domain is no explanation text (openspf's exp-only-macro-char)
+        "v=spf1 include:%%%{c}.example.com -all",  # an escaped "%", then the macro %{c}
     ],
 )
 def test_macros_c_r_and_t_outside_an_explanation_text_are_a_permerror(txt):
     assert "only an explanation" in only_problem(parse_spf(txt).problems, "spf-macro-outside-exp")
+
+
+@pytest.mark.parametrize(
+    "txt",
+    [
+        "v=spf1 include:%%{c}.x.com -all",
+        "v=spf1 exists:%%{t}.%{d} -all",
+        "v=spf1 -all redirect=%%{r}.example.com",
+    ],
+)
+def test_an_escaped_percent_before_c_r_or_t_is_no_macro(txt):
+    # RFC 7208 7.1: "%%" is a literal "%", so "%%{c}" is "%" and the literal text "{c}", not the macro %{c}.
+    assert parse_spf(txt).problems == ()
 
 
 def test_other_macros_are_fine_anywhere():

@@ -95,16 +95,18 @@ class ServerAnswer:
     address: str
     name: str  # the DKIM name asked
     outcome: Outcome
-    value: str | None = None  # the CNAME target (or TXT) it holds
+    # Every record it holds (the CNAME target; each TXT record's strings joined), sorted: a record set has no
+    # order, and servers of different software send one set in different orders.
+    values: tuple[str, ...] = ()
     error: str | None = None
     # Asked for TXT, the server answered with a CNAME (a BYODKIM selector published as an alias): its target.
     # An authoritative server does not follow it into another zone; the probe does.
     cname: str | None = None
 
     @property
-    def said(self) -> tuple[Outcome, str | None, str | None]:
-        """What the server said, in the form two servers' answers are compared."""
-        return (self.outcome, self.value, self.cname)
+    def said(self) -> tuple[Outcome, tuple[str, ...], str | None]:
+        """What the server said, in the form two servers' answers are compared (the records as a set)."""
+        return (self.outcome, tuple(sorted(self.values)), self.cname)
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,7 +69,7 @@ def _text(name: dns.name.Name) -> str:
     return name.to_text(omit_final_dot=True).lower()
 
 
-def _values(rdtype: str, rrset: dns.rrset.RRset) -> tuple[str, ...]:
+def record_values(rdtype: str, rrset: dns.rrset.RRset) -> tuple[str, ...]:
     """An answer's records as the checks read them: TXT strings joined (DKIM's rule), names without the dot."""
     if rdtype == "TXT":
         return tuple(_decode(b"".join(rdata.strings)) for rdata in rrset)
@@ -236,7 +236,7 @@ class DnsProbe:
         cname = _text(answer.canonical_name) if answer.canonical_name != qname else None
         if answer.rrset is None:
             return Lookup(name, rdtype, Outcome.NODATA, cname=cname)
-        return Lookup(name, rdtype, Outcome.ANSWER, values=_values(rdtype, answer.rrset), cname=cname)
+        return Lookup(name, rdtype, Outcome.ANSWER, values=record_values(rdtype, answer.rrset), cname=cname)
 
     async def follow(self, name: str, rdtype: str) -> Followed | None:
         """The CNAME at ``name`` and ``rdtype`` at its target, from one question for ``rdtype`` at ``name``.
@@ -317,18 +317,20 @@ def read_chain(
         if nxdomain:
             return Followed(Lookup(name, "CNAME", Outcome.NXDOMAIN))
         here = (
-            Lookup(name, rdtype, Outcome.ANSWER, values=_values(rdtype, chain.answer))
+            Lookup(name, rdtype, Outcome.ANSWER, values=record_values(rdtype, chain.answer))
             if chain.answer is not None
             else Lookup(name, rdtype, Outcome.NODATA)
         )
         return Followed(Lookup(name, "CNAME", Outcome.NODATA), here=here)
     first = chain.cnames[0]
-    record = Lookup(name, "CNAME", Outcome.ANSWER, values=_values("CNAME", first))
+    record = Lookup(name, "CNAME", Outcome.ANSWER, values=record_values("CNAME", first))
     start, end = first[0].target, chain.canonical_name
     at = _text(start)
     further = _text(end) if end != start else None  # the chain goes on past the first target
     if chain.answer is not None:
-        return Followed(record, Lookup(at, rdtype, Outcome.ANSWER, values=_values(rdtype, chain.answer), cname=further))
+        return Followed(
+            record, Lookup(at, rdtype, Outcome.ANSWER, values=record_values(rdtype, chain.answer), cname=further)
+        )
     if not any(rrset.rdtype == dns.rdatatype.SOA and end.is_subdomain(rrset.name) for rrset in response.authority):
         return None  # no proof that the end is empty: perhaps the resolver did not chase
     if nxdomain:

@@ -132,18 +132,19 @@ class DomainProbe:
         if said is None:
             return tok  # one did not answer (unknown), or they disagree (the nameserver check says so)
         record = tok.record
-        if req.byodkim and said.cname and said.value is None:
+        if req.byodkim and said.cname and not said.values:
             # The selector is an alias into the key provider's zone, whose own servers hold the key: follow it.
             alias = Lookup(record.name, "TXT", Outcome.NODATA, cname=said.cname)
             return DkimTokenDns(token=tok.token, record=alias, target_txt=await self._fresh_txt(said.cname))
         if said.outcome is Outcome.ANSWER:
-            value = said.value or ""
-            if record.outcome is Outcome.ANSWER and record.values[:1] == (value,):
+            # The servers' whole record set: a key beside another TXT is still the key, in whatever order.
+            if record.outcome is Outcome.ANSWER and sorted(record.values) == sorted(said.values):
                 return tok
-            fresh = Lookup(record.name, record.rdtype, Outcome.ANSWER, (value,))
+            fresh = Lookup(record.name, record.rdtype, Outcome.ANSWER, said.values)
             if req.byodkim:
                 return DkimTokenDns(token=tok.token, record=fresh)
-            return DkimTokenDns(token=tok.token, record=fresh, target_txt=await self.dns.query(value, "TXT"))
+            target = said.values[0] if said.values else ""
+            return DkimTokenDns(token=tok.token, record=fresh, target_txt=await self.dns.query(target, "TXT"))
         if record.absent:
             return tok
         # Gone from the zone although a resolver still serves it from its cache.
@@ -160,8 +161,8 @@ class DomainProbe:
         apex = await self.dns.zone_apex(name)
         said = _agreed(await ask_servers(self.dns, apex, [name], True)) if apex else None
         if said is not None and said.cname is None:
-            if said.outcome is Outcome.ANSWER and said.value is not None:
-                return Lookup(name, "TXT", Outcome.ANSWER, (said.value,))
+            if said.outcome is Outcome.ANSWER and said.values:
+                return Lookup(name, "TXT", Outcome.ANSWER, said.values)
             if said.outcome in (Outcome.NXDOMAIN, Outcome.NODATA):
                 return Lookup(name, "TXT", said.outcome)
         return await self.dns.query(name, "TXT")

@@ -37,7 +37,7 @@ import dns.rcode
 import dns.rdatatype
 
 from .dns_answers import Outcome, ServerAnswer
-from .dns_probe import DnsProbe
+from .dns_probe import DnsProbe, record_values
 
 # Delegations followed below the domain's zone. One is the common case (``_domainkey`` at a provider); a
 # provider that delegates again is rare; beyond that a loop (a zone referring to itself) is more likely.
@@ -133,7 +133,11 @@ def _text(name: dns.name.Name) -> str:
 
 
 async def _ask(probe: DnsProbe, host: str, address: str, name: str, rdtype: str) -> ServerAnswer | _Referral:
-    qname = dns.name.from_text(name)
+    try:
+        qname = dns.name.from_text(name)
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        # <token>._domainkey.<domain> of a legal domain can be over 255 octets: no server can be asked for it.
+        return ServerAnswer(host, address, name, Outcome.FAILED, error=f"invalid name: {exc}")
     query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype))
     query.flags &= ~dns.flags.RD  # the server's own data, not what it could find elsewhere
     async with probe.authoritative_slot():
@@ -158,20 +162,17 @@ async def _ask(probe: DnsProbe, host: str, address: str, name: str, rdtype: str)
         # REFUSED, SERVFAIL, or an answer that is neither authoritative nor a referral: it does not serve the zone.
         return ServerAnswer(host, address, name, Outcome.FAILED, error=dns.rcode.to_text(rcode))
     wanted = dns.rdatatype.from_text(rdtype)
-    value: str | None = None
+    values: tuple[str, ...] = ()
     cname: str | None = None
     for rrset in response.answer:
-        first = next(iter(rrset))
-        if rrset.rdtype == wanted and value is None:
-            if rdtype == "CNAME":
-                value = _text(first.target)
-            else:
-                value = b"".join(first.strings).decode("utf-8", errors="backslashreplace")
+        if rrset.rdtype == wanted and not values:
+            # The whole set, sorted: a selector may hold its key beside another TXT, in any order.
+            values = tuple(sorted(record_values(rdtype, rrset)))
         elif rrset.rdtype == dns.rdatatype.CNAME and rrset.name == qname:
-            cname = _text(first.target)
-    if value is None and cname is None:
+            cname = _text(next(iter(rrset)).target)
+    if not values and cname is None:
         return ServerAnswer(host, address, name, Outcome.NODATA)
-    return ServerAnswer(host, address, name, Outcome.ANSWER, value=value, cname=cname)
+    return ServerAnswer(host, address, name, Outcome.ANSWER, values=values, cname=cname)
 
 
 def _referral(response: dns.message.Message, qname: dns.name.Name) -> _Referral | None:

@@ -15,6 +15,12 @@ not list, so every term is evaluated, and asks DNS what a receiver asks:
 - more than 10 DNS-querying terms evaluated is a permerror (4.6.4);
 - a lookup that fails is a temperror: the result cannot be told.
 
+A record with a syntax error is a permerror before any lookup (4.6): the
+parser reports it, and the walk only searches the tree for SES. A name that
+cannot be a DNS name (an empty label, one over 63 octets, over 255 in all)
+is never asked: it is a permerror of the record that names it, not a failed
+lookup, so it never makes the result unknown.
+
 ``ptr`` and terms with macros the sender fills (``%{i}``, ``%{s}``...) are
 counted but not asked. Whether SES is authorised is decided through the
 whole tree, past the first error, so a fault elsewhere does not read as "SES
@@ -23,6 +29,9 @@ the run (``amazonses.com``'s record is asked once for every identity).
 """
 
 from __future__ import annotations
+
+import dns.exception
+import dns.name
 
 from .. import catalogue as c
 from ..i18n import _
@@ -45,8 +54,11 @@ async def spf_tree_of(probe: DnsProbe, txt: Lookup) -> SpfTree | None:
     if len(records) != 1:
         return None
     domain = _name(txt.name)
-    walk = _Walk(probe)
-    await walk.record(parse_spf(records[0]), domain=domain, path=(domain,), authorising=True)
+    parsed = parse_spf(records[0])
+    # A syntax error is a permerror at parse time (4.6): the checks report it from the parser, and a receiver
+    # asks nothing. The walk goes on only to find SES, a failure on the way leaving that unsure, not unknown.
+    walk = _Walk(probe, broken=any(p.cause != SPF_PLUS_ALL for p in parsed.problems))
+    await walk.record(parsed, domain=domain, path=(domain,), authorising=True)
     return walk.tree()
 
 
@@ -54,11 +66,21 @@ def _name(text: str) -> str:
     return text.rstrip(".").lower()
 
 
+def _is_dns_name(name: str) -> bool:
+    """Whether ``name`` can be asked at all: no empty label, none over 63 octets, at most 255 in all."""
+    try:
+        dns.name.from_text(name)
+    except (dns.exception.DNSException, UnicodeError, ValueError):
+        return False
+    return True
+
+
 class _Walk:
     """One evaluation: the counts, the first error, and whether SES is reached."""
 
-    def __init__(self, probe: DnsProbe):
+    def __init__(self, probe: DnsProbe, *, broken: bool = False):
         self.probe = probe
+        self.broken = broken  # the top record has a syntax error: a permerror the parser reports
         self.count = 0
         self.void: list[str] = []
         self.failed: list[Lookup] = []
@@ -70,7 +92,7 @@ class _Walk:
     @property
     def decided(self) -> bool:
         """A receiver would have stopped here: what is left is only walked to find SES."""
-        return self.error is not None or bool(self.failed)
+        return self.broken or self.error is not None or bool(self.failed)
 
     def tree(self) -> SpfTree:
         cause, detail, where = self.error or (None, "", "")
@@ -109,6 +131,17 @@ class _Walk:
     async def ask(self, name: str, rdtype: str) -> Lookup:
         return await self.probe.once(f"spf-{rdtype}", name, lambda: self.probe.query(name, rdtype))
 
+    def askable(self, name: str, term: str) -> bool:
+        """False (and a permerror) when ``name`` is not a DNS name: receivers never look it up (4.6)."""
+        if _is_dns_name(name):
+            return True
+        self.permerror(
+            c.SPF_SYNTAX_ERROR,
+            _("evaluates {term}, and {name} is not a name DNS can look up").format(term=term, name=quoted(name)),
+            name,
+        )
+        return False
+
     def answered(self, found: Lookup) -> bool:
         """True when ``found`` answered; a failure is the temperror that decides, or leaves SES unsure."""
         if not found.failed:
@@ -136,6 +169,8 @@ class _Walk:
         target = _target(term, domain)
         if target is None:
             return  # a macro the sender's message fills
+        if not self.askable(target, shown):
+            return
         rdtype = "MX" if term.mechanism == "mx" else "A"
         found = await self.ask(target, rdtype)
         if not self.answered(found) or self.decided:
@@ -168,6 +203,8 @@ class _Walk:
             return  # a macro the sender's message fills
         if authorising and name == SES_SPF_DOMAIN:
             self.authorises = True
+        if not self.askable(name, term):
+            return
         if name in path:
             chain = " -> ".join((*path, name))
             self.permerror(

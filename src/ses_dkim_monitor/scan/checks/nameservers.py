@@ -11,10 +11,10 @@ from ..dns_answers import DomainDns, Outcome, ServerAnswer
 
 
 def _said(answer: ServerAnswer) -> str:
-    if answer.outcome is Outcome.ANSWER and answer.value is None and answer.cname:
+    if answer.outcome is Outcome.ANSWER and not answer.values and answer.cname:
         return _("answers CNAME {target}").format(target=shorten(answer.cname, 80))
     if answer.outcome is Outcome.ANSWER:
-        return _("answers {value}").format(value=shorten(answer.value or "", 80))
+        return _("answers {value}").format(value=shorten(" | ".join(answer.values), 80))
     return _("answers NXDOMAIN") if answer.outcome is Outcome.NXDOMAIN else _("has no record")
 
 

@@ -33,7 +33,8 @@ _MACRO_TOKEN = re.compile(rf"(?P<macro>{_MACRO_EXPAND})|[\x21-\x24\x26-\x7e]", r
 _DUAL_CIDR = re.compile(r"(?:/([0-9]+))?(?://([0-9]+))?\Z")  # \Z: "$" would also match before a "\n"
 _CIDR_LENGTH = re.compile(r"0|[1-9][0-9]{0,2}")
 _TOPLABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?")
-# RFC 7208 7.1: "c", "r" and "t" are allowed only in an explanation text (the TXT exp= points at).
+# RFC 7208 7.1: "c", "r" and "t" are allowed only in an explanation text (the TXT exp= points at). Matched
+# against the macros ``_MACRO_TOKEN`` finds, never the raw text: "%%{c}" is an escaped "%" and the text "{c}".
 _EXP_ONLY_MACRO = re.compile(r"%\{([crt])", re.IGNORECASE)
 _DOMAIN_TERMS = frozenset({"include", "exists", "a", "mx", "ptr"})
 
@@ -232,7 +233,8 @@ def _term_text(term: SpfTerm) -> str:
 
 def _exp_only_macro(word: str, value: str, problems: list[Problem]) -> None:
     """A permerror for %{c}, %{r} or %{t} in a term or modifier: only an explanation text may use them (7.1)."""
-    found = _EXP_ONLY_MACRO.search(value)
+    macros = (token["macro"] for token in _MACRO_TOKEN.finditer(value) if token["macro"])
+    found = next((m for m in map(_EXP_ONLY_MACRO.match, macros) if m), None)
     if found:
         problems.append(
             Problem(
