@@ -620,3 +620,27 @@ def test_what_ses_says_about_a_finding_is_introduced_in_the_language_of_the_aler
     english = IdentityReport(ident, IdentityStatus.PROBLEM, (plain,))
     [kept] = rechecks._with_ses_words(english, said).findings
     assert kept.message == 'm. SES says: "DKIM is failing for ja-advice.test."'
+
+
+def sending_disabled_event(at: datetime) -> dict[str, Any]:
+    """SES paused sending of the monitor's account in REGION: a whole-account re-check."""
+    event = json.loads((EVENTS / "triggers" / "ses-sending-disabled.json").read_text())
+    event["region"] = REGION
+    event["resources"] = []
+    event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event
+
+
+def test_a_budget_below_a_whole_account_recheck_still_grants_one_each_hour(monitor, ses, knot, route53, capsys):
+    """A whole-account re-check costs 100, granted whole: a budget of 50 (the template accepts 1) used to
+    drop every one of them, silently."""
+    broken_identity(ses, knot, route53, "rc-small-budget.test")
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "50"
+    capsys.readouterr()
+
+    assert monitor.invoke(sending_disabled_event(monitor.clock.now))["queued"] == 1
+    monitor.work(seconds=6 * 60)
+
+    [opened] = [a for a in monitor.alerts if a["check"] == "dkim-record-missing"]
+    assert (opened["event"], opened["identity"]) == ("opened", "rc-small-budget.test")
+    assert "RechecksDropped" not in {k for k, v in metric_sums(capsys.readouterr().out).items() if v}

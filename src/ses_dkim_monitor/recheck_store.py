@@ -158,6 +158,10 @@ class RecheckBudget:
         self._table = table
         self._per_hour = per_hour
 
+    @property
+    def per_hour(self) -> int:
+        return self._per_hour
+
     def take(self, account: str, cost: int, *, now: datetime) -> int:
         """How much of ``cost`` this hour still grants ``account`` (0 to ``cost``)."""
         if cost <= 0:

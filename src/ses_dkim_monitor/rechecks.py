@@ -59,8 +59,14 @@ log = logging.getLogger(__name__)
 
 # What a whole-account job (every identity of a region: the list and the batch reads, twice) costs of the
 # hourly budget, in identity re-checks: at 10,000 identities a region's re-read is about 210 SES calls a
-# look, about what a hundred identities' re-checks cost.
+# look, about what a hundred identities' re-checks cost. Never more than the whole hour's budget: a budget
+# below it (MAX_RECHECKS_PER_ACCOUNT_HOUR accepts 1) would otherwise never grant one.
 WHOLE_ACCOUNT_COST = 100
+
+
+def whole_account_cost(per_hour: int) -> int:
+    """What a whole-account job costs of an hourly budget of ``per_hour``: 100, or the whole budget if less."""
+    return min(WHOLE_ACCOUNT_COST, per_hour)
 
 
 # ---------------------------------------------------------------- context
@@ -199,7 +205,8 @@ def _within_budget(
     if not fresh:
         return []
     if job.whole_account:
-        return fresh if budget.take(source, WHOLE_ACCOUNT_COST, now=now) >= WHOLE_ACCOUNT_COST else []
+        cost = whole_account_cost(budget.per_hour)
+        return fresh if budget.take(source, cost, now=now) >= cost else []
     return fresh[: budget.take(source, len(fresh), now=now)]
 
 
