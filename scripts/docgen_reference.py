@@ -104,9 +104,20 @@ ATTRIBUTE_MEANING = {
 
 
 def sns_attributes_table(table: Table) -> str:
+    """One row per attribute, with each type ``notify.sns`` sends it as.
+
+    "One notification" covers a bundle too (one check of one identity, several records): an attribute
+    whose values differ between its records is sent as an array.
+    """
     single = sns.single_message(_sample())["MessageAttributes"]
+    bundled = sns.single_message([_sample(), _sample(key="dkim-record-missing#def", cause="target-missing-dot")])[
+        "MessageAttributes"
+    ]
     digest = sns.digest_message([_sample(), _sample(region="eu-west-1", cause="")])["MessageAttributes"]
     rows = []
     for name in single:
-        rows.append([f"`{name}`", single[name]["DataType"], digest[name]["DataType"], ATTRIBUTE_MEANING[name]])
+        one = single[name]["DataType"]
+        if bundled[name]["DataType"] != one:
+            one += f"; {bundled[name]['DataType']} for a bundle whose records differ in it"
+        rows.append([f"`{name}`", one, digest[name]["DataType"], ATTRIBUTE_MEANING[name]])
     return table(["attribute", "one notification", "digest (every value in it)", "holds"], rows)

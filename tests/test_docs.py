@@ -201,3 +201,25 @@ def test_every_test_a_document_names_exists():
         if name not in {n.name for n in ast.walk(tree) if isinstance(n, ast.FunctionDef)}:
             missing.append(f"{doc.name}: {path}::{name}")
     assert missing == []
+
+
+def test_the_sns_attribute_table_gives_every_type_an_attribute_can_have():
+    """A bundled notification (one check of one identity, several records) sends ``cause`` as a
+    String.Array when its records' causes differ: a filter policy written from a table saying String
+    alone would miss it."""
+    from dataclasses import replace
+
+    from ses_dkim_monitor.catalogue import causes
+    from ses_dkim_monitor.notify import sns
+    from tests.support.alert_builders import notification
+
+    first = replace(notification(channels=("sns",)), cause=causes.DOUBLED_DOMAIN)
+    second = replace(first, key="dkim-record-missing#def", cause=causes.TARGET_MISSING_DOT)
+    single = sns.single_message(first)["MessageAttributes"]
+    bundled = sns.single_message([first, second])["MessageAttributes"]
+    sent = {name: {single[name]["DataType"], bundled[name]["DataType"]} for name in single}
+    assert sent["cause"] == {"String", "String.Array"}, "the case this test is about"
+    alerts = (DOCS / "alerts.md").read_text()
+    for name, types in sent.items():
+        [row] = re.findall(rf"^\| `{name}` \| ([^|]*) \|", alerts, re.MULTILINE)
+        assert all(re.search(rf"\b{re.escape(t)}(?![.\w])", row) for t in types), (name, row, types)

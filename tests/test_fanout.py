@@ -22,7 +22,7 @@ import contextlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
@@ -362,3 +362,46 @@ def runs_message(account: str, region: str, run_id: str) -> str:
             "scan_time": "2026-11-27T20:00:00+00:00",
         }
     )
+
+
+# -- the heartbeat of a finished run is written once -------------------------------------------------
+
+
+def complete_run(fleet: Fleet, capsys) -> tuple[str, list[dict[str, Any]]]:
+    """Fan out and deliver every shard; returns the run id and the shard messages' bodies."""
+    run_id, messages = fan_out(fleet, capsys)
+    for message in messages:
+        assert fleet.source.deliver([message], fleet.invoke).failed == set()
+    assert metric_writes(capsys.readouterr().out, "ScanCompleted") == 1
+    fleet.alerts()
+    return run_id, [m["Body"] for m in messages]
+
+
+def test_a_replayed_shard_of_a_completed_run_never_writes_the_heartbeat_again(fleet, capsys):
+    """A shard redriven from an old dead-letter queue, or sent hourly by someone who can send to the queue,
+    must not stand in for the scheduled run: HeartbeatAlarm watches for the heartbeat's absence."""
+    run_id, bodies = complete_run(fleet, capsys)
+
+    for body in [bodies[0], bodies[-1], bodies[0]]:
+        fleet.source.sqs.send_message(QueueUrl=fleet.queue.url, MessageBody=body)
+        delivery = fleet.source.deliver(fleet.source.receive(), fleet.invoke)
+        assert delivery.error is None and delivery.failed == set(), "delivered, not retried"
+        assert metric_writes(capsys.readouterr().out, "ScanCompleted") == 0, "the run was complete already"
+    assert len(fleet.progress(run_id)["completed"]["SS"]) == len(SHARDS)
+
+
+def test_a_shard_of_a_run_past_its_expiry_is_not_obeyed_though_dynamodb_has_not_deleted_it_yet(fleet, capsys, caplog):
+    """DynamoDB's TTL deletes an expired item lazily (within days): until then it is still read."""
+    run_id, bodies = complete_run(fleet, capsys)
+    expires_at = datetime.fromtimestamp(int(fleet.progress(run_id)["expires_at"]["N"]), UTC)
+
+    def invoke_later(event: dict[str, Any]) -> Any:
+        try:
+            return handler.run(event, FakeContext(), now=expires_at + timedelta(seconds=1))
+        finally:
+            handler.metrics.flush_metrics()
+
+    fleet.source.sqs.send_message(QueueUrl=fleet.queue.url, MessageBody=bodies[0])
+    delivery = fleet.source.deliver(fleet.source.receive(), invoke_later)
+
+    assert_dropped_and_counted(fleet, capsys, caplog, delivery, "run-not-recorded")

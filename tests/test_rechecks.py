@@ -620,3 +620,74 @@ def test_what_ses_says_about_a_finding_is_introduced_in_the_language_of_the_aler
     english = IdentityReport(ident, IdentityStatus.PROBLEM, (plain,))
     [kept] = rechecks._with_ses_words(english, said).findings
     assert kept.message == 'm. SES says: "DKIM is failing for ja-advice.test."'
+
+
+def sending_disabled_event(at: datetime) -> dict[str, Any]:
+    """SES paused sending of the monitor's account in REGION: a whole-account re-check."""
+    event = json.loads((EVENTS / "triggers" / "ses-sending-disabled.json").read_text())
+    event["region"] = REGION
+    event["resources"] = []
+    event["time"] = at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return event
+
+
+def test_a_budget_below_a_whole_account_recheck_still_grants_one_each_hour(monitor, ses, knot, route53, capsys):
+    """A whole-account re-check costs 100, granted whole: a budget of 50 (the template accepts 1) used to
+    drop every one of them, silently."""
+    broken_identity(ses, knot, route53, "rc-small-budget.test")
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "50"
+    capsys.readouterr()
+
+    assert monitor.invoke(sending_disabled_event(monitor.clock.now))["queued"] == 1
+    monitor.work(seconds=6 * 60)
+
+    [opened] = [a for a in monitor.alerts if a["check"] == "dkim-record-missing"]
+    assert (opened["event"], opened["identity"]) == ("opened", "rc-small-budget.test")
+    assert "RechecksDropped" not in {k for k, v in metric_sums(capsys.readouterr().out).items() if v}
+
+
+def test_jobs_sent_straight_to_the_queue_spend_no_more_than_the_hourly_budget(monitor, ses, knot, route53, capsys):
+    """Whoever may send to the re-check queue skips on_event, where the budget used to be charged alone:
+    ten whole-account jobs an hour were ten region listings and twenty looks against SES's rate."""
+    broken_identity(ses, knot, route53, "rc-forged-whole.test")
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "3"  # a whole-account look costs 3: two looks an hour
+    whole = jobs.RecheckJob("123456789012", REGION, (), "forged", T0.isoformat(), whole_account=True)
+    for _ in range(10):
+        queue_job(monitor, jobs.encode(whole))
+    capsys.readouterr()
+
+    monitor.work(seconds=10 * 60)
+
+    listings = [op for op, _ in monitor.ses_calls if op == "ListEmailIdentities"]
+    assert len(listings) == 2, "the hour's budget of looks, whoever wrote the jobs"
+    metrics = metric_sums(capsys.readouterr().out)
+    assert metrics["RechecksRun"] == 2
+    assert metrics["RechecksDropped"] == 10, "8 first looks and the 2 second looks the budget no longer covers"
+    assert all(r.get("batchItemFailures", []) == [] for r in monitor.results), "a dropped job is not retried"
+    assert monitor.queued() == 0
+
+    # The next hour has a budget of its own.
+    monitor.clock.now = T0 + timedelta(hours=1, minutes=1)
+    monitor.ses_calls.clear()
+    queue_job(monitor, jobs.encode(whole))
+    monitor.work(seconds=60)
+    assert [op for op, _ in monitor.ses_calls].count("ListEmailIdentities") == 1
+
+
+def test_a_job_naming_more_identities_than_an_hours_budget_looks_at_no_more_of_them(
+    monitor, ses, knot, route53, capsys
+):
+    names = [f"rc-many-{i}.test" for i in range(8)]
+    tokens = {name: ses(REGION).add_domain(name) for name in names}
+    knot.set_zone("dkim.amazonses.com", "\n".join(easy_dkim_zone_records(t) for t in tokens.values()))
+    for name in names:
+        HostedZone(route53, knot, name, [*cnames(tokens[name]), DMARC])
+    monitor.env["MAX_RECHECKS_PER_ACCOUNT_HOUR"] = "3"
+    capsys.readouterr()
+    queue_job(monitor, jobs.encode(jobs.RecheckJob("123456789012", REGION, tuple(names), "forged", T0.isoformat())))
+
+    monitor.work(seconds=10 * 60)
+
+    looked = Counter(p["EmailIdentity"] for op, p in monitor.ses_calls if op == "GetEmailIdentity")
+    assert set(looked) == set(names[:3]) and sum(looked.values()) <= 3 * 2, looked
+    assert metric_sums(capsys.readouterr().out)["RechecksDropped"] == len(names) - 3

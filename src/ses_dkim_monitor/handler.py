@@ -277,7 +277,7 @@ def _from_queue(
             return _malformed(record, exc)
         try:
             target = monitored.shard(key.account, key.region, key.role_arn)
-            scan_time = runs.recorded_scan_time(settings, session, run_id)
+            scan_time = runs.recorded_scan_time(settings, session, run_id, now=started)
         except Rejected as rejected:
             return _rejected(record, rejected.rule)
         return _shard(target, key.region, run_id, scan_time)
@@ -301,8 +301,9 @@ def _from_queue(
             # Before _finish, which raises for a shard that could not be read: its page says so.
             pages_written = _write_status_pages(outcome.report, settings, session, index=False)
         result = _finish(outcome, [region], heartbeat=False)
-        if runs.shard_done(settings, session, key, run_id=run_id):
-            # The heartbeat means "every shard of the last run completed".
+        if runs.shard_done(settings, session, key, run_id=run_id, now=started):
+            # The heartbeat means "every shard of the last run completed": written by the one delivery that
+            # completed it, never again by a shard of it delivered later.
             metrics.add_metric(name="ScanCompleted", unit=MetricUnit.Count, value=1)
             logger.info("fanned-out scan completed", extra={"run_id": run_id})
             # Every shard wrote its page before marking itself done, so the listing finds them all. When

@@ -4,7 +4,9 @@
   the last scheduled scan saw them: how a Route 53 change finds its identities.
 * ``Debouncer``: one pending re-check per identity.
 * ``RecheckBudget``: identity re-checks per source account and hour, so that no
-  stream of events, however it was made, spends more of SES's quota than that.
+  stream of events, however it was made, spends more of SES's quota than that;
+  and identity looks per account looked at and hour, so that no job sent
+  straight to the queue does either.
 * ``RecheckQueue`` and ``change_in_sync``: the delayed jobs, and Route 53's
   ``GetChange``.
 
@@ -42,6 +44,7 @@ INDEX_PART_SIZE = 2000  # identities per index item: well under DynamoDB's 400 K
 INDEX_TTL = timedelta(days=7)  # an index no scheduled run has refreshed for a week is gone
 DEBOUNCE_TTL = timedelta(days=1)
 BUDGET_TTL = timedelta(days=1)  # an hour's counter is kept a day after its hour, then expires
+LOOKS_PARTITION = "looks"  # the identity looks charged to the account a job looks at (rechecks.on_job)
 
 
 class IdentityIndex:
@@ -146,17 +149,23 @@ class Debouncer:
 class RecheckBudget:
     """Identity re-checks granted per source account and hour: one atomic counter per (account, hour).
 
-    In the state table, partition ``budget#<account>``, sort key the UTC hour
-    (``2026-11-28T10``). ``take`` adds what is asked to the hour's counter in
+    In the state table, partition ``budget#<account>`` (``looks#<account>`` for
+    the looks a job's own account is charged, ``LOOKS_PARTITION``), sort key the
+    UTC hour (``2026-11-28T10``). ``take`` adds what is asked to the hour's counter in
     one ``UpdateItem ... ADD`` (atomic, so concurrent invocations each see
     their own share) and grants what was left below ``per_hour`` before it. The
     counter keeps counting past the limit: it says how much was asked for.
     """
 
-    def __init__(self, dynamodb: Any, table: str, *, per_hour: int) -> None:
+    def __init__(self, dynamodb: Any, table: str, *, per_hour: int, partition: str = "budget") -> None:
         self._db = dynamodb
         self._table = table
         self._per_hour = per_hour
+        self._partition = partition
+
+    @property
+    def per_hour(self) -> int:
+        return self._per_hour
 
     def take(self, account: str, cost: int, *, now: datetime) -> int:
         """How much of ``cost`` this hour still grants ``account`` (0 to ``cost``)."""
@@ -165,7 +174,7 @@ class RecheckBudget:
         hour = now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
         response = self._db.update_item(
             TableName=self._table,
-            Key={"pk": {"S": f"budget#{account}"}, "sk": {"S": hour.strftime("%Y-%m-%dT%H")}},
+            Key={"pk": {"S": f"{self._partition}#{account}"}, "sk": {"S": hour.strftime("%Y-%m-%dT%H")}},
             UpdateExpression="ADD asked :cost SET expires_at = if_not_exists(expires_at, :expires)",
             ExpressionAttributeValues={
                 ":cost": {"N": str(cost)},

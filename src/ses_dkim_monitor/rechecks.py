@@ -13,7 +13,9 @@ A composition module, like ``runs``; its state-table and queue adapters are in
   (``MAX_RECHECKS_PER_ACCOUNT_HOUR``, whatever arrives), and queued as delayed
   jobs (``triggers.jobs``).
 * ``on_job``: a job from the re-check queue, already checked against what the
-  configuration monitors (``monitored``, by the handler). It waits for its
+  configuration monitors (``monitored``, by the handler), and charged to the
+  account it looks at, each look (whoever may send to the queue skips
+  ``on_event`` and its budget). It waits for its
   Route 53 change to be ``INSYNC`` (by queueing itself again), then scans just
   its identities (``GetEmailIdentity`` each, DNS from the zones' authoritative
   servers), alerts through the same state and decision as the schedule (the
@@ -44,7 +46,7 @@ from .aws_errors import error_code
 from .i18n import _, sentence, sentences
 from .models import IdentityReport, ScanReport, SesIdentity, domain_and_parents
 from .monitored import Monitored
-from .recheck_store import Debouncer, IdentityIndex, RecheckBudget, RecheckQueue, change_in_sync
+from .recheck_store import LOOKS_PARTITION, Debouncer, IdentityIndex, RecheckBudget, RecheckQueue, change_in_sync
 from .scan import recommendations
 from .scan.deadline import Deadline
 from .scan.engine import run_scan
@@ -59,8 +61,14 @@ log = logging.getLogger(__name__)
 
 # What a whole-account job (every identity of a region: the list and the batch reads, twice) costs of the
 # hourly budget, in identity re-checks: at 10,000 identities a region's re-read is about 210 SES calls a
-# look, about what a hundred identities' re-checks cost.
+# look, about what a hundred identities' re-checks cost. Never more than the whole hour's budget: a budget
+# below it (MAX_RECHECKS_PER_ACCOUNT_HOUR accepts 1) would otherwise never grant one.
 WHOLE_ACCOUNT_COST = 100
+
+
+def whole_account_cost(per_hour: int) -> int:
+    """What a whole-account job costs of an hourly budget of ``per_hour``: 100, or the whole budget if less."""
+    return min(WHOLE_ACCOUNT_COST, per_hour)
 
 
 # ---------------------------------------------------------------- context
@@ -199,7 +207,8 @@ def _within_budget(
     if not fresh:
         return []
     if job.whole_account:
-        return fresh if budget.take(source, WHOLE_ACCOUNT_COST, now=now) >= WHOLE_ACCOUNT_COST else []
+        cost = whole_account_cost(budget.per_hour)
+        return fresh if budget.take(source, cost, now=now) >= cost else []
     return fresh[: budget.take(source, len(fresh), now=now)]
 
 
@@ -222,6 +231,23 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
         for key in job.debounce_keys:
             debouncer.release(job.account, job.region, key, now=ctx.now)
 
+    granted, dropped = _looks_within_budget(job, ctx)
+    if dropped:
+        ctx.count("RechecksDropped", dropped)
+        log.warning(
+            "re-check looks dropped: the account looked at spent this hour's re-checks",
+            extra={
+                "account": job.account,
+                "region": job.region,
+                "look": job.look,
+                "dropped": dropped,
+                "per_hour": ctx.settings.max_rechecks_per_account_hour,
+            },
+        )
+    if granted is None:
+        return {"look": job.look, "over_budget": dropped}
+    job = granted
+
     report = _look(job, target, ctx, deadline=deadline)
     ctx.count("RechecksRun")
     if report.errors:
@@ -235,6 +261,30 @@ def on_job(job: jobs.RecheckJob, ctx: Context, *, deadline: Deadline) -> dict[st
         extra={"look": job.look, "identities": len(report.identities), "reason": job.reason, **alerting},
     )
     return {"look": job.look, "identities": len(report.identities), **alerting}
+
+
+def _looks_within_budget(job: jobs.RecheckJob, ctx: Context) -> tuple[jobs.RecheckJob | None, int]:
+    """(the job cut to what this hour still covers, or None: nothing; how many identities were dropped).
+
+    ``on_event`` charges the source account when it queues a job, but whoever may send to the queue
+    skips ``on_event``. So each look is charged too, to the account it looks at: every identity a
+    look, a whole-account look what ``on_event`` charges for the whole job, against twice the hourly
+    budget (a re-check is two looks), in a counter of its own so a job ``on_event`` queued is not
+    charged twice. A job names at most the budget's worth of identities (the most ``on_event`` puts
+    in one); the rest are dropped before anything is charged for them.
+    """
+    per_hour = ctx.settings.max_rechecks_per_account_hour
+    looks = RecheckBudget(ctx.dynamodb(), ctx.settings.state_table, per_hour=2 * per_hour, partition=LOOKS_PARTITION)
+    if job.whole_account:
+        cost = whole_account_cost(per_hour)
+        return (job, 0) if looks.take(job.account, cost, now=ctx.now) >= cost else (None, 1)
+    names = list(dict.fromkeys(job.identities))
+    capped = names[:per_hour]
+    kept = capped[: looks.take(job.account, len(capped), now=ctx.now)]
+    dropped = len(names) - len(kept)
+    if not kept:
+        return None, dropped
+    return jobs.with_identities(job, kept), dropped
 
 
 def _change_in_sync(job: jobs.RecheckJob, ctx: Context) -> bool:

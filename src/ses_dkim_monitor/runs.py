@@ -11,7 +11,8 @@ no policy of its own. Three kinds of work:
   consumes them, with a bounded concurrency) and record the run's size, so
   the heartbeat can say when every shard of it completed;
 * ``shard_done``: record one shard of a fanned-out run as complete; True
-  when it was the last one.
+  only for the delivery that completed the run (a shard seen again, or a
+  run past its expiry, reports nothing).
 
 A shard message only asks: the handler checks its target (``monitored``), and
 its scan time is the one ``fan_out`` recorded for the run in the state table
@@ -30,9 +31,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
 
 from .accounts import AccountError, AccountTarget
 from .alerts.run import run_alerting
+from .aws_errors import error_code
 from .models import IdentityStatus, ScanReport, ShardError
 from .monitored import RUN_NOT_RECORDED, Rejected
 from .render.json_report import summary
@@ -237,8 +240,13 @@ def parse_shard_message(body: str) -> tuple[ShardKey, str]:
     return ShardKey(data["account"], data["region"], role_arn or None), data["run_id"]
 
 
-def recorded_scan_time(settings: Settings, session: Any, run_id: str) -> datetime:
-    """The scan time ``fan_out`` recorded for ``run_id``; Rejected when this function recorded no such run."""
+def recorded_scan_time(settings: Settings, session: Any, run_id: str, *, now: datetime) -> datetime:
+    """The scan time ``fan_out`` recorded for ``run_id``; Rejected when this function recorded no such run.
+
+    A record past its ``expires_at`` counts as never recorded: DynamoDB's TTL deletes an expired item
+    lazily (within days), and until then a shard redriven from an old dead-letter queue would still
+    find it.
+    """
     item = (
         session.client("dynamodb")
         .get_item(
@@ -248,20 +256,42 @@ def recorded_scan_time(settings: Settings, session: Any, run_id: str) -> datetim
         )
         .get("Item")
     )
-    if not item or "scan_time" not in item:
+    if not item or "scan_time" not in item or _expired(item, now):
         raise Rejected(RUN_NOT_RECORDED)
     return datetime.fromisoformat(item["scan_time"]["S"])
 
 
-def shard_done(settings: Settings, session: Any, key: ShardKey, *, run_id: str) -> bool:
-    """Mark one shard of a fanned-out run complete (idempotent); True when every shard of the run is."""
-    response = session.client("dynamodb").update_item(
-        TableName=settings.state_table,
-        Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "progress"}},
-        UpdateExpression="ADD completed :shard",
-        ConditionExpression="attribute_exists(pk)",
-        ExpressionAttributeValues={":shard": {"SS": [f"{key.account}#{key.region}"]}},
-        ReturnValues="ALL_NEW",
-    )
+def _expired(item: dict[str, Any], now: datetime) -> bool:
+    expires_at = item.get("expires_at", {}).get("N")
+    return expires_at is not None and int(expires_at) <= int(now.timestamp())
+
+
+def shard_done(settings: Settings, session: Any, key: ShardKey, *, run_id: str, now: datetime) -> bool:
+    """Mark one shard of a fanned-out run complete; True only for the update that completed the run.
+
+    The shard is added only if it is not in ``completed`` yet (and the run has not expired), so a
+    shard delivered again (SQS delivers at least once; an old dead-letter queue redriven; a message
+    sent by whoever may send to the queue) changes nothing and reports nothing: the heartbeat means
+    the run became complete, once, never that one of its shards was seen again.
+    """
+    shard = f"{key.account}#{key.region}"
+    try:
+        response = session.client("dynamodb").update_item(
+            TableName=settings.state_table,
+            Key={"pk": {"S": f"run#{run_id}"}, "sk": {"S": "progress"}},
+            UpdateExpression="ADD completed :shards",
+            ConditionExpression="attribute_exists(pk) AND expires_at > :now AND NOT contains(completed, :shard)",
+            ExpressionAttributeValues={
+                ":shards": {"SS": [shard]},
+                ":shard": {"S": shard},
+                ":now": {"N": str(int(now.timestamp()))},
+            },
+            ReturnValues="ALL_NEW",
+        )
+    except ClientError as exc:
+        if error_code(exc) == "ConditionalCheckFailedException":
+            return False  # done before, or a run that is gone: either way not the update that completed it
+        raise
     item = response.get("Attributes", {})
-    return len(item.get("completed", {}).get("SS", [])) >= int(item.get("expected", {}).get("N", "0"))
+    # Each successful update adds one shard, so exactly one of them makes the set as large as expected.
+    return len(item.get("completed", {}).get("SS", [])) == int(item.get("expected", {}).get("N", "0"))

@@ -219,7 +219,8 @@ VARIABLES: tuple[Variable, ...] = (
     Variable(
         "MAX_RECHECKS_PER_ACCOUNT_HOUR",
         "200",
-        "identity re-checks queued per source account and hour, whatever arrives; the rest dropped and counted "
+        "identity re-checks queued per source account and hour, whatever arrives, and twice that in identity "
+        "looks per account looked at, a job sent straight to the queue included; the rest dropped and counted "
         "(`RechecksDropped`)",
         _NUMBER,
         "max_rechecks_per_account_hour",

@@ -69,3 +69,16 @@ def test_rechecks_section_names_every_rule_and_the_trail_requirement(template):
     assert "EventSourceOrganizationId=" in text
     for command in ("aws cloudformation deploy", "sam deploy", "create-stack-set"):
         assert command in text, command
+
+
+def test_what_events_of_an_unscanned_account_do_is_said_with_the_dns_account_exception():
+    """A Route 53 change from a DNS account the monitor does not scan still re-checks the accounts
+    DnsAccountMap maps it to (tests/test_rechecks.py::
+    test_a_route53_change_in_another_account_rechecks_this_accounts_identities_only_when_mapped):
+    the guide must not say such events are ignored."""
+    flat = " ".join(section("Event-driven re-checks").split())
+    claims = [s for s in re.split(r"(?<=\.)\s+", flat) if "does not scan" in s]
+    assert claims, "the guide says what becomes of events from accounts the monitor does not scan"
+    for claim in claims:
+        assert "are ignored" not in claim, claim
+    assert re.search(r"`DnsAccountMap`[^.]*need not be scanned", flat)
