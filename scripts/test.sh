@@ -8,9 +8,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # The two installs share nothing (apt and .venv; pyenv's Python and .venv-sam),
 # so they run side by side; the SAM tools' output is shown only if they fail.
-# On a machine with no Python yet, setup.sh installs it first and the SAM tools follow.
+# On a machine with no Python that can make a venv yet (Debian's python3 without python3-venv has no
+# ensurepip), setup.sh installs it first and the SAM tools follow.
 sam_log="$(mktemp)"
-if command -v python3 >/dev/null 2>&1; then
+if python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
   scripts/install-sam-tools.sh >"$sam_log" 2>&1 &
   sam_pid=$!
   scripts/setup.sh
