@@ -73,29 +73,7 @@ def _host(entry: FormEntry) -> str:
 def entry_text(entry: FormEntry) -> str:
     """``host "abc._domainkey", type CNAME, value "abc.dkim.amazonses.com."``, in the form's own field names."""
     host_label, type_label, value_label = _labels(entry)
-    if entry.priority:
-        return _(
-            '{host_label} "{host}", {type_label} {type}, {priority_label} "{priority}", {value_label} "{value}"'
-        ).format(
-            host_label=host_label,
-            host=_host(entry),
-            type_label=type_label,
-            type=entry.rtype,
-            priority_label=pgettext("form field", "priority"),
-            priority=entry.priority,
-            value_label=value_label,
-            value=entry.value,
-        )
-    if entry.value.startswith('"'):  # a form that wants the quotes typed (Route 53's TXT): shown bare, said so
-        return _('{host_label} "{host}", {type_label} {type}, {value_label} {value} (with its quotes)').format(
-            host_label=host_label,
-            host=_host(entry),
-            type_label=type_label,
-            type=entry.rtype,
-            value_label=value_label,
-            value=entry.value,
-        )
-    return _('{host_label} "{host}", {type_label} {type}, {value_label} "{value}"').format(
+    fields = dict(
         host_label=host_label,
         host=_host(entry),
         type_label=type_label,
@@ -103,6 +81,13 @@ def entry_text(entry: FormEntry) -> str:
         value_label=value_label,
         value=entry.value,
     )
+    if entry.priority:
+        return _(
+            '{host_label} "{host}", {type_label} {type}, {priority_label} "{priority}", {value_label} "{value}"'
+        ).format(priority_label=pgettext("form field", "priority"), priority=entry.priority, **fields)
+    if entry.value.startswith('"'):  # a form that wants the quotes typed (Route 53's TXT): shown bare, said so
+        return _('{host_label} "{host}", {type_label} {type}, {value_label} {value} (with its quotes)').format(**fields)
+    return _('{host_label} "{host}", {type_label} {type}, {value_label} "{value}"').format(**fields)
 
 
 def repair_sentence(provider: Provider | None, *, cause: str, name: str, zone: str, rtype: str, value: str) -> str:

@@ -211,8 +211,8 @@ def test_fresh_probe_keeps_every_txt_the_zones_servers_hold_at_a_byodkim_selecto
     (127.0.0.1) still has only the key, the zone's server (127.0.0.2) has both, and returns the short string
     first (knotd sends a record set in canonical order). The fresh record is the server's whole set, so the key
     is still seen: before, only its first record was kept and the key read as missing."""
-    from ses_dkim_monitor.models import IdentityType, SesIdentity, SesStatus
     from ses_dkim_monitor.scan.checks import evaluate
+    from tests.support.alert_builders import ses_identity
     from tests.support.knot import BASE_ZONES, KnotServer
 
     key = f"v=DKIM1; k=rsa; p={PUBLIC_KEY}"
@@ -235,17 +235,7 @@ def test_fresh_probe_keeps_every_txt_the_zones_servers_hold_at_a_byodkim_selecto
         server.stop()
         stale.stop()
 
-    ident = SesIdentity(
-        name="fresh-set.test",
-        region="us-east-1",
-        type=IdentityType.DOMAIN,
-        verification_status=SesStatus.SUCCESS,
-        sending_enabled=True,
-        dkim_enabled=True,
-        dkim_status=SesStatus.SUCCESS,
-        dkim_tokens=("sel",),
-        signing_origin="EXTERNAL",
-    )
+    ident = replace(ses_identity("fresh-set.test"), dkim_tokens=("sel",), signing_origin="EXTERNAL")
     assert "dkim-key-missing" not in {f.check for f in evaluate(ident, fresh, {}).findings}
     [answer] = fresh.servers
     assert answer.values == ("site-verification=abc", key), "the server's whole record set, sorted"
