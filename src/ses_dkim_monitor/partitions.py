@@ -83,6 +83,16 @@ def feedback_host(region: str) -> str | None:
     return f"feedback-smtp.{region}.{domain}" if domain else None
 
 
+_FEEDBACK_EXCHANGE = re.compile(r"feedback-smtp\.([a-z0-9-]+)\.amazonses\.com")
+
+
+def feedback_region(exchange: str) -> str | None:
+    """The region whose SES feedback host ``exchange`` is (``feedback-smtp.<region>.amazonses.com``, any case,
+    with or without its dot); None for any other host: a name that receives mail."""
+    match = _FEEDBACK_EXCHANGE.fullmatch(exchange.strip().rstrip(".").lower())
+    return match.group(1) if match else None
+
+
 def console_origin(region: str) -> str | None:
     """The AWS console's origin for ``region`` (scheme and host), or None for a partition without a public console."""
     template = _CONSOLE_ORIGINS.get(partition_of(region) or "")

@@ -18,11 +18,11 @@ and written once, here:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from ..i18n import N_, _
+from ..partitions import feedback_region
 from .records import fqdn
 from .triage import DOUBLED_DOMAIN, PUBLISHED_AS_TXT, TARGET_MISSING_DOT, RecordFix, Triage, Withheld
 
@@ -31,9 +31,6 @@ MX_WRONG_TARGET = "mx-wrong-target"  # catalogue.CAUSES: the MAIL FROM MX points
 # The record types fix ever writes or deletes; docs/fix.md's IAM policy allows exactly these.
 TYPES_WRITTEN = ("CNAME", "TXT", "MX")
 
-# SES's MAIL FROM feedback endpoint in any region (aws, aws-cn, aws-us-gov and the sovereign partitions
-# spell regions differently: anything between the two fixed labels).
-_FEEDBACK_HOST = re.compile(r"^feedback-smtp\.([a-z0-9-]+)\.amazonses\.com\.$")
 
 # Kinds of Withheld: why a fix is never applied by this command.
 OTHER_ACCOUNT = "other-account"
@@ -120,7 +117,7 @@ _BY_KEY = {d.key: d for d in DELETIONS}
 
 def is_feedback_host(exchange: str) -> bool:
     """Whether an MX exchange is SES's MAIL FROM feedback endpoint (of any region)."""
-    return bool(_FEEDBACK_HOST.match(fqdn(exchange)))
+    return feedback_region(exchange) is not None
 
 
 def mx_exchange(value: str) -> str:
@@ -200,16 +197,16 @@ def _mx_in_use(fix: RecordFix, in_use: Collection[tuple[str, str]]) -> tuple[str
     its MAIL FROM would stop working (and with behaviour REJECT_MESSAGE, its sending)."""
     if fix.remove is None or deletion(fix) is not _BY_KEY[MX_OTHER_REGION]:
         return "", ""
-    match = _FEEDBACK_HOST.match(fqdn(mx_exchange(fix.remove.value)))
+    other = feedback_region(mx_exchange(fix.remove.value))
     name = fqdn(fix.publish.name)
-    if match is None or match.group(1) == fix.owner.region or (name, match.group(1)) not in in_use:
+    if other is None or other == fix.owner.region or (name, other) not in in_use:
         return "", ""
     return MX_IN_USE, _(
         "{name} is also the MAIL FROM domain of an identity in {other}, whose MX this is: replacing it with "
         "{region}'s feedback host would break that region's MAIL FROM. Give {identity} in {region} a MAIL FROM "
         "domain of its own (aws sesv2 put-email-identity-mail-from-attributes --region {region} --email-identity "
         "{identity} --mail-from-domain <name>), then run fix again"
-    ).format(name=name, other=match.group(1), region=fix.owner.region, identity=fix.owner.identity)
+    ).format(name=name, other=other, region=fix.owner.region, identity=fix.owner.identity)
 
 
 def _withhold(

@@ -124,8 +124,7 @@ def check_mail_from(identity: SesIdentity, dns: DomainDns | None) -> list[Findin
 def _receiving_first(values: Sequence[str]) -> str:
     """The first MX value whose exchange is not an SES feedback host, else the first value."""
     for value in values:
-        host = value.split()[-1].rstrip(".").lower() if value.split() else ""
-        if not (host.startswith("feedback-smtp.") and host.endswith(".amazonses.com")):
+        if partitions.feedback_region(value.split()[-1] if value.split() else "") is None:
             return value
     return values[0]
 
