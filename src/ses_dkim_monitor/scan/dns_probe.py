@@ -94,6 +94,15 @@ class Followed:
     here: Lookup | None = None
 
 
+def query_name(name: str) -> tuple[dns.name.Name | None, str]:
+    """``name`` as DNS asks it, or None and why it cannot be asked (an empty label, one over 63 octets,
+    over 255 in all: a legal SES domain's ``<token>._domainkey`` name can be)."""
+    try:
+        return dns.name.from_text(name), ""
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        return None, f"invalid name: {exc}"
+
+
 class RateLimit:
     """An asyncio token bucket for the whole run's queries (``DNS_MAX_QUERIES_PER_SECOND``).
 
@@ -214,10 +223,9 @@ class DnsProbe:
         return result
 
     async def _ask(self, name: str, rdtype: str) -> Lookup:
-        try:
-            qname = dns.name.from_text(name)
-        except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-            return Lookup(name, rdtype, Outcome.FAILED, error=f"invalid name: {exc}")
+        qname, invalid = query_name(name)
+        if qname is None:
+            return Lookup(name, rdtype, Outcome.FAILED, error=invalid)
         if self._rate is not None:
             await self._rate.wait()
         async with self._semaphore():
@@ -270,9 +278,8 @@ class DnsProbe:
         return found
 
     async def _follow_once(self, name: str, rdtype: str) -> Followed | None:
-        try:
-            qname = dns.name.from_text(name)
-        except (dns.exception.DNSException, UnicodeError, ValueError):
+        qname, _invalid = query_name(name)
+        if qname is None:
             return None  # asked per record, which reports the name as invalid
         self.lookups += 1
         if self._rate is not None:

@@ -37,7 +37,7 @@ import dns.rcode
 import dns.rdatatype
 
 from .dns_answers import Outcome, ServerAnswer
-from .dns_probe import DnsProbe, record_values
+from .dns_probe import DnsProbe, query_name, record_values
 
 # Delegations followed below the domain's zone. One is the common case (``_domainkey`` at a provider); a
 # provider that delegates again is rare; beyond that a loop (a zone referring to itself) is more likely.
@@ -133,11 +133,9 @@ def _text(name: dns.name.Name) -> str:
 
 
 async def _ask(probe: DnsProbe, host: str, address: str, name: str, rdtype: str) -> ServerAnswer | _Referral:
-    try:
-        qname = dns.name.from_text(name)
-    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        # <token>._domainkey.<domain> of a legal domain can be over 255 octets: no server can be asked for it.
-        return ServerAnswer(host, address, name, Outcome.FAILED, error=f"invalid name: {exc}")
+    qname, invalid = query_name(name)
+    if qname is None:
+        return ServerAnswer(host, address, name, Outcome.FAILED, error=invalid)
     query = dns.message.make_query(qname, dns.rdatatype.from_text(rdtype))
     query.flags &= ~dns.flags.RD  # the server's own data, not what it could find elsewhere
     async with probe.authoritative_slot():

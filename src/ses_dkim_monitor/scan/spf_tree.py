@@ -30,14 +30,11 @@ the run (``amazonses.com``'s record is asked once for every identity).
 
 from __future__ import annotations
 
-import dns.exception
-import dns.name
-
 from .. import catalogue as c
 from ..i18n import _
 from ..untrusted import quoted
 from .dns_answers import Lookup, Outcome, SpfTree
-from .dns_probe import DnsProbe
+from .dns_probe import DnsProbe, query_name
 from .parsers import SPF_PLUS_ALL, SpfRecord, SpfTerm, parse_spf, spf_records
 
 MAX_LOOKUPS = 10  # RFC 7208 section 4.6.4
@@ -64,15 +61,6 @@ async def spf_tree_of(probe: DnsProbe, txt: Lookup) -> SpfTree | None:
 
 def _name(text: str) -> str:
     return text.rstrip(".").lower()
-
-
-def _is_dns_name(name: str) -> bool:
-    """Whether ``name`` can be asked at all: no empty label, none over 63 octets, at most 255 in all."""
-    try:
-        dns.name.from_text(name)
-    except (dns.exception.DNSException, UnicodeError, ValueError):
-        return False
-    return True
 
 
 class _Walk:
@@ -133,7 +121,7 @@ class _Walk:
 
     def askable(self, name: str, term: str) -> bool:
         """False (and a permerror) when ``name`` is not a DNS name: receivers never look it up (4.6)."""
-        if _is_dns_name(name):
+        if query_name(name)[0] is not None:
             return True
         self.permerror(
             c.SPF_SYNTAX_ERROR,
